@@ -1,0 +1,271 @@
+/*
+ * psmtpd/plugin.h - the plugin API of psmtpd, the prefork SMTP server.
+ *
+ * A plugin is a shared object that exports one symbol,
+ *
+ *     const struct psmtpd_plugin psmtpd_plugin = { PSMTPD_PLUGIN_HEADER, ... };
+ *
+ * naming itself and the hooks it implements.  Every hook is optional.  The
+ * server owns every object: plugins see opaque handles and call back through
+ * the functions declared below (they are exported by the psmtpd binary, so
+ * build the plugin with -fPIC -shared and leave them undefined).
+ *
+ * Versioning.  PSMTPD_PLUGIN_ABI changes when anything here changes in a way
+ * that breaks a built plugin; the loader refuses a plugin built for another
+ * ABI.  PSMTPD_PLUGIN_API counts additions that keep the ABI: new functions
+ * and new fields appended to struct psmtpd_plugin.  A plugin built against
+ * an older API still loads; the server never reads fields that plugin's API
+ * level does not have.
+ *
+ * Processes.  init and fini run in the master, before any worker is forked
+ * (and again on SIGHUP, for the new generation).  worker_init runs in each
+ * worker after fork and after privileges are dropped; every session hook
+ * runs in a worker, one session at a time; worker_fini runs when a worker
+ * exits cleanly.  Nothing a plugin keeps in memory is shared between workers.
+ *
+ * The chain.  Plugins run in the order of the `plugins` list of the config.
+ * For each hook, each plugin in turn returns PSMTPD_CONTINUE (no opinion: go
+ * on to the next plugin), PSMTPD_REPLY (it answered with psmtpd_reply():
+ * the answer ends the chain, whether it accepts or rejects) or
+ * PSMTPD_DISCONNECT (its reply, or "421 <host> Service closing transmission
+ * channel" when it set none, is sent and the connection is closed).  When
+ * every plugin continues, the server answers as Python's smtpd would.
+ *
+ * Copyright and licence: see the psmtpd distribution.
+ */
+#ifndef PSMTPD_PLUGIN_H
+#define PSMTPD_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PSMTPD_PLUGIN_MAGIC 0x50534d50u /* "PSMP" */
+#define PSMTPD_PLUGIN_ABI 1
+#define PSMTPD_PLUGIN_API 1
+
+/* First fields of every struct psmtpd_plugin. */
+#define PSMTPD_PLUGIN_HEADER \
+	PSMTPD_PLUGIN_MAGIC, PSMTPD_PLUGIN_ABI, PSMTPD_PLUGIN_API
+
+/* The symbol name the loader looks up. */
+#define PSMTPD_PLUGIN_SYMBOL "psmtpd_plugin"
+
+#if defined(__GNUC__)
+#define PSMTPD_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PSMTPD_PRINTF(f, a)
+#endif
+
+/* One client connection, from accept to close. */
+typedef struct psmtpd_session psmtpd_session;
+/* The plugin's `settings` group of the config, during init only. */
+typedef struct psmtpd_init psmtpd_init;
+
+/* What a hook tells the server. */
+enum psmtpd_result {
+	PSMTPD_CONTINUE = 0,	/* no opinion: next plugin, then the default */
+	PSMTPD_REPLY = 1,	/* answered with psmtpd_reply(): chain ends */
+	PSMTPD_DISCONNECT = 2	/* answer (or 421) and close the connection */
+};
+
+/* Log levels, as syslog's. */
+enum psmtpd_log_level {
+	PSMTPD_LOG_ERR = 3,
+	PSMTPD_LOG_WARNING = 4,
+	PSMTPD_LOG_NOTICE = 5,
+	PSMTPD_LOG_INFO = 6,
+	PSMTPD_LOG_DEBUG = 7
+};
+
+/* A command handler: a new verb, or a replacement for a built-in one. */
+typedef enum psmtpd_result (*psmtpd_command_fn)(psmtpd_session *s,
+    const char *arg, void *plugin_data);
+
+struct psmtpd_command {
+	const char *verb;	/* upper case, e.g. "XSTATS" */
+	psmtpd_command_fn handler; /* must reply (PSMTPD_REPLY/DISCONNECT) */
+	const char *help;	/* "HELP XSTATS" answer: "Syntax: XSTATS" */
+};
+
+struct psmtpd_plugin {
+	uint32_t magic;		/* PSMTPD_PLUGIN_MAGIC */
+	uint32_t abi;		/* PSMTPD_PLUGIN_ABI */
+	uint32_t api;		/* PSMTPD_PLUGIN_API */
+	const char *name;	/* short, e.g. "maildir"; used in logs */
+	const char *version;	/* the plugin's own version */
+	const char *description; /* one line, for -t and logs */
+
+	/*
+	 * In the master, before fork, with root privileges if the server was
+	 * started as root.  Read settings with psmtpd_setting_*(); report a
+	 * bad one with psmtpd_init_error() and return -1: the server does not
+	 * start (or, on SIGHUP, keeps the old generation).  Store what the
+	 * hooks need in *plugin_data.  Return 0 on success.
+	 */
+	int (*init)(psmtpd_init *ctx, void **plugin_data);
+	/* In the master, when this generation is retired or at exit. */
+	void (*fini)(void *plugin_data);
+	/* In each worker, after fork and privilege drop.  -1: worker exits. */
+	int (*worker_init)(void *plugin_data);
+	/* In each worker, when it exits cleanly. */
+	void (*worker_fini)(void *plugin_data);
+
+	/* Session hooks, in a worker.  See "The chain" above. */
+
+	/* After accept, before the greeting.  A reply replaces the 220. */
+	enum psmtpd_result (*on_connect)(psmtpd_session *s, void *plugin_data);
+	/* HELO or EHLO with a valid argument; psmtpd_session_greeting()
+	 * and psmtpd_session_extended() already tell the new values. */
+	enum psmtpd_result (*on_helo)(psmtpd_session *s, const char *helo,
+	    void *plugin_data);
+	/* A syntactically valid MAIL: address and its upper-cased options. */
+	enum psmtpd_result (*on_mail)(psmtpd_session *s, const char *mailfrom,
+	    void *plugin_data);
+	/* A syntactically valid RCPT.  A reply that is not 2xx rejects this
+	 * recipient only; a 2xx reply or CONTINUE adds it. */
+	enum psmtpd_result (*on_rcpt)(psmtpd_session *s, const char *rcptto,
+	    void *plugin_data);
+	/* A valid DATA, before the 354. */
+	enum psmtpd_result (*on_data)(psmtpd_session *s, void *plugin_data);
+	/*
+	 * The message has been received whole: the envelope and the data are
+	 * available through psmtpd_session_*() and psmtpd_message_data().
+	 * CONTINUE hands it on to the next plugin; when the last one
+	 * continues, the client gets "250 OK".  A reply ends the chain: a
+	 * 2xx reply means this plugin took the message, 4xx/5xx that it was
+	 * not accepted.  Python's "return None" is CONTINUE; "return '550
+	 * ...'" is psmtpd_reply(s, "550 ...") and PSMTPD_REPLY.
+	 */
+	enum psmtpd_result (*process_message)(psmtpd_session *s,
+	    void *plugin_data);
+	/* RSET, or HELO/EHLO resetting the transaction.  Reply ignored. */
+	void (*on_rset)(psmtpd_session *s, void *plugin_data);
+	/* The connection is closing, whatever the reason.  No reply. */
+	void (*on_disconnect)(psmtpd_session *s, void *plugin_data);
+
+	/* Verbs this plugin adds or overrides; ends with { NULL }. */
+	const struct psmtpd_command *commands;
+
+	/* Room to grow without an ABI change; leave zero. */
+	void *reserved[8];
+};
+
+/* ---- during init: settings, errors ---------------------------------- */
+
+/* The plugin's name as configured (`name` or the file's base name). */
+const char *psmtpd_init_name(const psmtpd_init *ctx);
+/*
+ * Read one setting of the plugin's `settings` group.  Return 1 and set *out
+ * when present; 0 when absent (*out untouched); -1 when present with the
+ * wrong type (the error, with file and line, is already recorded).  Every
+ * setting the plugin never asks for is reported as unknown after init.
+ * Strings stay valid until fini.
+ */
+int psmtpd_setting_string(psmtpd_init *ctx, const char *key,
+    const char **out);
+int psmtpd_setting_int(psmtpd_init *ctx, const char *key, long long *out);
+int psmtpd_setting_bool(psmtpd_init *ctx, const char *key, int *out);
+/* An array or list of strings: count, and the i-th element. */
+int psmtpd_setting_strings(psmtpd_init *ctx, const char *key,
+    size_t *count);
+const char *psmtpd_setting_strings_at(psmtpd_init *ctx, const char *key,
+    size_t i);
+/* Record an error about `key` (NULL: about the plugin as a whole); the
+ * server prints it with the config file and line. */
+void psmtpd_init_error(psmtpd_init *ctx, const char *key, const char *fmt,
+    ...) PSMTPD_PRINTF(3, 4);
+/* The server's settings a plugin may need. */
+const char *psmtpd_init_hostname(const psmtpd_init *ctx);
+/* remoteaddr: "host:port" (Python's SMTPServer._remoteaddr). */
+const char *psmtpd_init_remote(const psmtpd_init *ctx);
+
+/* ---- the session (SMTPChannel's state), read only ------------------ */
+
+/* peer: the client's address as text ("192.0.2.1", "::1") and port. */
+const char *psmtpd_session_peer_addr(const psmtpd_session *s);
+unsigned psmtpd_session_peer_port(const psmtpd_session *s);
+/* fqdn: the host name the server announces. */
+const char *psmtpd_session_fqdn(const psmtpd_session *s);
+/* remoteaddr, "host:port". */
+const char *psmtpd_session_remote(const psmtpd_session *s);
+/* seen_greeting: the HELO/EHLO argument, "" before one. */
+const char *psmtpd_session_greeting(const psmtpd_session *s);
+/* 1 after EHLO (extended_smtp), else 0. */
+int psmtpd_session_extended(const psmtpd_session *s);
+/* smtp_state. */
+enum psmtpd_smtp_state { PSMTPD_STATE_COMMAND = 0, PSMTPD_STATE_DATA = 1 };
+enum psmtpd_smtp_state psmtpd_session_state(const psmtpd_session *s);
+/* mailfrom: NULL when no MAIL is in effect. */
+const char *psmtpd_session_mailfrom(const psmtpd_session *s);
+/* rcpttos: accepted recipients so far. */
+size_t psmtpd_session_rcpt_count(const psmtpd_session *s);
+const char *psmtpd_session_rcpt(const psmtpd_session *s, size_t i);
+/* mail_options and rcpt_options: the upper-cased parameters of the MAIL
+ * command and of the last RCPT command ("BODY=8BITMIME", "SMTPUTF8"). */
+size_t psmtpd_session_mail_option_count(const psmtpd_session *s);
+const char *psmtpd_session_mail_option(const psmtpd_session *s, size_t i);
+size_t psmtpd_session_rcpt_option_count(const psmtpd_session *s);
+const char *psmtpd_session_rcpt_option(const psmtpd_session *s, size_t i);
+/* 1 when decode_data is on: the data is then valid UTF-8 text. */
+int psmtpd_session_decode_data(const psmtpd_session *s);
+/* A unique id for log lines, e.g. "3f2a9c0d1b" (per connection). */
+const char *psmtpd_session_id(const psmtpd_session *s);
+
+/*
+ * received_data, in process_message: the message after dot-unstuffing,
+ * lines joined by "\n" as Python's smtpd passes it (the CRLF of the wire
+ * become LF; a bare CR or LF sent by the client is kept as it came).
+ * Not NUL-terminated as far as the protocol goes; *len is the size.  (A
+ * NUL is appended after the last byte for convenience.)
+ */
+const char *psmtpd_message_data(const psmtpd_session *s, size_t *len);
+/* received_lines: how many lines the data has. */
+size_t psmtpd_message_line_count(const psmtpd_session *s);
+
+/* ---- replies --------------------------------------------------------- */
+
+/*
+ * Set the reply of the current hook: a full reply line, "550 No such user
+ * here".  A text with "\n" is a multi-line reply, each line sent as given
+ * (write "250-first\n250 last").  Returns 0, or -1 when the text is not a
+ * valid reply (three digits, then a space, a hyphen or the end).
+ */
+int psmtpd_reply(psmtpd_session *s, const char *fmt, ...) PSMTPD_PRINTF(2, 3);
+int psmtpd_vreply(psmtpd_session *s, const char *fmt, va_list ap);
+/* A multi-line reply from a code and n lines of text; the server adds
+ * "code-" and "code " as RFC 5321 wants. */
+int psmtpd_reply_lines(psmtpd_session *s, int code, const char *const *lines,
+    size_t n);
+
+/* ---- per-plugin data ------------------------------------------------ */
+
+/* Data of the calling plugin for this connection; free_fn (may be NULL)
+ * is called at disconnect or when replaced. */
+void psmtpd_session_set_data(psmtpd_session *s, void *data,
+    void (*free_fn)(void *));
+void *psmtpd_session_get_data(const psmtpd_session *s);
+/* The same for the current transaction: freed at RSET, at a new HELO/EHLO,
+ * after the message is handled, and at disconnect. */
+void psmtpd_txn_set_data(psmtpd_session *s, void *data,
+    void (*free_fn)(void *));
+void *psmtpd_txn_get_data(const psmtpd_session *s);
+
+/* ---- logging ---------------------------------------------------------- */
+
+/* Through the server's logger (stderr or syslog); session lines carry the
+ * session id, the client and the plugin's name. */
+void psmtpd_log(enum psmtpd_log_level level, const char *fmt, ...)
+    PSMTPD_PRINTF(2, 3);
+void psmtpd_session_log(const psmtpd_session *s, enum psmtpd_log_level level,
+    const char *fmt, ...) PSMTPD_PRINTF(3, 4);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PSMTPD_PLUGIN_H */

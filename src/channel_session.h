@@ -1,0 +1,1 @@
+/* channel_session.h - being written this session */

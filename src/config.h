@@ -1,0 +1,108 @@
+/*
+ * config.h - the settings of psmtpd, from built-in defaults, the libconfig
+ * file, the python-smtpd style flags and -o key=value overrides, in that
+ * order.  Every setting of DESIGN.md and psmtpd.conf(5) is a field here.
+ *
+ * Errors are reported as one line, "FILE:LINE: message" for the file and
+ * "-o KEY=VALUE: message" for an override, in the caller's buffer.
+ */
+#ifndef PSMTPD_CONFIG_H
+#define PSMTPD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <libconfig.h>
+
+#define CONFIG_DEFAULT_LISTEN "localhost:8025"
+#define CONFIG_DEFAULT_REMOTE "localhost:25"
+#define CONFIG_DEFAULT_DATA_SIZE_LIMIT 33554432LL
+#define CONFIG_ERR_MAX 1024
+
+/* One entry of the `plugins` list (or the -c class). */
+struct config_plugin {
+	char *name;		/* `name`, e.g. "maildir"; NULL when only a path */
+	char *path;		/* `path`; NULL when only a name */
+	/* the `settings` group inside the document, or NULL */
+	const config_setting_t *settings;
+	char *file;		/* where the entry is, for error messages */
+	int line;		/* 0 when it came from the command line */
+};
+
+struct config {
+	config_t doc;		/* the parsed file, kept for plugin settings */
+	bool have_doc;
+	char *file;		/* the file read, NULL for none */
+
+	char **listen;		/* localaddr specs, "host:port" / "[v6]:port" */
+	size_t nlisten;
+	char *remote;		/* remoteaddr spec */
+	char *hostname;		/* NULL: the host's FQDN, found at start */
+	long long data_size_limit;	/* 0: no limit */
+	long long command_size_limit;	/* 512 */
+	bool enable_smtputf8;
+	bool decode_data;
+	char *user;		/* "nobody" */
+	char *group;		/* NULL: the user's primary group */
+	char *pidfile;
+	int listen_backlog;	/* 511 */
+
+	struct {
+		int facility;	/* LOG_MAIL */
+		int level;	/* LOG_INFO; LOG_DEBUG with -d */
+	} log;
+	struct {
+		int command;	/* seconds, 300 */
+		int data;	/* 600 */
+		int shutdown;	/* 30 */
+		int session;	/* 0: no overall limit */
+	} timeouts;
+	struct {
+		long long max_recipients;	/* 1000 */
+		long long max_errors;		/* 20; 0 = none */
+		long long max_connections_per_client; /* 0 = none */
+		long long max_message_size;	/* hard cap when data_size_limit is 0 */
+	} limits;
+	struct {
+		int start;		/* 5 */
+		int min_spare;		/* 5 */
+		int max_spare;		/* 10 */
+		int max_workers;	/* 150 */
+		long long max_connections_per_worker; /* 10000 */
+		bool busy_reply;	/* 421 when every worker is busy */
+	} pool;
+
+	struct config_plugin *plugins;
+	size_t nplugins;
+
+	/* from the command line only */
+	bool no_setuid;		/* -n */
+	bool debug;		/* -d: protocol traces */
+	bool detach;		/* -D */
+};
+
+/* Fill in the built-in defaults (no file). */
+void config_init(struct config *cfg);
+void config_free(struct config *cfg);
+
+/* Read and validate a libconfig file over the current values.  Unknown
+ * settings, wrong types and bad values are errors.  0, or -1 with err. */
+int config_load_file(struct config *cfg, const char *path, char *err,
+    size_t errlen);
+
+/* Apply one "-o key=value" (dotted key, e.g. pool.max_workers=10;
+ * the value in libconfig syntax or bare: 10, true, "x", x). */
+int config_override(struct config *cfg, const char *assignment, char *err,
+    size_t errlen);
+
+/* Replace the plugin list with one entry from the command line (-c). */
+int config_set_class(struct config *cfg, const char *name_or_path,
+    char *err, size_t errlen);
+
+/* Checks across settings, after everything is applied: decode_data with
+ * enable_smtputf8, pool sizes, listen specs that do not parse, ... */
+int config_validate(const struct config *cfg, char *err, size_t errlen);
+
+/* Replace a string field (frees the old one).  0, or -1 on ENOMEM. */
+int config_set_string(char **field, const char *value);
+
+#endif

@@ -1,0 +1,1 @@
+/* fqdn.c - being written this session */

@@ -1,0 +1,1 @@
+/* fqdn.h - being written this session */

@@ -1,0 +1,1 @@
+/* init_api.c - being written this session */

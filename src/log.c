@@ -1,0 +1,212 @@
+/*
+ * log.c - the server's logger.
+ *
+ * The destination is process-wide by nature (stderr or the syslog socket),
+ * so it is the one piece of static state here; it is set at start, before
+ * any worker exists, and only the master changes it again on reload.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static struct {
+	enum log_dest dest;
+	int facility;
+	int level;
+	char ident[64];
+	char tag[96];
+} log_state = { LOG_DEST_STDERR, LOG_MAIL, LOG_INFO, "psmtpd", "psmtpd" };
+
+static const struct {
+	const char *name;
+	int value;
+} log_facilities[] = {
+	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+}, log_levels[] = {
+	{ "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "notice", LOG_NOTICE },
+	{ "warning", LOG_WARNING }, { "err", LOG_ERR }, { "error", LOG_ERR },
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+int
+log_facility_from_name(const char *name)
+{
+	for (size_t i = 0; i < NELEM(log_facilities); i++)
+		if (strcasecmp(name, log_facilities[i].name) == 0)
+			return log_facilities[i].value;
+	return -1;
+}
+
+int
+log_level_from_name(const char *name)
+{
+	for (size_t i = 0; i < NELEM(log_levels); i++)
+		if (strcasecmp(name, log_levels[i].name) == 0)
+			return log_levels[i].value;
+	return -1;
+}
+
+void
+log_init(enum log_dest dest, int facility, int level, const char *ident)
+{
+	if (log_state.dest == LOG_DEST_SYSLOG)
+		closelog();
+	log_state.dest = dest;
+	log_state.facility = facility;
+	log_state.level = level;
+	snprintf(log_state.ident, sizeof(log_state.ident), "%s", ident);
+	snprintf(log_state.tag, sizeof(log_state.tag), "%s", ident);
+	if (dest == LOG_DEST_SYSLOG)
+		openlog(log_state.tag, LOG_PID | LOG_NDELAY, facility);
+}
+
+void
+log_set_role(const char *role)
+{
+	snprintf(log_state.tag, sizeof(log_state.tag), "%s/%s",
+	    log_state.ident, role);
+	if (log_state.dest == LOG_DEST_SYSLOG) {
+		closelog();
+		openlog(log_state.tag, LOG_PID | LOG_NDELAY, log_state.facility);
+	}
+}
+
+bool
+log_enabled(int level)
+{
+	return level <= log_state.level;
+}
+
+/* log_write - one line to the destination, never more than one write(2)
+ * on stderr so that lines of concurrent workers do not interleave. */
+static void
+log_write(int level, const char *text)
+{
+	if (log_state.dest == LOG_DEST_SYSLOG) {
+		syslog(level, "%s", text);
+		return;
+	}
+	char line[2048];
+	struct timespec ts;
+	struct tm tm;
+	char stamp[32] = "";
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
+	    localtime_r(&ts.tv_sec, &tm) != NULL)
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	int n = snprintf(line, sizeof(line), "%s %s[%ld]: %s\n", stamp,
+	    log_state.tag, (long)getpid(), text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	/* Nothing sensible to do if stderr is gone. */
+	ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+	(void)w;
+}
+
+void
+log_vmsg(int level, const char *fmt, va_list ap)
+{
+	char text[1800];
+
+	if (!log_enabled(level))
+		return;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	log_write(level, text);
+}
+
+void
+log_msg(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+#define LOG_DEFINE(fn, level) \
+	void fn(const char *fmt, ...) \
+	{ \
+		va_list ap; \
+		va_start(ap, fmt); \
+		log_vmsg(level, fmt, ap); \
+		va_end(ap); \
+	}
+
+LOG_DEFINE(log_debug, LOG_DEBUG)
+LOG_DEFINE(log_info, LOG_INFO)
+LOG_DEFINE(log_notice, LOG_NOTICE)
+LOG_DEFINE(log_warnx, LOG_WARNING)
+
+/* log_verrno - the message with ": strerror(errno)" appended. */
+static void
+log_verrno(int level, int saved_errno, const char *fmt, va_list ap)
+{
+	char text[1600];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	log_msg(level, "%s: %s", text, strerror(saved_errno));
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_verrno(LOG_WARNING, saved_errno, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_verrno(LOG_ERR, saved_errno, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_ERR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+log_panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	abort();
+}

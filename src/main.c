@@ -1,0 +1,2 @@
+/* main.c - being written this session */
+int main(void) { return 0; }

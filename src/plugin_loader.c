@@ -1,0 +1,1 @@
+/* plugin_loader.c - being written this session */

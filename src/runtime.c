@@ -1,0 +1,1 @@
+/* runtime.c - being written this session */

@@ -1,0 +1,34 @@
+/*
+ * runtime.h - one generation of the server: its settings, the loaded
+ * plugins and what the channel needs, built from the command line and the
+ * config file.  The master holds one and builds a new one on SIGHUP; it
+ * treats it as opaque apart from the settings the pool needs.
+ */
+#ifndef PSMTPD_RUNTIME_H
+#define PSMTPD_RUNTIME_H
+
+#include <stddef.h>
+
+#include "channel.h"
+#include "config.h"
+
+struct cli_options;
+struct plugin_set;
+
+struct runtime {
+	struct config cfg;
+	struct plugin_set *plugins;
+	struct channel_params chan;
+	char fqdn[256];
+	char version_text[64];
+	unsigned generation;
+};
+
+/* Read the config named by the options, apply the options, load the
+ * plugins (their global init).  NULL with a message in err. */
+struct runtime *runtime_load(const struct cli_options *opts, char *err,
+    size_t errlen);
+/* Plugin fini, unload, free.  NULL is fine. */
+void runtime_free(struct runtime *rt);
+
+#endif

@@ -1,0 +1,1 @@
+/* session_api.c - being written this session */

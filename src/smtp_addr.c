@@ -1,0 +1,1 @@
+/* smtp_addr.c - being written this session */

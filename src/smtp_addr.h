@@ -1,0 +1,1 @@
+/* smtp_addr.h - being written this session */

@@ -1,0 +1,1 @@
+/* smtp_data.c - being written this session */

@@ -1,0 +1,1 @@
+/* smtp_data.h - being written this session */

@@ -1,0 +1,1 @@
+/* smtp_parse.c - being written this session */
