@@ -1,1 +1,891 @@
-/* config.c - being written this session */
+/*
+ * config.c - the settings of psmtpd: built-in defaults, a libconfig file
+ * read against one schema table, -o overrides through the same table, and
+ * the checks across settings.
+ *
+ * Every setting is one row of cfg_schema (dotted path, kind, field,
+ * bounds); what a kind accepts, from the file or from the command line,
+ * is one row of cfg_kinds.  A new setting is a new row, not new code.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "addr.h"
+#include "config.h"
+#include "log.h"
+
+#ifndef PSMTPD_RUNSTATEDIR
+#define PSMTPD_RUNSTATEDIR "/run"
+#endif
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define CFG_PATH_MAX 256
+
+enum cfg_kind {
+	CK_GROUP,	/* a group of settings: walked, never stored */
+	CK_BOOL,	/* bool */
+	CK_INT,		/* int, within min..max */
+	CK_LLONG,	/* long long, within min..max */
+	CK_STRING,	/* char *, not empty */
+	CK_ADDR,	/* char *, a "host:port" spec that addr_parse takes */
+	CK_LISTEN,	/* cfg->listen: one spec or a list of them */
+	CK_FACILITY,	/* int, a syslog facility by name */
+	CK_LEVEL,	/* int, a syslog level by name */
+	CK_PLUGINS,	/* cfg->plugins: a list of groups */
+};
+
+struct cfg_row {
+	const char *path;	/* dotted, as in the file and in -o */
+	enum cfg_kind kind;
+	size_t off;		/* the field in struct config */
+	long long min, max;	/* for CK_INT and CK_LLONG */
+};
+
+#define F(field) offsetof(struct config, field)
+#define TIMEOUT(name) \
+	{ "timeouts." #name, CK_INT, F(timeouts.name), 0, CONFIG_TIMEOUT_MAX }
+
+static const struct cfg_row cfg_schema[] = {
+	{ "listen", CK_LISTEN, 0, 0, 0 },
+	{ "remote", CK_ADDR, F(remote), 0, 0 },
+	{ "hostname", CK_STRING, F(hostname), 0, 0 },
+	{ "data_size_limit", CK_LLONG, F(data_size_limit), 0, LLONG_MAX },
+	{ "command_size_limit", CK_LLONG, F(command_size_limit),
+	    CONFIG_COMMAND_SIZE_MIN, CONFIG_COMMAND_SIZE_MAX },
+	{ "enable_smtputf8", CK_BOOL, F(enable_smtputf8), 0, 0 },
+	{ "decode_data", CK_BOOL, F(decode_data), 0, 0 },
+	{ "user", CK_STRING, F(user), 0, 0 },
+	{ "group", CK_STRING, F(group), 0, 0 },
+	{ "pidfile", CK_STRING, F(pidfile), 0, 0 },
+	{ "listen_backlog", CK_INT, F(listen_backlog), 1, 65535 },
+	{ "log", CK_GROUP, 0, 0, 0 },
+	{ "log.syslog_facility", CK_FACILITY, F(log.facility), 0, 0 },
+	{ "log.level", CK_LEVEL, F(log.level), 0, 0 },
+	{ "timeouts", CK_GROUP, 0, 0, 0 },
+	TIMEOUT(command), TIMEOUT(data), TIMEOUT(shutdown), TIMEOUT(session),
+	{ "limits", CK_GROUP, 0, 0, 0 },
+	{ "limits.max_recipients", CK_LLONG, F(limits.max_recipients),
+	    1, LLONG_MAX },
+	{ "limits.max_errors", CK_LLONG, F(limits.max_errors), 0, LLONG_MAX },
+	{ "limits.max_connections_per_client", CK_LLONG,
+	    F(limits.max_connections_per_client), 0, LLONG_MAX },
+	{ "limits.max_message_size", CK_LLONG, F(limits.max_message_size),
+	    1, LLONG_MAX },
+	{ "pool", CK_GROUP, 0, 0, 0 },
+	{ "pool.start", CK_INT, F(pool.start), 0, CONFIG_WORKERS_MAX },
+	{ "pool.min_spare", CK_INT, F(pool.min_spare), 0, CONFIG_WORKERS_MAX },
+	{ "pool.max_spare", CK_INT, F(pool.max_spare), 0, CONFIG_WORKERS_MAX },
+	{ "pool.max_workers", CK_INT, F(pool.max_workers),
+	    1, CONFIG_WORKERS_MAX },
+	{ "pool.max_connections_per_worker", CK_LLONG,
+	    F(pool.max_connections_per_worker), 0, LLONG_MAX },
+	{ "pool.busy_reply", CK_BOOL, F(pool.busy_reply), 0, 0 },
+	{ "plugins", CK_PLUGINS, 0, 0, 0 },
+};
+
+/* The keys of one entry of `plugins`. */
+enum cfg_entry_kind { CE_STRING, CE_GROUP };
+
+static const struct {
+	const char *key;
+	enum cfg_entry_kind kind;
+	size_t off;
+} cfg_entry_schema[] = {
+	{ "name", CE_STRING, offsetof(struct config_plugin, name) },
+	{ "path", CE_STRING, offsetof(struct config_plugin, path) },
+	{ "settings", CE_GROUP, offsetof(struct config_plugin, settings) },
+};
+
+/* Where a file error is: the setting, or one element inside it. */
+struct cfg_err {
+	char msg[CONFIG_ERR_MAX];
+	const config_setting_t *at;	/* NULL: the setting being read */
+};
+
+typedef int cfg_from_setting_fn(struct config *, const struct cfg_row *,
+    const config_setting_t *, struct cfg_err *);
+typedef int cfg_from_text_fn(struct config *, const struct cfg_row *,
+    const char *, struct cfg_err *);
+
+struct cfg_kind_ops {
+	cfg_from_setting_fn *from_setting;
+	cfg_from_text_fn *from_text;
+};
+
+static const struct cfg_kind_ops cfg_kinds[];
+
+/* cfg_fail - write a message for the caller to prefix; always -1. */
+static int LOG_PRINTF(2, 3)
+cfg_fail(struct cfg_err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void *
+cfg_field(struct config *cfg, const struct cfg_row *row)
+{
+	return (char *)cfg + row->off;
+}
+
+static const struct cfg_row *
+cfg_row_find(const char *path)
+{
+	for (size_t i = 0; i < NELEM(cfg_schema); i++)
+		if (strcmp(cfg_schema[i].path, path) == 0)
+			return &cfg_schema[i];
+	return NULL;
+}
+
+/* ---- storing a value, whatever its source -------------------------- */
+
+/* cfg_store_int - range-check and store into an int or long long field. */
+static int
+cfg_store_int(struct config *cfg, const struct cfg_row *row, long long v,
+    struct cfg_err *e)
+{
+	if (v < row->min || v > row->max) {
+		if (row->max == LLONG_MAX && row->min == 0)
+			return cfg_fail(e, "'%s' must not be negative",
+			    row->path);
+		if (row->max == LLONG_MAX)
+			return cfg_fail(e, "'%s' must be at least %lld",
+			    row->path, row->min);
+		return cfg_fail(e, "'%s' must be between %lld and %lld",
+		    row->path, row->min, row->max);
+	}
+	if (row->kind == CK_INT)
+		*(int *)cfg_field(cfg, row) = (int)v;
+	else
+		*(long long *)cfg_field(cfg, row) = v;
+	return 0;
+}
+
+static int
+cfg_store_string(struct config *cfg, const struct cfg_row *row,
+    const char *s, struct cfg_err *e)
+{
+	const char *why;
+	struct addr_spec spec;
+
+	if (*s == '\0')
+		return cfg_fail(e, "'%s' must not be empty", row->path);
+	if (row->kind == CK_ADDR && addr_parse(s, &spec, &why) == -1)
+		return cfg_fail(e, "'%s': bad address '%s': %s", row->path, s,
+		    why);
+	if (config_set_string(cfg_field(cfg, row), s) == -1)
+		return cfg_fail(e, "out of memory");
+	return 0;
+}
+
+/* cfg_store_name - a facility or level by name, through log.h's tables. */
+static int
+cfg_store_name(struct config *cfg, const struct cfg_row *row,
+    const char *s, struct cfg_err *e)
+{
+	int v;
+
+	if (row->kind == CK_FACILITY) {
+		if ((v = log_facility_from_name(s)) == -1)
+			return cfg_fail(e, "'%s': unknown syslog facility '%s'"
+			    " (mail, daemon, user, local0..local7)",
+			    row->path, s);
+	} else if ((v = log_level_from_name(s)) == -1)
+		return cfg_fail(e, "'%s': unknown log level '%s'"
+		    " (debug, info, notice, warning, err)", row->path, s);
+	*(int *)cfg_field(cfg, row) = v;
+	return 0;
+}
+
+static void
+cfg_free_list(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* cfg_store_listen - check every spec, then replace the whole list. */
+static int
+cfg_store_listen(struct config *cfg, const char *const *specs, size_t n,
+    struct cfg_err *e)
+{
+	struct addr_spec spec;
+	const char *why;
+	char **list;
+
+	if (n == 0)
+		return cfg_fail(e, "'listen' must name at least one address");
+	for (size_t i = 0; i < n; i++)
+		if (addr_parse(specs[i], &spec, &why) == -1)
+			return cfg_fail(e, "'listen': bad address '%s': %s",
+			    specs[i], why);
+	if ((list = calloc(n, sizeof(*list))) == NULL)
+		return cfg_fail(e, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if ((list[i] = strdup(specs[i])) == NULL) {
+			cfg_free_list(list, i);
+			return cfg_fail(e, "out of memory");
+		}
+	cfg_free_list(cfg->listen, cfg->nlisten);
+	cfg->listen = list;
+	cfg->nlisten = n;
+	return 0;
+}
+
+/* ---- from the file --------------------------------------------------- */
+
+static int
+cfg_walk(struct config *cfg, const config_setting_t *group,
+    const char *prefix, struct cfg_err *e);
+
+static int
+cfg_group_from_setting(struct config *cfg, const struct cfg_row *row,
+    const config_setting_t *s, struct cfg_err *e)
+{
+	if (!config_setting_is_group(s))
+		return cfg_fail(e, "'%s' must be a group: %s = { ... };",
+		    row->path, row->path);
+	return cfg_walk(cfg, s, row->path, e);
+}
+
+static int
+cfg_bool_from_setting(struct config *cfg, const struct cfg_row *row,
+    const config_setting_t *s, struct cfg_err *e)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return cfg_fail(e, "'%s' must be true or false", row->path);
+	*(bool *)cfg_field(cfg, row) = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+static int
+cfg_int_from_setting(struct config *cfg, const struct cfg_row *row,
+    const config_setting_t *s, struct cfg_err *e)
+{
+	int type = config_setting_type(s);
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return cfg_fail(e, "'%s' must be an integer", row->path);
+	return cfg_store_int(cfg, row, config_setting_get_int64(s), e);
+}
+
+static int
+cfg_string_from_setting(struct config *cfg, const struct cfg_row *row,
+    const config_setting_t *s, struct cfg_err *e)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return cfg_fail(e, "'%s' must be a string", row->path);
+	return cfg_store_string(cfg, row, config_setting_get_string(s), e);
+}
+
+static int
+cfg_name_from_setting(struct config *cfg, const struct cfg_row *row,
+    const config_setting_t *s, struct cfg_err *e)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return cfg_fail(e, "'%s' must be a string", row->path);
+	return cfg_store_name(cfg, row, config_setting_get_string(s), e);
+}
+
+/* cfg_listen_from_setting - "spec", [ "spec", ... ] or ( "spec", ... ). */
+static int
+cfg_listen_from_setting(struct config *cfg, const struct cfg_row *row,
+    const config_setting_t *s, struct cfg_err *e)
+{
+	const char *one, **specs;
+	int n, rc;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		one = config_setting_get_string(s);
+		return cfg_store_listen(cfg, &one, 1, e);
+	}
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return cfg_fail(e, "'%s' must be a string or a list of "
+		    "strings", row->path);
+	n = config_setting_length(s);
+	if ((specs = calloc((size_t)n + 1, sizeof(*specs))) == NULL)
+		return cfg_fail(e, "out of memory");
+	rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		const config_setting_t *el = config_setting_get_elem(s, i);
+		if (config_setting_type(el) != CONFIG_TYPE_STRING) {
+			e->at = el;
+			rc = cfg_fail(e, "'%s' must be a string or a list of "
+			    "strings", row->path);
+		} else
+			specs[i] = config_setting_get_string(el);
+	}
+	if (rc == 0)
+		rc = cfg_store_listen(cfg, specs, (size_t)n, e);
+	free(specs);
+	return rc;
+}
+
+static void
+cfg_free_plugins(struct config_plugin *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].name);
+		free(p[i].path);
+		free(p[i].file);
+	}
+	free(p);
+}
+
+/* cfg_entry_key - one key of a `plugins` entry, by cfg_entry_schema. */
+static int
+cfg_entry_key(struct config_plugin *p, const config_setting_t *k,
+    int index, struct cfg_err *e)
+{
+	const char *key = config_setting_name(k);
+
+	e->at = k;
+	for (size_t i = 0; i < NELEM(cfg_entry_schema); i++) {
+		void *field = (char *)p + cfg_entry_schema[i].off;
+		if (strcmp(key, cfg_entry_schema[i].key) != 0)
+			continue;
+		if (cfg_entry_schema[i].kind == CE_GROUP) {
+			if (!config_setting_is_group(k))
+				return cfg_fail(e, "'plugins.[%d].%s' must be "
+				    "a group", index, key);
+			*(const config_setting_t **)field = k;
+			return 0;
+		}
+		if (config_setting_type(k) != CONFIG_TYPE_STRING ||
+		    *config_setting_get_string(k) == '\0')
+			return cfg_fail(e, "'plugins.[%d].%s' must be a "
+			    "non-empty string", index, key);
+		if (config_set_string(field, config_setting_get_string(k)))
+			return cfg_fail(e, "out of memory");
+		return 0;
+	}
+	return cfg_fail(e, "unknown setting 'plugins.[%d].%s' (name, path, "
+	    "settings)", index, key);
+}
+
+static int
+cfg_entry(struct config_plugin *p, const config_setting_t *g, int index,
+    struct cfg_err *e)
+{
+	const char *file = config_setting_source_file(g);
+
+	e->at = g;
+	if (!config_setting_is_group(g))
+		return cfg_fail(e, "'plugins.[%d]' must be a group: "
+		    "{ name = \"...\"; }", index);
+	p->line = (int)config_setting_source_line(g);
+	if (file != NULL && (p->file = strdup(file)) == NULL)
+		return cfg_fail(e, "out of memory");
+	for (int i = 0; i < config_setting_length(g); i++)
+		if (cfg_entry_key(p, config_setting_get_elem(g, i), index,
+		    e) == -1)
+			return -1;
+	e->at = g;
+	if (p->name == NULL && p->path == NULL)
+		return cfg_fail(e, "'plugins.[%d]' needs a name or a path",
+		    index);
+	return 0;
+}
+
+/* cfg_plugins_from_setting - ( { name = ..; path = ..; settings = {..} } ) */
+static int
+cfg_plugins_from_setting(struct config *cfg, const struct cfg_row *row,
+    const config_setting_t *s, struct cfg_err *e)
+{
+	struct config_plugin *list;
+	size_t n;
+
+	if (!config_setting_is_list(s))
+		return cfg_fail(e, "'%s' must be a list of groups: "
+		    "( { name = \"...\"; }, ... )", row->path);
+	n = (size_t)config_setting_length(s);
+	if ((list = calloc(n + 1, sizeof(*list))) == NULL)
+		return cfg_fail(e, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (cfg_entry(&list[i], config_setting_get_elem(s, (int)i),
+		    (int)i, e) == -1) {
+			cfg_free_plugins(list, n);
+			return -1;
+		}
+	cfg_free_plugins(cfg->plugins, cfg->nplugins);
+	cfg->plugins = list;
+	cfg->nplugins = n;
+	return 0;
+}
+
+/* cfg_walk - every setting of a group must be a row of the schema. */
+static int
+cfg_walk(struct config *cfg, const config_setting_t *group,
+    const char *prefix, struct cfg_err *e)
+{
+	char path[CFG_PATH_MAX];
+	const struct cfg_row *row;
+
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *s = config_setting_get_elem(group, i);
+		snprintf(path, sizeof(path), "%s%s%s", prefix,
+		    *prefix != '\0' ? "." : "", config_setting_name(s));
+		e->at = s;
+		if ((row = cfg_row_find(path)) == NULL)
+			return cfg_fail(e, "unknown setting '%s'", path);
+		if (cfg_kinds[row->kind].from_setting(cfg, row, s, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- from the command line ------------------------------------------ */
+
+static int
+cfg_group_from_text(struct config *cfg, const struct cfg_row *row,
+    const char *text, struct cfg_err *e)
+{
+	(void)cfg;
+	(void)text;
+	return cfg_fail(e, "'%s' is a group: set one of its settings, "
+	    "e.g. -o %s", row->path, row[1].path);
+}
+
+static int
+cfg_bool_from_text(struct config *cfg, const struct cfg_row *row,
+    const char *text, struct cfg_err *e)
+{
+	static const struct {
+		const char *word;
+		bool value;
+	} words[] = {
+		{ "true", true }, { "yes", true }, { "on", true }, { "1", true },
+		{ "false", false }, { "no", false }, { "off", false },
+		{ "0", false },
+	};
+
+	for (size_t i = 0; i < NELEM(words); i++)
+		if (strcasecmp(text, words[i].word) == 0) {
+			*(bool *)cfg_field(cfg, row) = words[i].value;
+			return 0;
+		}
+	return cfg_fail(e, "'%s' must be true or false", row->path);
+}
+
+/* cfg_parse_size - decimal, optional L (libconfig's int64 mark) or a
+ * K/M/G suffix (powers of 1024).  0, or -1 when not such a number. */
+static int
+cfg_parse_size(const char *text, long long *out)
+{
+	static const struct {
+		char suffix;
+		long long mult;
+	} units[] = {
+		{ '\0', 1 }, { 'L', 1 }, { 'k', 1LL << 10 }, { 'K', 1LL << 10 },
+		{ 'm', 1LL << 20 }, { 'M', 1LL << 20 }, { 'g', 1LL << 30 },
+		{ 'G', 1LL << 30 },
+	};
+	char *end;
+	long long v;
+
+	if (*text != '-' && (*text < '0' || *text > '9'))
+		return -1;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || (*end != '\0' && end[1] != '\0'))
+		return -1;
+	for (size_t i = 0; i < NELEM(units); i++) {
+		if (*end != units[i].suffix)
+			continue;
+		if (v > LLONG_MAX / units[i].mult ||
+		    v < LLONG_MIN / units[i].mult)
+			return -1;
+		*out = v * units[i].mult;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+cfg_int_from_text(struct config *cfg, const struct cfg_row *row,
+    const char *text, struct cfg_err *e)
+{
+	long long v;
+
+	if (cfg_parse_size(text, &v) == -1)
+		return cfg_fail(e, "'%s' must be an integer", row->path);
+	return cfg_store_int(cfg, row, v, e);
+}
+
+static int
+cfg_string_from_text(struct config *cfg, const struct cfg_row *row,
+    const char *text, struct cfg_err *e)
+{
+	return cfg_store_string(cfg, row, text, e);
+}
+
+static int
+cfg_name_from_text(struct config *cfg, const struct cfg_row *row,
+    const char *text, struct cfg_err *e)
+{
+	return cfg_store_name(cfg, row, text, e);
+}
+
+/* cfg_unquote - trim blanks and one pair of double quotes, in place. */
+static char *
+cfg_unquote(char *s)
+{
+	size_t n;
+
+	s += strspn(s, " \t");
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		s[n - 1] = '\0';
+		s++;
+	}
+	return s;
+}
+
+/* cfg_listen_from_text - "a:1,b:2", also in brackets as in the file. */
+static int
+cfg_listen_from_text(struct config *cfg, const struct cfg_row *row,
+    const char *text, struct cfg_err *e)
+{
+	char *copy, *p, *tok, *save = NULL;
+	const char **specs;
+	size_t n = 0, len;
+	int rc;
+
+	(void)row;
+	if ((copy = strdup(text)) == NULL ||
+	    (specs = calloc(strlen(text) + 1, sizeof(*specs))) == NULL) {
+		free(copy);
+		return cfg_fail(e, "out of memory");
+	}
+	p = copy;
+	len = strlen(p);
+	if (len >= 2 && ((p[0] == '[' && p[len - 1] == ']') ||
+	    (p[0] == '(' && p[len - 1] == ')'))) {
+		p[len - 1] = '\0';
+		p++;
+	}
+	for (tok = strtok_r(p, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save))
+		specs[n++] = cfg_unquote(tok);
+	rc = cfg_store_listen(cfg, specs, n, e);
+	free(specs);
+	free(copy);
+	return rc;
+}
+
+static int
+cfg_plugins_from_text(struct config *cfg, const struct cfg_row *row,
+    const char *text, struct cfg_err *e)
+{
+	(void)cfg;
+	(void)text;
+	return cfg_fail(e, "'%s' is set in the file, or with -c for one "
+	    "plugin", row->path);
+}
+
+static const struct cfg_kind_ops cfg_kinds[] = {
+	[CK_GROUP] = { cfg_group_from_setting, cfg_group_from_text },
+	[CK_BOOL] = { cfg_bool_from_setting, cfg_bool_from_text },
+	[CK_INT] = { cfg_int_from_setting, cfg_int_from_text },
+	[CK_LLONG] = { cfg_int_from_setting, cfg_int_from_text },
+	[CK_STRING] = { cfg_string_from_setting, cfg_string_from_text },
+	[CK_ADDR] = { cfg_string_from_setting, cfg_string_from_text },
+	[CK_LISTEN] = { cfg_listen_from_setting, cfg_listen_from_text },
+	[CK_FACILITY] = { cfg_name_from_setting, cfg_name_from_text },
+	[CK_LEVEL] = { cfg_name_from_setting, cfg_name_from_text },
+	[CK_PLUGINS] = { cfg_plugins_from_setting, cfg_plugins_from_text },
+};
+
+/* ---- the interface ---------------------------------------------------- */
+
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->data_size_limit = CONFIG_DEFAULT_DATA_SIZE_LIMIT;
+	cfg->command_size_limit = CONFIG_DEFAULT_COMMAND_SIZE_LIMIT;
+	cfg->listen_backlog = CONFIG_DEFAULT_LISTEN_BACKLOG;
+	cfg->log.facility = LOG_MAIL;
+	cfg->log.level = LOG_INFO;
+	cfg->timeouts.command = 300;
+	cfg->timeouts.data = 600;
+	cfg->timeouts.shutdown = 30;
+	cfg->timeouts.session = 0;
+	cfg->limits.max_recipients = 1000;
+	cfg->limits.max_errors = 20;
+	cfg->limits.max_connections_per_client = 0;
+	cfg->limits.max_message_size = CONFIG_DEFAULT_MAX_MESSAGE_SIZE;
+	cfg->pool.start = 5;
+	cfg->pool.min_spare = 5;
+	cfg->pool.max_spare = 10;
+	cfg->pool.max_workers = 150;
+	cfg->pool.max_connections_per_worker = 10000;
+	cfg->pool.busy_reply = false;
+	/* Strings: out of memory this early is a broken environment. */
+	if ((cfg->listen = calloc(1, sizeof(*cfg->listen))) == NULL ||
+	    (cfg->listen[0] = strdup(CONFIG_DEFAULT_LISTEN)) == NULL ||
+	    config_set_string(&cfg->remote, CONFIG_DEFAULT_REMOTE) == -1 ||
+	    config_set_string(&cfg->user, CONFIG_DEFAULT_USER) == -1 ||
+	    config_set_string(&cfg->pidfile,
+	    PSMTPD_RUNSTATEDIR "/psmtpd.pid") == -1)
+		fatal("config: out of memory");
+	cfg->nlisten = 1;
+}
+
+void
+config_free(struct config *cfg)
+{
+	cfg_free_list(cfg->listen, cfg->nlisten);
+	cfg_free_plugins(cfg->plugins, cfg->nplugins);
+	free(cfg->remote);
+	free(cfg->hostname);
+	free(cfg->user);
+	free(cfg->group);
+	free(cfg->pidfile);
+	free(cfg->file);
+	if (cfg->have_doc)
+		config_destroy(&cfg->doc);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int
+config_set_string(char **field, const char *value)
+{
+	char *copy = NULL;
+
+	if (value != NULL && (copy = strdup(value)) == NULL)
+		return -1;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* cfg_read - parse the file into cfg->doc; @include is relative to it. */
+static int
+cfg_read(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+
+	config_init(&cfg->doc);
+	cfg->have_doc = true;
+	if (slash != NULL) {
+		if ((dir = strndup(path, (size_t)(slash - path) + 1)) == NULL) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			return -1;
+		}
+		config_set_include_dir(&cfg->doc, dir);
+		free(dir);
+	}
+	errno = 0;
+	if (config_read_file(&cfg->doc, path) == CONFIG_TRUE)
+		return 0;
+	if (config_error_type(&cfg->doc) == CONFIG_ERR_FILE_IO)
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+		    errno != 0 ? strerror(errno) : "I/O error");
+	else
+		snprintf(err, errlen, "%s:%d: %s",
+		    config_error_file(&cfg->doc) != NULL ?
+		    config_error_file(&cfg->doc) : path,
+		    config_error_line(&cfg->doc),
+		    config_error_text(&cfg->doc));
+	return -1;
+}
+
+int
+config_load_file(struct config *cfg, const char *path, char *err,
+    size_t errlen)
+{
+	struct cfg_err e = { "", NULL };
+	const char *file;
+
+	if (cfg->have_doc) {
+		snprintf(err, errlen, "%s: a configuration file was already "
+		    "read into this config", path);
+		return -1;
+	}
+	if (config_set_string(&cfg->file, path) == -1) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	if (cfg_read(cfg, path, err, errlen) == -1)
+		return -1;
+	if (cfg_walk(cfg, config_root_setting(&cfg->doc), "", &e) == 0)
+		return 0;
+	file = e.at != NULL ? config_setting_source_file(e.at) : NULL;
+	snprintf(err, errlen, "%s:%u: %s", file != NULL ? file : path,
+	    e.at != NULL ? config_setting_source_line(e.at) : 0u, e.msg);
+	return -1;
+}
+
+int
+config_override(struct config *cfg, const char *assignment, char *err,
+    size_t errlen)
+{
+	struct cfg_err e = { "", NULL };
+	const struct cfg_row *row;
+	const char *eq = strchr(assignment, '=');
+	char *key, *value;
+	int rc = -1;
+
+	if (eq == NULL) {
+		snprintf(err, errlen, "-o %s: expected key=value", assignment);
+		return -1;
+	}
+	if ((key = strndup(assignment, (size_t)(eq - assignment))) == NULL ||
+	    (value = strdup(eq + 1)) == NULL) {
+		free(key);
+		snprintf(err, errlen, "-o %s: out of memory", assignment);
+		return -1;
+	}
+	if ((row = cfg_row_find(cfg_unquote(key))) == NULL)
+		cfg_fail(&e, "unknown setting '%s'", cfg_unquote(key));
+	else
+		rc = cfg_kinds[row->kind].from_text(cfg, row,
+		    cfg_unquote(value), &e);
+	if (rc == -1)
+		snprintf(err, errlen, "-o %s: %s", assignment, e.msg);
+	free(key);
+	free(value);
+	return rc;
+}
+
+/* cfg_is_path - "x.so" or anything with a slash is a file, else a name. */
+static bool
+cfg_is_path(const char *s)
+{
+	size_t n = strlen(s);
+
+	return strchr(s, '/') != NULL || (n > 3 && strcmp(s + n - 3,
+	    ".so") == 0);
+}
+
+int
+config_set_class(struct config *cfg, const char *name_or_path, char *err,
+    size_t errlen)
+{
+	struct config_plugin *p;
+
+	if (*name_or_path == '\0') {
+		snprintf(err, errlen, "-c: empty class name");
+		return -1;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    config_set_string(cfg_is_path(name_or_path) ? &p->path : &p->name,
+	    name_or_path) == -1) {
+		free(p);
+		snprintf(err, errlen, "-c %s: out of memory", name_or_path);
+		return -1;
+	}
+	cfg_free_plugins(cfg->plugins, cfg->nplugins);
+	cfg->plugins = p;
+	cfg->nplugins = 1;
+	return 0;
+}
+
+/* ---- checks across settings ----------------------------------------- */
+
+static int LOG_PRINTF(3, 4)
+cfg_invalid(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+cfg_validate_addrs(const struct config *cfg, char *err, size_t errlen)
+{
+	struct addr_spec spec;
+	const char *why;
+
+	if (cfg->nlisten == 0)
+		return cfg_invalid(err, errlen, "'listen' must name at least "
+		    "one address");
+	for (size_t i = 0; i < cfg->nlisten; i++)
+		if (addr_parse(cfg->listen[i], &spec, &why) == -1)
+			return cfg_invalid(err, errlen, "'listen': bad address "
+			    "'%s': %s", cfg->listen[i], why);
+	if (cfg->remote != NULL && addr_parse(cfg->remote, &spec, &why) == -1)
+		return cfg_invalid(err, errlen, "'remote': bad address '%s': "
+		    "%s", cfg->remote, why);
+	return 0;
+}
+
+static int
+cfg_validate_pool(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->pool.max_workers < 1)
+		return cfg_invalid(err, errlen, "'pool.max_workers' must be "
+		    "at least 1");
+	if (cfg->pool.min_spare < 0 ||
+	    cfg->pool.min_spare > cfg->pool.max_spare)
+		return cfg_invalid(err, errlen, "'pool.min_spare' (%d) must be "
+		    "between 0 and 'pool.max_spare' (%d)", cfg->pool.min_spare,
+		    cfg->pool.max_spare);
+	if (cfg->pool.start < 0 || cfg->pool.start > cfg->pool.max_workers)
+		return cfg_invalid(err, errlen, "'pool.start' (%d) must be "
+		    "between 0 and 'pool.max_workers' (%d)", cfg->pool.start,
+		    cfg->pool.max_workers);
+	if (cfg->pool.max_connections_per_worker < 0)
+		return cfg_invalid(err, errlen, "'pool.max_connections_per_"
+		    "worker' must not be negative");
+	return 0;
+}
+
+static int
+cfg_validate_sizes(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->timeouts.command < 0 || cfg->timeouts.data < 0 ||
+	    cfg->timeouts.shutdown < 0 || cfg->timeouts.session < 0)
+		return cfg_invalid(err, errlen, "timeouts must not be "
+		    "negative");
+	if (cfg->command_size_limit < CONFIG_COMMAND_SIZE_MIN)
+		return cfg_invalid(err, errlen, "'command_size_limit' must be "
+		    "at least %d", CONFIG_COMMAND_SIZE_MIN);
+	if (cfg->data_size_limit < 0 || cfg->limits.max_message_size < 1)
+		return cfg_invalid(err, errlen, "'data_size_limit' must not be "
+		    "negative and 'limits.max_message_size' must be positive");
+	if (cfg->limits.max_recipients < 1 || cfg->limits.max_errors < 0 ||
+	    cfg->limits.max_connections_per_client < 0)
+		return cfg_invalid(err, errlen, "'limits.max_recipients' must "
+		    "be positive, the other limits not negative");
+	return 0;
+}
+
+int
+config_validate(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->decode_data && cfg->enable_smtputf8)
+		return cfg_invalid(err, errlen, "decode_data and "
+		    "enable_smtputf8 cannot both be true");
+	if (cfg_validate_addrs(cfg, err, errlen) == -1 ||
+	    cfg_validate_pool(cfg, err, errlen) == -1 ||
+	    cfg_validate_sizes(cfg, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; i < cfg->nplugins; i++)
+		if (cfg->plugins[i].name == NULL &&
+		    cfg->plugins[i].path == NULL)
+			return cfg_invalid(err, errlen, "plugin %zu has neither "
+			    "name nor path", i + 1);
+	return 0;
+}

@@ -16,7 +16,17 @@
 #define CONFIG_DEFAULT_LISTEN "localhost:8025"
 #define CONFIG_DEFAULT_REMOTE "localhost:25"
 #define CONFIG_DEFAULT_DATA_SIZE_LIMIT 33554432LL
+#define CONFIG_DEFAULT_COMMAND_SIZE_LIMIT 512LL
+#define CONFIG_DEFAULT_MAX_MESSAGE_SIZE 1073741824LL	/* 1 GiB */
+#define CONFIG_DEFAULT_LISTEN_BACKLOG 511
+#define CONFIG_DEFAULT_USER "nobody"
 #define CONFIG_ERR_MAX 1024
+
+/* Bounds that the file and -o enforce, and psmtpd.conf(5) documents. */
+#define CONFIG_COMMAND_SIZE_MIN 64
+#define CONFIG_COMMAND_SIZE_MAX 1048576
+#define CONFIG_TIMEOUT_MAX 86400	/* seconds; 0 = none */
+#define CONFIG_WORKERS_MAX 20000	/* as Apache's MAX_SERVER_LIMIT */
 
 /* One entry of the `plugins` list (or the -c class). */
 struct config_plugin {
@@ -80,12 +90,25 @@ struct config {
 	bool detach;		/* -D */
 };
 
-/* Fill in the built-in defaults (no file). */
-void config_init(struct config *cfg);
+/*
+ * Fill in the built-in defaults (no file).  libconfig already owns the
+ * name config_init(config_t *), so the function is config_defaults() and
+ * config_init() picks one of the two by the argument's type: callers may
+ * write config_init(&cfg) for a struct config and still reach libconfig's
+ * config_init() with a config_t *.
+ */
+void config_defaults(struct config *cfg);
+#define config_init(c) _Generic((c), \
+	struct config *: config_defaults, \
+	default: config_init)(c)
+/* Free every field and the document (plugin settings die with it). */
 void config_free(struct config *cfg);
 
 /* Read and validate a libconfig file over the current values.  Unknown
- * settings, wrong types and bad values are errors.  0, or -1 with err. */
+ * settings, wrong types and bad values are errors.  0, or -1 with err.
+ * Once per struct config (a reload reads into a fresh one).  The
+ * plugins' settings point into cfg->doc, whose settings point back at
+ * it: do not copy a loaded struct config by value, move pointers. */
 int config_load_file(struct config *cfg, const char *path, char *err,
     size_t errlen);
 
