@@ -1,1 +1,202 @@
-/* init_api.c - being written this session */
+/*
+ * init_api.c - the plugin API during init: settings and errors.
+ */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "plugin_init.h"
+
+const char *
+psmtpd_init_name(const psmtpd_init *ctx)
+{
+	return ctx->name;
+}
+
+const char *
+psmtpd_init_hostname(const psmtpd_init *ctx)
+{
+	return ctx->hostname;
+}
+
+const char *
+psmtpd_init_remote(const psmtpd_init *ctx)
+{
+	return ctx->remote;
+}
+
+/* init_where - "FILE:LINE: " of a setting (or of the entry), or "". */
+static void
+init_where(const psmtpd_init *ctx, const config_setting_t *st, char *buf,
+    size_t size)
+{
+	const char *file = st ? config_setting_source_file(st) : ctx->file;
+	int line = st ? (int)config_setting_source_line(st) : ctx->line;
+
+	if (file == NULL)
+		file = ctx->file;
+	if (file != NULL && line > 0)
+		snprintf(buf, size, "%s:%d: ", file, line);
+	else
+		buf[0] = '\0';
+}
+
+/* init_record_error - keep the first error only: it is the one to fix. */
+static void
+init_record_error(psmtpd_init *ctx, const config_setting_t *st,
+    const char *key, const char *text)
+{
+	char where[600];
+
+	if (ctx->failed)
+		return;
+	ctx->failed = true;
+	init_where(ctx, st, where, sizeof(where));
+	if (key != NULL)
+		snprintf(ctx->err, sizeof(ctx->err), "%splugin %s: setting "
+		    "'%s': %s", where, ctx->name, key, text);
+	else
+		snprintf(ctx->err, sizeof(ctx->err), "%splugin %s: %s", where,
+		    ctx->name, text);
+}
+
+void
+psmtpd_init_error(psmtpd_init *ctx, const char *key, const char *fmt, ...)
+{
+	char text[600];
+	va_list ap;
+	const config_setting_t *st = NULL;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (key != NULL && ctx->settings != NULL)
+		st = config_setting_get_member(ctx->settings, key);
+	init_record_error(ctx, st, key, text);
+}
+
+/* init_lookup - the member `key`, remembered as read; NULL if absent. */
+static const config_setting_t *
+init_lookup(psmtpd_init *ctx, const char *key)
+{
+	bool known = false;
+
+	for (size_t i = 0; i < ctx->nread && !known; i++)
+		known = strcmp(ctx->read[i], key) == 0;
+	if (!known && ctx->nread < PLUGIN_INIT_KEYS_MAX)
+		snprintf(ctx->read[ctx->nread++], PLUGIN_INIT_KEY_LEN, "%s",
+		    key);
+	if (ctx->settings == NULL)
+		return NULL;
+	return config_setting_get_member(ctx->settings, key);
+}
+
+/* init_type_error - the setting exists with another type. */
+static int
+init_type_error(psmtpd_init *ctx, const config_setting_t *st,
+    const char *key, const char *want)
+{
+	char text[100];
+
+	snprintf(text, sizeof(text), "must be %s", want);
+	init_record_error(ctx, st, key, text);
+	return -1;
+}
+
+int
+psmtpd_setting_string(psmtpd_init *ctx, const char *key, const char **out)
+{
+	const config_setting_t *st = init_lookup(ctx, key);
+
+	if (st == NULL)
+		return 0;
+	if (config_setting_type(st) != CONFIG_TYPE_STRING)
+		return init_type_error(ctx, st, key, "a string");
+	*out = config_setting_get_string(st);
+	return 1;
+}
+
+int
+psmtpd_setting_int(psmtpd_init *ctx, const char *key, long long *out)
+{
+	const config_setting_t *st = init_lookup(ctx, key);
+
+	if (st == NULL)
+		return 0;
+	if (config_setting_type(st) != CONFIG_TYPE_INT &&
+	    config_setting_type(st) != CONFIG_TYPE_INT64)
+		return init_type_error(ctx, st, key, "an integer");
+	*out = config_setting_get_int64(st);
+	return 1;
+}
+
+int
+psmtpd_setting_bool(psmtpd_init *ctx, const char *key, int *out)
+{
+	const config_setting_t *st = init_lookup(ctx, key);
+
+	if (st == NULL)
+		return 0;
+	if (config_setting_type(st) != CONFIG_TYPE_BOOL)
+		return init_type_error(ctx, st, key, "true or false");
+	*out = config_setting_get_bool(st);
+	return 1;
+}
+
+int
+psmtpd_setting_strings(psmtpd_init *ctx, const char *key, size_t *count)
+{
+	const config_setting_t *st = init_lookup(ctx, key);
+
+	if (st == NULL)
+		return 0;
+	if (config_setting_type(st) == CONFIG_TYPE_STRING) {
+		*count = 1;
+		return 1;
+	}
+	if (!config_setting_is_aggregate(st) || config_setting_is_group(st))
+		return init_type_error(ctx, st, key, "a list of strings");
+	int n = config_setting_length(st);
+	for (int i = 0; i < n; i++)
+		if (config_setting_type(config_setting_get_elem(st,
+		    (unsigned)i)) != CONFIG_TYPE_STRING)
+			return init_type_error(ctx, st, key,
+			    "a list of strings");
+	*count = (size_t)n;
+	return 1;
+}
+
+const char *
+psmtpd_setting_strings_at(psmtpd_init *ctx, const char *key, size_t i)
+{
+	const config_setting_t *st = init_lookup(ctx, key);
+
+	if (st == NULL)
+		return NULL;
+	if (config_setting_type(st) == CONFIG_TYPE_STRING)
+		return i == 0 ? config_setting_get_string(st) : NULL;
+	const config_setting_t *e = config_setting_get_elem(st, (unsigned)i);
+	return e != NULL ? config_setting_get_string(e) : NULL;
+}
+
+int
+plugin_init_check_unread(struct psmtpd_init *ctx)
+{
+	int n = ctx->settings ? config_setting_length(ctx->settings) : 0;
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *st = config_setting_get_elem(
+		    ctx->settings, (unsigned)i);
+		const char *name = config_setting_name(st);
+		bool known = false;
+		for (size_t k = 0; k < ctx->nread && !known; k++)
+			known = strcmp(ctx->read[k], name) == 0;
+		if (!known) {
+			init_record_error(ctx, st, name, "unknown setting");
+			return -1;
+		}
+	}
+	return 0;
+}

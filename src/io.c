@@ -1,1 +1,227 @@
-/* io.c - being written this session */
+/*
+ * io.c - buffered blocking I/O with poll timeouts.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+
+void
+io_init(struct io *io, int fd)
+{
+	io->fd = fd;
+	io->rpos = io->rlen = 0;
+	io->wlen = 0;
+	io->write_failed = false;
+}
+
+bool
+io_pending(const struct io *io)
+{
+	return io->rpos < io->rlen;
+}
+
+/* io_now_ms - a monotonic clock in milliseconds. */
+static long long
+io_now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+io_deadline(int timeout)
+{
+	return timeout > 0 ? io_now_ms() + (long long)timeout * 1000 : 0;
+}
+
+/* io_wait - poll one event until the deadline (0: forever). */
+static enum io_status
+io_wait(int fd, short events, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int ms = -1;
+
+	if (deadline != 0) {
+		long long left = deadline - io_now_ms();
+		if (left <= 0)
+			return IO_TIMEOUT;
+		ms = left > INT32_MAX ? INT32_MAX : (int)left;
+	}
+
+	int n = poll(&pfd, 1, ms);
+	if (n < 0)
+		return errno == EINTR ? IO_INTR : IO_ERROR;
+	if (n == 0)
+		return IO_TIMEOUT;
+	return IO_OK;
+}
+
+enum io_status
+io_flush(struct io *io, int timeout)
+{
+	long long deadline = io_deadline(timeout);
+	size_t off = 0;
+
+	if (io->write_failed)
+		return IO_ERROR;
+	while (off < io->wlen) {
+		ssize_t n = send(io->fd, io->wbuf + off, io->wlen - off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			io->write_failed = true;
+			return IO_ERROR;
+		}
+		enum io_status st = io_wait(io->fd, POLLOUT, deadline);
+		if (st == IO_INTR)
+			continue;	/* a reply in flight is finished anyway */
+		if (st != IO_OK) {
+			io->write_failed = true;
+			return st;
+		}
+	}
+	io->wlen = 0;
+	return IO_OK;
+}
+
+enum io_status
+io_write(struct io *io, const char *buf, size_t len, int timeout)
+{
+	while (len > 0) {
+		if (io->wlen == sizeof(io->wbuf)) {
+			enum io_status st = io_flush(io, timeout);
+			if (st != IO_OK)
+				return st;
+		}
+		size_t room = sizeof(io->wbuf) - io->wlen;
+		size_t n = len < room ? len : room;
+		memcpy(io->wbuf + io->wlen, buf, n);
+		io->wlen += n;
+		buf += n;
+		len -= n;
+	}
+	return IO_OK;
+}
+
+enum io_status
+io_fill(struct io *io, int timeout)
+{
+	return io_fill_until(io, timeout, io_deadline(timeout));
+}
+
+enum io_status
+io_fill_until(struct io *io, int write_timeout, long long deadline)
+{
+	if (io_pending(io))
+		return IO_OK;
+	enum io_status st = io_flush(io, write_timeout);
+	if (st != IO_OK)
+		return st;
+	io->rpos = io->rlen = 0;
+	for (;;) {
+		ssize_t n = recv(io->fd, io->rbuf, sizeof(io->rbuf),
+		    MSG_DONTWAIT);
+		if (n > 0) {
+			io->rlen = (size_t)n;
+			return IO_OK;
+		}
+		if (n == 0)
+			return IO_EOF;
+		if (errno == EINTR)
+			return IO_INTR;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return IO_ERROR;
+		st = io_wait(io->fd, POLLIN, deadline);
+		if (st != IO_OK)
+			return st;
+	}
+}
+
+const char *
+io_peek(const struct io *io, size_t *avail)
+{
+	*avail = io->rlen - io->rpos;
+	return io->rbuf + io->rpos;
+}
+
+void
+io_consume(struct io *io, size_t n)
+{
+	io->rpos += n;
+}
+
+/* io_take - append up to the room left in line, count everything. */
+static void
+io_take(char *line, size_t cap, size_t *len, const char *src, size_t n)
+{
+	if (*len < cap) {
+		size_t keep = cap - *len < n ? cap - *len : n;
+		memcpy(line + *len, src, keep);
+	}
+	*len = SIZE_MAX - *len < n ? SIZE_MAX : *len + n;
+}
+
+enum io_status
+io_read_line(struct io *io, char *line, size_t cap, size_t *len,
+    int timeout)
+{
+	bool cr = false;	/* the last byte taken was a CR */
+	long long deadline = io_deadline(timeout);
+
+	*len = 0;
+	for (;;) {
+		enum io_status st = io_fill_until(io, timeout, deadline);
+		/* A signal between commands is the caller's to handle;
+		 * inside a line, the line goes on. */
+		if (st == IO_INTR && (*len > 0 || cr))
+			continue;
+		if (st != IO_OK) {
+			line[*len < cap ? *len : cap] = '\0';
+			return st;
+		}
+		size_t avail;
+		const char *p = io_peek(io, &avail);
+		if (cr && p[0] == '\n') {
+			/* CRLF split across two reads */
+			io_consume(io, 1);
+			(*len)--;
+			break;
+		}
+		const char *lf = NULL;
+		for (const char *q = memchr(p, '\n', avail); q != NULL;
+		    q = memchr(q + 1, '\n', avail - (size_t)(q + 1 - p))) {
+			if (q > p && q[-1] == '\r') {
+				lf = q;
+				break;
+			}
+			if (q + 1 >= p + avail)
+				break;
+		}
+		if (lf != NULL) {
+			io_take(line, cap, len, p, (size_t)(lf - 1 - p));
+			io_consume(io, (size_t)(lf + 1 - p));
+			break;
+		}
+		io_take(line, cap, len, p, avail);
+		cr = p[avail - 1] == '\r';
+		io_consume(io, avail);
+	}
+	line[*len < cap ? *len : cap] = '\0';
+	return IO_OK;
+}

@@ -1,1 +1,69 @@
-/* io.h - being written this session */
+/*
+ * io.h - buffered, blocking socket I/O with poll(2) timeouts.
+ *
+ * Reads fill a fixed buffer (never a byte at a time); replies collect in a
+ * write buffer and go out when the reader is about to wait for input, so
+ * that a pipelined batch of commands gets its replies in one write.
+ */
+#ifndef PSMTPD_IO_H
+#define PSMTPD_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define IO_RBUF_SIZE 65536
+#define IO_WBUF_SIZE 16384
+
+enum io_status {
+	IO_OK = 0,
+	IO_EOF,		/* the peer closed */
+	IO_TIMEOUT,
+	IO_INTR,	/* a signal arrived while waiting */
+	IO_ERROR	/* errno tells */
+};
+
+struct io {
+	int fd;
+	size_t rpos, rlen;	/* unread input is rbuf[rpos..rlen) */
+	size_t wlen;
+	bool write_failed;
+	char rbuf[IO_RBUF_SIZE];
+	char wbuf[IO_WBUF_SIZE];
+};
+
+void io_init(struct io *io, int fd);
+
+/* Unread input waits in the buffer. */
+bool io_pending(const struct io *io);
+
+/*
+ * Read one line ending in CRLF into line (without the CRLF, NUL-terminated;
+ * line has room for cap bytes plus the NUL).  A longer line is consumed to
+ * its CRLF but only cap bytes are kept; *len is the true length, capped at
+ * SIZE_MAX.  Flushes the replies before waiting.  timeout in seconds,
+ * 0 for none.
+ */
+enum io_status io_read_line(struct io *io, char *line, size_t cap,
+    size_t *len, int timeout);
+
+/* Make input available: returns IO_OK with io_pending() true, or why not.
+ * Flushes first. */
+enum io_status io_fill(struct io *io, int timeout);
+
+/* The same until an absolute deadline from io_deadline() (0: none);
+ * write_timeout bounds the flush. */
+enum io_status io_fill_until(struct io *io, int write_timeout,
+    long long deadline);
+/* A deadline timeout seconds from now on a monotonic clock; 0 for 0. */
+long long io_deadline(int timeout);
+
+/* The unread input, and mark n bytes of it consumed. */
+const char *io_peek(const struct io *io, size_t *avail);
+void io_consume(struct io *io, size_t n);
+
+/* Queue bytes for the peer; flushes when the buffer is full. */
+enum io_status io_write(struct io *io, const char *buf, size_t len,
+    int timeout);
+enum io_status io_flush(struct io *io, int timeout);
+
+#endif

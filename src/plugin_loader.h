@@ -41,8 +41,8 @@ void *plugin_set_data(const struct plugin_set *set, size_t i);
 /* The handler for a verb added or overridden by a plugin, or NULL. */
 const struct psmtpd_command *plugin_set_command(const struct plugin_set *set,
     const char *verb, size_t *plugin_index);
-/* Verbs added by plugins (not overrides), for HELP: "XSTATS XFOO" */
-void plugin_set_added_verbs(const struct plugin_set *set, char *buf,
-    size_t size);
+/* The verbs plugins claim, in config order, for HELP. */
+size_t plugin_set_verb_count(const struct plugin_set *set);
+const char *plugin_set_verb(const struct plugin_set *set, size_t i);
 
 #endif

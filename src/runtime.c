@@ -1,1 +1,144 @@
-/* runtime.c - being written this session */
+/*
+ * runtime.c - build one generation of the server from the command line
+ * and the config file: defaults, then the file (-C), then python -m smtpd's
+ * flags, then -o overrides; validate; load the plugins.
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "cli.h"
+#include "fqdn.h"
+#include "log.h"
+#include "plugin_loader.h"
+#include "runtime.h"
+
+/* runtime_apply_flags - python -m smtpd's options over the file. */
+static int
+runtime_apply_flags(struct config *cfg, const struct cli_options *o,
+    char *err, size_t errlen)
+{
+	if (o->size >= 0)
+		cfg->data_size_limit = o->size;
+	if (o->smtputf8)
+		cfg->enable_smtputf8 = true;
+	if (o->localaddr != NULL) {
+		char *copy = strdup(o->localaddr);
+		char **list = calloc(1, sizeof(*list));
+		if (copy == NULL || list == NULL) {
+			free(copy);
+			free(list);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		for (size_t i = 0; i < cfg->nlisten; i++)
+			free(cfg->listen[i]);
+		free(cfg->listen);
+		list[0] = copy;
+		cfg->listen = list;
+		cfg->nlisten = 1;
+	}
+	if (o->remoteaddr != NULL && config_set_string(&cfg->remote,
+	    o->remoteaddr) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (o->classname != NULL &&
+	    config_set_class(cfg, o->classname, err, errlen) != 0)
+		return -1;
+	/* python -m smtpd's default class */
+	if (cfg->nplugins == 0 &&
+	    config_set_class(cfg, "PureProxy", err, errlen) != 0)
+		return -1;
+	cfg->no_setuid = o->no_setuid;
+	cfg->detach = o->detach;
+	if (o->debug) {
+		cfg->debug = true;
+		cfg->log.level = LOG_DEBUG;
+	}
+	return 0;
+}
+
+/* runtime_build_config - every source of settings, in order. */
+static int
+runtime_build_config(struct config *cfg, const struct cli_options *o,
+    char *err, size_t errlen)
+{
+	config_init(cfg);
+	if (o->config_file != NULL &&
+	    config_load_file(cfg, o->config_file, err, errlen) != 0)
+		return -1;
+	if (runtime_apply_flags(cfg, o, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < o->noverrides; i++)
+		if (config_override(cfg, o->overrides[i], err, errlen) != 0)
+			return -1;
+	return config_validate(cfg, err, errlen);
+}
+
+/* runtime_channel_params - what the channel needs of the settings. */
+static void
+runtime_channel_params(struct runtime *rt)
+{
+	const struct config *c = &rt->cfg;
+
+	rt->chan = (struct channel_params){
+		.fqdn = rt->fqdn,
+		.remote = c->remote,
+		.version_text = rt->version_text,
+		.data_size_limit = (unsigned long long)c->data_size_limit,
+		.max_message_size = (unsigned long long)c->limits.max_message_size,
+		.command_size_limit = (size_t)c->command_size_limit,
+		.enable_smtputf8 = c->enable_smtputf8,
+		.decode_data = c->decode_data,
+		.timeout_command = c->timeouts.command,
+		.timeout_data = c->timeouts.data,
+		.timeout_session = c->timeouts.session,
+		.max_recipients = (size_t)c->limits.max_recipients,
+		.max_errors = (unsigned)c->limits.max_errors,
+		.trace = c->debug,
+	};
+}
+
+struct runtime *
+runtime_load(const struct cli_options *opts, char *err, size_t errlen)
+{
+	struct runtime *rt = calloc(1, sizeof(*rt));
+
+	if (rt == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (runtime_build_config(&rt->cfg, opts, err, errlen) != 0) {
+		config_free(&rt->cfg);
+		free(rt);
+		return NULL;
+	}
+	if (rt->cfg.hostname != NULL)
+		snprintf(rt->fqdn, sizeof(rt->fqdn), "%s", rt->cfg.hostname);
+	else
+		fqdn_lookup(rt->fqdn, sizeof(rt->fqdn));
+	snprintf(rt->version_text, sizeof(rt->version_text), "psmtpd %s",
+	    PACKAGE_VERSION);
+	runtime_channel_params(rt);
+	if (plugin_set_load(&rt->cfg, rt->fqdn, NULL, &rt->plugins, err,
+	    errlen) != 0) {
+		config_free(&rt->cfg);
+		free(rt);
+		return NULL;
+	}
+	return rt;
+}
+
+void
+runtime_free(struct runtime *rt)
+{
+	if (rt == NULL)
+		return;
+	plugin_set_free(rt->plugins);
+	config_free(&rt->cfg);
+	free(rt);
+}

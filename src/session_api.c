@@ -1,1 +1,266 @@
-/* session_api.c - being written this session */
+/*
+ * session_api.c - the plugin API's session functions: read access to the
+ * channel's state, replies, per-plugin data, logging.  Exported from the
+ * psmtpd binary for plugins to call.
+ */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <psmtpd/plugin.h>
+
+#include "channel_session.h"
+#include "log.h"
+#include "plugin_loader.h"
+
+const char *
+psmtpd_session_peer_addr(const psmtpd_session *s)
+{
+	return s->peer_addr;
+}
+
+unsigned
+psmtpd_session_peer_port(const psmtpd_session *s)
+{
+	return s->peer_port;
+}
+
+const char *
+psmtpd_session_fqdn(const psmtpd_session *s)
+{
+	return s->params->fqdn;
+}
+
+const char *
+psmtpd_session_remote(const psmtpd_session *s)
+{
+	return s->params->remote;
+}
+
+const char *
+psmtpd_session_greeting(const psmtpd_session *s)
+{
+	return s->seen_greeting;
+}
+
+int
+psmtpd_session_extended(const psmtpd_session *s)
+{
+	return s->extended_smtp;
+}
+
+enum psmtpd_smtp_state
+psmtpd_session_state(const psmtpd_session *s)
+{
+	return s->smtp_state;
+}
+
+const char *
+psmtpd_session_mailfrom(const psmtpd_session *s)
+{
+	return s->mailfrom;
+}
+
+size_t
+psmtpd_session_rcpt_count(const psmtpd_session *s)
+{
+	return s->nrcpt;
+}
+
+const char *
+psmtpd_session_rcpt(const psmtpd_session *s, size_t i)
+{
+	return i < s->nrcpt ? s->rcpttos[i] : NULL;
+}
+
+size_t
+psmtpd_session_mail_option_count(const psmtpd_session *s)
+{
+	return s->mailfrom != NULL ? s->nmail_options : 0;
+}
+
+const char *
+psmtpd_session_mail_option(const psmtpd_session *s, size_t i)
+{
+	return i < psmtpd_session_mail_option_count(s) ? s->mail_options[i] :
+	    NULL;
+}
+
+size_t
+psmtpd_session_rcpt_option_count(const psmtpd_session *s)
+{
+	return s->nrcpt > 0 ? s->nrcpt_options : 0;
+}
+
+const char *
+psmtpd_session_rcpt_option(const psmtpd_session *s, size_t i)
+{
+	return i < psmtpd_session_rcpt_option_count(s) ? s->rcpt_options[i] :
+	    NULL;
+}
+
+int
+psmtpd_session_decode_data(const psmtpd_session *s)
+{
+	return s->params->decode_data;
+}
+
+const char *
+psmtpd_session_id(const psmtpd_session *s)
+{
+	return s->id;
+}
+
+const char *
+psmtpd_message_data(const psmtpd_session *s, size_t *len)
+{
+	if (len != NULL)
+		*len = s->data_len;
+	return s->data != NULL ? s->data : "";
+}
+
+size_t
+psmtpd_message_line_count(const psmtpd_session *s)
+{
+	size_t lines = 1;
+
+	for (size_t i = 0; i < s->data_len; i++)
+		if (s->data[i] == '\n')
+			lines++;
+	return lines;
+}
+
+/* session_reply_valid - every line: three digits, then ' ', '-' or end,
+ * and no CR or NUL anywhere. */
+static bool
+session_reply_valid(const char *text)
+{
+	for (const char *p = text;;) {
+		if (p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '9' ||
+		    p[2] < '0' || p[2] > '9')
+			return false;
+		if (p[3] != ' ' && p[3] != '-' && p[3] != '\0' && p[3] != '\n')
+			return false;
+		const char *nl = strchr(p, '\n');
+		if (memchr(p, '\r', nl ? (size_t)(nl - p) : strlen(p)) != NULL)
+			return false;
+		if (nl == NULL)
+			return true;
+		p = nl + 1;
+	}
+}
+
+int
+psmtpd_vreply(psmtpd_session *s, const char *fmt, va_list ap)
+{
+	char text[CHANNEL_REPLY_MAX];
+	int n;
+
+	if (s->reply_target == NULL)
+		return -1;
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	if (n < 0 || (size_t)n >= sizeof(text) || !session_reply_valid(text)) {
+		log_warnx("id=%s plugin=%s gave an invalid reply \"%.80s\"",
+		    s->id, plugin_set_name(s->plugins, s->current_plugin),
+		    text);
+		return -1;
+	}
+	memcpy(s->reply_target->reply, text, (size_t)n + 1);
+	return 0;
+}
+
+int
+psmtpd_reply(psmtpd_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = psmtpd_vreply(s, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+psmtpd_reply_lines(psmtpd_session *s, int code, const char *const *lines,
+    size_t n)
+{
+	char text[CHANNEL_REPLY_MAX];
+	size_t off = 0;
+
+	if (code < 200 || code > 599 || n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(text + off, sizeof(text) - off, "%s%d%c%s",
+		    i ? "\n" : "", code, i + 1 < n ? '-' : ' ', lines[i]);
+		if (w < 0 || (size_t)w >= sizeof(text) - off)
+			return -1;
+		off += (size_t)w;
+	}
+	return psmtpd_reply(s, "%s", text);
+}
+
+void
+psmtpd_session_set_data(psmtpd_session *s, void *data,
+    void (*free_fn)(void *))
+{
+	struct channel_plugin_data *d = &s->pdata[s->current_plugin];
+
+	if (d->session_free != NULL && d->session_data != NULL &&
+	    d->session_data != data)
+		d->session_free(d->session_data);
+	d->session_data = data;
+	d->session_free = free_fn;
+}
+
+void *
+psmtpd_session_get_data(const psmtpd_session *s)
+{
+	return s->pdata[s->current_plugin].session_data;
+}
+
+void
+psmtpd_txn_set_data(psmtpd_session *s, void *data, void (*free_fn)(void *))
+{
+	struct channel_plugin_data *d = &s->pdata[s->current_plugin];
+
+	if (d->txn_free != NULL && d->txn_data != NULL && d->txn_data != data)
+		d->txn_free(d->txn_data);
+	d->txn_data = data;
+	d->txn_free = free_fn;
+}
+
+void *
+psmtpd_txn_get_data(const psmtpd_session *s)
+{
+	return s->pdata[s->current_plugin].txn_data;
+}
+
+void
+psmtpd_session_log(const psmtpd_session *s, enum psmtpd_log_level level,
+    const char *fmt, ...)
+{
+	char text[1500];
+	va_list ap;
+
+	if (!log_enabled((int)level))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_msg((int)level, "id=%s client=%s plugin=%s %s", s->id,
+	    s->peer_addr, plugin_set_name(s->plugins, s->current_plugin),
+	    text);
+}
+
+void
+psmtpd_log(enum psmtpd_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg((int)level, fmt, ap);
+	va_end(ap);
+}

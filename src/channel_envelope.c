@@ -1,0 +1,219 @@
+/*
+ * channel_envelope.c - MAIL and RCPT, smtpd.py's smtp_MAIL and smtp_RCPT:
+ * the same checks in the same order, then the plugins' word.
+ */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel_session.h"
+#include "log.h"
+
+#define CHANNEL_MAIL_SYNTAX "501 Syntax: MAIL FROM: <address>"
+#define CHANNEL_RCPT_SYNTAX "501 Syntax: RCPT TO: <address>"
+#define CHANNEL_EXTENDED " [SP <mail-parameters>]"
+/* Without a configured limit the recipients are still bounded. */
+#define CHANNEL_RCPT_HARD_MAX 100000
+
+void channel_handle_mail(struct psmtpd_session *s, char *arg);
+void channel_handle_rcpt(struct psmtpd_session *s, char *arg);
+
+/* channel_syntax_error - the 501 of MAIL or RCPT, longer after EHLO. */
+static void
+channel_syntax_error(struct psmtpd_session *s, const char *base)
+{
+	channel_reply(s, "%s%s", base, s->extended_smtp ? CHANNEL_EXTENDED :
+	    "");
+}
+
+/* channel_store_options - keep rest.upper().split() as the session's
+ * mail_options or rcpt_options (strings owned by *buf). */
+static int
+channel_store_options(const char *rest, char **buf, char ***opts,
+    size_t *count)
+{
+	char *copy = strdup(rest);
+	char **list = calloc(SMTP_OPTIONS_MAX, sizeof(*list));
+
+	if (copy == NULL || list == NULL ||
+	    smtp_parse_options(copy, list, SMTP_OPTIONS_MAX, count) !=
+	    SMTP_PARSE_OK) {
+		free(copy);
+		free(list);
+		*count = 0;
+		return -1;
+	}
+	free(*buf);
+	free(*opts);
+	*buf = copy;
+	*opts = list;
+	return 0;
+}
+
+/* channel_parse_envelope_arg - keyword, address and "no parameters
+ * before EHLO": true with addr and rest set, else the 501 is sent. */
+static bool
+channel_parse_envelope_arg(struct psmtpd_session *s, const char *arg,
+    const char *keyword, const char *syntax, char *addr, size_t addrsize,
+    const char **rest)
+{
+	if (arg == NULL ||
+	    smtp_parse_path(arg, keyword, addr, addrsize, rest) !=
+	    SMTP_PARSE_OK || (!s->extended_smtp && (*rest)[0] != '\0')) {
+		channel_syntax_error(s, syntax);
+		return false;
+	}
+	return true;
+}
+
+static const char *const channel_mail_option_replies[] = {
+	[SMTP_OPTIONS_BAD_BODY] =
+	    "501 Error: BODY can only be one of 7BIT, 8BITMIME",
+	[SMTP_OPTIONS_SMTPUTF8_ARG] = "501 Error: SMTPUTF8 takes no arguments",
+	[SMTP_OPTIONS_SIZE_EXCEEDED] =
+	    "552 Error: message size exceeds fixed maximum message size",
+	[SMTP_OPTIONS_UNRECOGNIZED] =
+	    "555 MAIL FROM parameters not recognized or not implemented",
+};
+
+/* channel_check_mail_options - the parameter rules; true when they pass,
+ * else the reply is sent. */
+static bool
+channel_check_mail_options(struct psmtpd_session *s)
+{
+	struct smtp_mail_rules rules = {
+		.decode_data = s->params->decode_data,
+		.enable_smtputf8 = s->params->enable_smtputf8,
+		.data_size_limit = s->params->data_size_limit,
+	};
+	struct smtp_mail_params mp;
+	enum smtp_option_status st = smtp_check_mail_options(s->mail_options,
+	    s->nmail_options, &rules, &mp);
+
+	if (st == SMTP_OPTIONS_OK) {
+		s->require_smtputf8 = mp.smtputf8;
+		return true;
+	}
+	if (st == SMTP_OPTIONS_SYNTAX)
+		channel_syntax_error(s, CHANNEL_MAIL_SYNTAX);
+	else
+		channel_reply(s, "%s", channel_mail_option_replies[st]);
+	return false;
+}
+
+void
+channel_handle_mail(struct psmtpd_session *s, char *arg)
+{
+	char addr[CHANNEL_LINE_MAX * 2];
+	const char *rest;
+	struct channel_verdict v;
+
+	if (s->seen_greeting[0] == '\0') {
+		channel_reply(s, "503 Error: send HELO first");
+		return;
+	}
+	if (!channel_parse_envelope_arg(s, arg, "FROM:", CHANNEL_MAIL_SYNTAX,
+	    addr, sizeof(addr), &rest))
+		return;
+	if (s->mailfrom != NULL) {
+		channel_reply(s, "503 Error: nested MAIL command");
+		return;
+	}
+	if (channel_store_options(rest, &s->mail_options_buf,
+	    &s->mail_options, &s->nmail_options) != 0) {
+		channel_syntax_error(s, CHANNEL_MAIL_SYNTAX);
+		return;
+	}
+	if (!channel_check_mail_options(s))
+		return;
+	channel_run_hook(s, CHANNEL_HOOK_MAIL, addr, &v);
+	if (v.result != PSMTPD_CONTINUE && v.reply[0] != '2') {
+		channel_send_verdict(s, &v);
+		return;
+	}
+	if ((s->mailfrom = strdup(addr)) == NULL) {
+		channel_reply(s, "451 Error: out of memory");
+		return;
+	}
+	if (!channel_send_verdict(s, &v))
+		channel_reply(s, "250 OK");
+}
+
+/* channel_add_rcpt - append to rcpttos; -1 when out of memory. */
+static int
+channel_add_rcpt(struct psmtpd_session *s, const char *addr)
+{
+	if (s->nrcpt == s->rcpt_cap) {
+		size_t cap = s->rcpt_cap ? s->rcpt_cap * 2 : 8;
+		char **r = realloc(s->rcpttos, cap * sizeof(*r));
+		if (r == NULL)
+			return -1;
+		s->rcpttos = r;
+		s->rcpt_cap = cap;
+	}
+	if ((s->rcpttos[s->nrcpt] = strdup(addr)) == NULL)
+		return -1;
+	s->nrcpt++;
+	return 0;
+}
+
+/* channel_rcpt_limit_reached - true when one more recipient is too many
+ * (the 452 is sent). */
+static bool
+channel_rcpt_limit_reached(struct psmtpd_session *s)
+{
+	size_t max = s->params->max_recipients;
+
+	if (max == 0 || max > CHANNEL_RCPT_HARD_MAX)
+		max = CHANNEL_RCPT_HARD_MAX;
+	if (s->nrcpt < max)
+		return false;
+	channel_reply(s, "452 Error: too many recipients");
+	return true;
+}
+
+void
+channel_handle_rcpt(struct psmtpd_session *s, char *arg)
+{
+	char addr[CHANNEL_LINE_MAX * 2];
+	const char *rest;
+	struct channel_verdict v;
+
+	if (s->seen_greeting[0] == '\0') {
+		channel_reply(s, "503 Error: send HELO first");
+		return;
+	}
+	if (s->mailfrom == NULL) {
+		channel_reply(s, "503 Error: need MAIL command");
+		return;
+	}
+	if (!channel_parse_envelope_arg(s, arg, "TO:", CHANNEL_RCPT_SYNTAX,
+	    addr, sizeof(addr), &rest))
+		return;
+	if (channel_store_options(rest, &s->rcpt_options_buf,
+	    &s->rcpt_options, &s->nrcpt_options) != 0 ||
+	    smtp_check_rcpt_options(s->rcpt_options, s->nrcpt_options) ==
+	    SMTP_OPTIONS_SYNTAX) {
+		channel_syntax_error(s, CHANNEL_RCPT_SYNTAX);
+		return;
+	}
+	if (s->nrcpt_options > 0) {
+		channel_reply(s, "555 RCPT TO parameters not recognized or "
+		    "not implemented");
+		return;
+	}
+	if (channel_rcpt_limit_reached(s))
+		return;
+	channel_run_hook(s, CHANNEL_HOOK_RCPT, addr, &v);
+	if (v.result != PSMTPD_CONTINUE && v.reply[0] != '2') {
+		channel_send_verdict(s, &v);
+		return;
+	}
+	if (channel_add_rcpt(s, addr) != 0) {
+		channel_reply(s, "451 Error: out of memory");
+		return;
+	}
+	if (!channel_send_verdict(s, &v))
+		channel_reply(s, "250 OK");
+}

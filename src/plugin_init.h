@@ -1,0 +1,34 @@
+/*
+ * plugin_init.h - what a plugin's init sees (struct psmtpd_init): its
+ * settings group, and what it read of it so that the loader can report
+ * every setting nobody asked for.
+ */
+#ifndef PSMTPD_PLUGIN_INIT_H
+#define PSMTPD_PLUGIN_INIT_H
+
+#include <stdbool.h>
+#include <libconfig.h>
+
+#include <psmtpd/plugin.h>
+
+#define PLUGIN_INIT_KEYS_MAX 64
+#define PLUGIN_INIT_KEY_LEN 64
+
+struct psmtpd_init {
+	const char *name;
+	const config_setting_t *settings;	/* may be NULL */
+	const char *file;			/* config file, or NULL */
+	int line;				/* the plugin entry's line */
+	const char *hostname;
+	const char *remote;
+	bool failed;
+	char err[1024];
+	size_t nread;
+	char read[PLUGIN_INIT_KEYS_MAX][PLUGIN_INIT_KEY_LEN];
+};
+
+/* After a successful init: -1 with ctx->err set when a setting in the
+ * group was never read (an unknown setting). */
+int plugin_init_check_unread(struct psmtpd_init *ctx);
+
+#endif
