@@ -48,6 +48,14 @@ char *smtp_strip(char *s);
 /* true when buf[0..len) is well-formed UTF-8 (as Python's decoder). */
 bool smtp_utf8_valid(const char *buf, size_t len);
 
+/* The byte length of the Python white space character (str.isspace(),
+ * UTF-8 encoded) that starts at s, within avail bytes; 0 when none. */
+size_t smtp_space_len(const char *s, size_t avail);
+
+/* The same for the white space character that ends at end; start bounds
+ * the look-back.  0 when none. */
+size_t smtp_space_len_before(const char *start, const char *end);
+
 /*
  * MAIL/RCPT argument: arg is the command's argument (non-NULL), keyword
  * "FROM:" or "TO:".  As smtpd.py's _strip_command_keyword then _getaddr:
