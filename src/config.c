@@ -9,6 +9,7 @@
  */
 #include "autoconfig.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -272,14 +273,101 @@ cfg_bool_from_setting(struct config *cfg, const struct cfg_row *row,
 	return 0;
 }
 
+/* cfg_resolve - a file name as libconfig keeps it, as a path that opens:
+ * an @include's name is kept as written, relative to the include
+ * directory (the directory of the main file). */
+static const char *
+cfg_resolve(const struct config *cfg, const char *file, char *buf,
+    size_t len)
+{
+	if (file == NULL)
+		return cfg->file;
+	if (file[0] == '/' || cfg->doc.include_dir == NULL ||
+	    (cfg->file != NULL && strcmp(file, cfg->file) == 0))
+		return file;
+	snprintf(buf, len, "%s/%s", cfg->doc.include_dir, file);
+	return buf;
+}
+
+/* cfg_written - the integer written after "name =" or "name:" in a line
+ * (too big for long long reads as LLONG_MAX). */
+static long long
+cfg_written(const char *q)
+{
+	long long v;
+
+	q += 1 + strspn(q + 1, " \t");
+	errno = 0;
+	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+		v = (long long)strtoull(q, NULL, 16);
+	else
+		v = strtoll(q, NULL, 10);
+	return errno == ERANGE ? LLONG_MAX : v;
+}
+
+/* cfg_line_disagrees - whether every "name =" of the line says another
+ * number than v (the first in *written); false when none is there. */
+static bool
+cfg_line_disagrees(const char *line, const char *name, long long v,
+    long long *written)
+{
+	size_t n = strlen(name);
+	bool found = false;
+
+	for (const char *p = strstr(line, name); p != NULL;
+	    p = strstr(p + 1, name)) {
+		const char *q = p + n + strspn(p + n, " \t");
+		if ((p > line && (isalnum((unsigned char)p[-1]) ||
+		    p[-1] == '_')) || (*q != '=' && *q != ':'))
+			continue;
+		if (cfg_written(q) == v)
+			return false;
+		if (!found)
+			*written = cfg_written(q);
+		found = true;
+	}
+	return found;
+}
+
+/* cfg_int_cut - libconfig 1.5 reads 4294967296 written without an L as a
+ * 32-bit int, cut silently (to 0 here, "no limit" for a size).  Read the
+ * number back from the source line; -1 when it says otherwise. */
+static int
+cfg_int_cut(const struct config *cfg, const config_setting_t *s,
+    long long *written)
+{
+	char buf[PATH_MAX], *line = NULL;
+	size_t cap = 0;
+	unsigned int n = 0, want = config_setting_source_line(s);
+	FILE *fp;
+	int rc = 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT ||
+	    config_setting_name(s) == NULL || (fp = fopen(cfg_resolve(cfg,
+	    config_setting_source_file(s), buf, sizeof(buf)), "r")) == NULL)
+		return 0;
+	while (n < want && getline(&line, &cap, fp) != -1)
+		n++;
+	if (n == want && want > 0 && cfg_line_disagrees(line,
+	    config_setting_name(s), config_setting_get_int64(s), written))
+		rc = -1;
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
 static int
 cfg_int_from_setting(struct config *cfg, const struct cfg_row *row,
     const config_setting_t *s, struct cfg_err *e)
 {
 	int type = config_setting_type(s);
+	long long written;
 
 	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
 		return cfg_fail(e, "'%s' must be an integer", row->path);
+	if (cfg_int_cut(cfg, s, &written) == -1)
+		return cfg_fail(e, "'%s': %lld is beyond 32 bits and needs an "
+		    "L: %lldL", row->path, written, written);
 	return cfg_store_int(cfg, row, config_setting_get_int64(s), e);
 }
 
@@ -681,12 +769,13 @@ static int
 cfg_read(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir;
+	char *dir, buf[PATH_MAX];
 
 	config_init(&cfg->doc);
 	cfg->have_doc = true;
 	if (slash != NULL) {
-		if ((dir = strndup(path, (size_t)(slash - path) + 1)) == NULL) {
+		if ((dir = strndup(path, slash == path ? 1 :
+		    (size_t)(slash - path))) == NULL) {
 			snprintf(err, errlen, "%s: out of memory", path);
 			return -1;
 		}
@@ -700,9 +789,8 @@ cfg_read(struct config *cfg, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot read: %s", path,
 		    errno != 0 ? strerror(errno) : "I/O error");
 	else
-		snprintf(err, errlen, "%s:%d: %s",
-		    config_error_file(&cfg->doc) != NULL ?
-		    config_error_file(&cfg->doc) : path,
+		snprintf(err, errlen, "%s:%d: %s", cfg_resolve(cfg,
+		    config_error_file(&cfg->doc), buf, sizeof(buf)),
 		    config_error_line(&cfg->doc),
 		    config_error_text(&cfg->doc));
 	return -1;
@@ -713,7 +801,7 @@ config_load_file(struct config *cfg, const char *path, char *err,
     size_t errlen)
 {
 	struct cfg_err e = { "", NULL };
-	const char *file;
+	char buf[PATH_MAX];
 
 	if (cfg->have_doc) {
 		snprintf(err, errlen, "%s: a configuration file was already "
@@ -728,9 +816,9 @@ config_load_file(struct config *cfg, const char *path, char *err,
 		return -1;
 	if (cfg_walk(cfg, config_root_setting(&cfg->doc), "", &e) == 0)
 		return 0;
-	file = e.at != NULL ? config_setting_source_file(e.at) : NULL;
-	snprintf(err, errlen, "%s:%u: %s", file != NULL ? file : path,
-	    e.at != NULL ? config_setting_source_line(e.at) : 0u, e.msg);
+	snprintf(err, errlen, "%s:%u: %s", cfg_resolve(cfg,
+	    config_setting_source_file(e.at), buf, sizeof(buf)),
+	    config_setting_source_line(e.at), e.msg);
 	return -1;
 }
 

@@ -1,0 +1,1011 @@
+/*
+ * check_config.c - unit tests of src/config.c: defaults, every setting
+ * from a file and from -o, every kind of error with its "FILE:LINE:"
+ * prefix, -c, the checks across settings, and the sample etc/psmtpd.conf.
+ *
+ * Files are written into a fresh directory per test (check forks one
+ * process per test), or read from tests/data/config/ in the source tree.
+ */
+#include "autoconfig.h"
+
+#include <check.h>
+#include <libconfig.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#ifndef CONFIG_TEST_SRCDIR
+#define CONFIG_TEST_SRCDIR "."
+#endif
+#define DATADIR CONFIG_TEST_SRCDIR "/tests/data/config"
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define F(field) offsetof(struct config, field)
+
+/* A config file written for one test, removed at the end of it. */
+struct tmpconf {
+	char dir[256];
+	char path[300];
+};
+
+static void
+tmpconf_write(struct tmpconf *t, const char *text)
+{
+	const char *base = getenv("TMPDIR");
+	FILE *fp;
+
+	snprintf(t->dir, sizeof(t->dir), "%s/check_config.XXXXXX",
+	    base != NULL && *base != '\0' ? base : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(t->dir));
+	snprintf(t->path, sizeof(t->path), "%s/psmtpd.conf", t->dir);
+	ck_assert_ptr_nonnull(fp = fopen(t->path, "w"));
+	ck_assert_int_eq(fputs(text, fp) >= 0, 1);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+static void
+tmpconf_remove(struct tmpconf *t)
+{
+	unlink(t->path);
+	rmdir(t->dir);
+}
+
+/* load_text - defaults, then the text as a file; the load's result. */
+static int
+load_text(struct config *cfg, struct tmpconf *t, const char *text,
+    char *err, size_t errlen)
+{
+	config_init(cfg);
+	tmpconf_write(t, text);
+	err[0] = '\0';
+	return config_load_file(cfg, t->path, err, errlen);
+}
+
+/* ---- what a field holds, for the tables ------------------------------ */
+
+enum ftype { FT_INT, FT_LL, FT_BOOL, FT_STR };
+
+static void
+assert_field(struct config *cfg, size_t off, enum ftype type, long long num,
+    const char *str, const char *what)
+{
+	void *p = (char *)cfg + off;
+
+	switch (type) {
+	case FT_INT:
+		ck_assert_msg(*(int *)p == num, "%s: %d != %lld", what,
+		    *(int *)p, num);
+		break;
+	case FT_LL:
+		ck_assert_msg(*(long long *)p == num, "%s: %lld != %lld", what,
+		    *(long long *)p, num);
+		break;
+	case FT_BOOL:
+		ck_assert_msg(*(bool *)p == (num != 0), "%s: bool", what);
+		break;
+	case FT_STR:
+		ck_assert_msg(*(char **)p != NULL, "%s: NULL", what);
+		ck_assert_msg(strcmp(*(char **)p, str) == 0, "%s: '%s' != '%s'",
+		    what, *(char **)p, str);
+		break;
+	}
+}
+
+/* ---- defaults -------------------------------------------------------- */
+
+START_TEST(test_defaults)
+{
+	struct config cfg;
+
+	config_init(&cfg);
+	ck_assert_uint_eq(cfg.nlisten, 1);
+	ck_assert_str_eq(cfg.listen[0], "localhost:8025");
+	ck_assert_str_eq(cfg.remote, "localhost:25");
+	ck_assert_ptr_null(cfg.hostname);
+	ck_assert_int_eq(cfg.data_size_limit, 33554432);
+	ck_assert_int_eq(cfg.command_size_limit, 512);
+	ck_assert(!cfg.enable_smtputf8 && !cfg.decode_data);
+	ck_assert_str_eq(cfg.user, "nobody");
+	ck_assert_ptr_null(cfg.group);
+	ck_assert_str_eq(cfg.pidfile, PSMTPD_RUNSTATEDIR "/psmtpd.pid");
+	ck_assert_int_eq(cfg.listen_backlog, 511);
+	ck_assert_int_eq(cfg.log.facility, LOG_MAIL);
+	ck_assert_int_eq(cfg.log.level, LOG_INFO);
+	ck_assert_int_eq(cfg.timeouts.command, 300);
+	ck_assert_int_eq(cfg.timeouts.data, 600);
+	ck_assert_int_eq(cfg.timeouts.shutdown, 30);
+	ck_assert_int_eq(cfg.timeouts.session, 0);
+	ck_assert_int_eq(cfg.limits.max_recipients, 1000);
+	ck_assert_int_eq(cfg.limits.max_errors, 20);
+	ck_assert_int_eq(cfg.limits.max_connections_per_client, 0);
+	ck_assert_int_eq(cfg.limits.max_message_size, 1073741824);
+	ck_assert_int_eq(cfg.pool.start, 5);
+	ck_assert_int_eq(cfg.pool.min_spare, 5);
+	ck_assert_int_eq(cfg.pool.max_spare, 10);
+	ck_assert_int_eq(cfg.pool.max_workers, 150);
+	ck_assert_int_eq(cfg.pool.max_connections_per_worker, 10000);
+	ck_assert(!cfg.pool.busy_reply);
+	ck_assert_uint_eq(cfg.nplugins, 0);
+	ck_assert(!cfg.have_doc && cfg.file == NULL);
+	ck_assert(!cfg.no_setuid && !cfg.debug && !cfg.detach);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_defaults_validate)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+
+	config_init(&cfg);
+	ck_assert_msg(config_validate(&cfg, err, sizeof(err)) == 0, "%s",
+	    err);
+	config_free(&cfg);
+}
+END_TEST
+
+/* libconfig's own config_init() stays reachable through the macro. */
+START_TEST(test_libconfig_init_macro)
+{
+	config_t doc;
+	int v = 0;
+
+	config_init(&doc);
+	ck_assert_int_eq(config_read_string(&doc, "a = 3;"), CONFIG_TRUE);
+	ck_assert_int_eq(config_lookup_int(&doc, "a", &v), CONFIG_TRUE);
+	ck_assert_int_eq(v, 3);
+	config_destroy(&doc);
+}
+END_TEST
+
+/* ---- every scalar setting, from the file and from -o ----------------- */
+
+static const struct setting_case {
+	const char *file;	/* the file's text */
+	const char *override;	/* the same value as -o */
+	size_t off;
+	enum ftype type;
+	long long num;
+	const char *str;
+} setting_cases[] = {
+	{ "remote = \"mx.example.org:2525\";", "remote=mx.example.org:2525",
+	    F(remote), FT_STR, 0, "mx.example.org:2525" },
+	{ "remote = \"[::1]:25\";", "remote=\"[::1]:25\"",
+	    F(remote), FT_STR, 0, "[::1]:25" },
+	{ "hostname = \"mx.example.org\";", "hostname=mx.example.org",
+	    F(hostname), FT_STR, 0, "mx.example.org" },
+	{ "data_size_limit = 0;", "data_size_limit=0",
+	    F(data_size_limit), FT_LL, 0, NULL },
+	{ "data_size_limit = 4294967296L;", "data_size_limit=4G",
+	    F(data_size_limit), FT_LL, 4294967296LL, NULL },
+	{ "data_size_limit = 5000000000L;", "data_size_limit=5000000000L",
+	    F(data_size_limit), FT_LL, 5000000000LL, NULL },
+	{ "data_size_limit = 1048576;", "data_size_limit=1M",
+	    F(data_size_limit), FT_LL, 1048576, NULL },
+	{ "command_size_limit = 1024;", "command_size_limit=1k",
+	    F(command_size_limit), FT_LL, 1024, NULL },
+	{ "enable_smtputf8 = true;", "enable_smtputf8=yes",
+	    F(enable_smtputf8), FT_BOOL, 1, NULL },
+	{ "decode_data = true;", "decode_data=on",
+	    F(decode_data), FT_BOOL, 1, NULL },
+	{ "decode_data = false;", "decode_data=0",
+	    F(decode_data), FT_BOOL, 0, NULL },
+	{ "user = \"mail\";", "user=mail", F(user), FT_STR, 0, "mail" },
+	{ "group = \"nogroup\";", "group=\"nogroup\"",
+	    F(group), FT_STR, 0, "nogroup" },
+	{ "pidfile = \"/tmp/p.pid\";", "pidfile=/tmp/p.pid",
+	    F(pidfile), FT_STR, 0, "/tmp/p.pid" },
+	{ "listen_backlog = 128;", "listen_backlog=128",
+	    F(listen_backlog), FT_INT, 128, NULL },
+	{ "log = { syslog_facility = \"local3\"; };",
+	    "log.syslog_facility=local3", F(log.facility), FT_INT, LOG_LOCAL3,
+	    NULL },
+	{ "log = { syslog_facility = \"daemon\"; };",
+	    "log.syslog_facility=\"daemon\"", F(log.facility), FT_INT,
+	    LOG_DAEMON, NULL },
+	{ "log = { level = \"debug\"; };", "log.level=debug",
+	    F(log.level), FT_INT, LOG_DEBUG, NULL },
+	{ "log = { level = \"warning\"; };", "log.level=WARNING",
+	    F(log.level), FT_INT, LOG_WARNING, NULL },
+	{ "timeouts = { command = 30; };", "timeouts.command=30",
+	    F(timeouts.command), FT_INT, 30, NULL },
+	{ "timeouts = { data = 60; };", "timeouts.data=60",
+	    F(timeouts.data), FT_INT, 60, NULL },
+	{ "timeouts = { shutdown = 0; };", "timeouts.shutdown=0",
+	    F(timeouts.shutdown), FT_INT, 0, NULL },
+	{ "timeouts = { session = 3600; };", "timeouts.session=3600",
+	    F(timeouts.session), FT_INT, 3600, NULL },
+	{ "limits = { max_recipients = 50; };", "limits.max_recipients=50",
+	    F(limits.max_recipients), FT_LL, 50, NULL },
+	{ "limits = { max_errors = 0; };", "limits.max_errors=0",
+	    F(limits.max_errors), FT_LL, 0, NULL },
+	{ "limits = { max_connections_per_client = 4; };",
+	    "limits.max_connections_per_client=4",
+	    F(limits.max_connections_per_client), FT_LL, 4, NULL },
+	{ "limits = { max_message_size = 8589934592L; };",
+	    "limits.max_message_size=8G", F(limits.max_message_size), FT_LL,
+	    8589934592LL, NULL },
+	{ "pool = { start = 2; };", "pool.start=2",
+	    F(pool.start), FT_INT, 2, NULL },
+	{ "pool = { min_spare = 1; };", "pool.min_spare=1",
+	    F(pool.min_spare), FT_INT, 1, NULL },
+	{ "pool = { max_spare = 20; };", "pool.max_spare=20",
+	    F(pool.max_spare), FT_INT, 20, NULL },
+	{ "pool = { max_workers = 7; };", " pool.max_workers = 7 ",
+	    F(pool.max_workers), FT_INT, 7, NULL },
+	{ "pool = { max_connections_per_worker = 0; };",
+	    "pool.max_connections_per_worker=0",
+	    F(pool.max_connections_per_worker), FT_LL, 0, NULL },
+	{ "pool = { busy_reply = true; };", "pool.busy_reply=TRUE",
+	    F(pool.busy_reply), FT_BOOL, 1, NULL },
+};
+
+START_TEST(test_setting_from_file)
+{
+	const struct setting_case *c = &setting_cases[_i];
+	struct config cfg;
+	struct tmpconf t;
+	char err[CONFIG_ERR_MAX];
+
+	ck_assert_msg(load_text(&cfg, &t, c->file, err, sizeof(err)) == 0,
+	    "%s: %s", c->file, err);
+	assert_field(&cfg, c->off, c->type, c->num, c->str, c->file);
+	ck_assert_str_eq(cfg.file, t.path);
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+START_TEST(test_setting_from_override)
+{
+	const struct setting_case *c = &setting_cases[_i];
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+
+	config_init(&cfg);
+	ck_assert_msg(config_override(&cfg, c->override, err,
+	    sizeof(err)) == 0, "%s: %s", c->override, err);
+	assert_field(&cfg, c->off, c->type, c->num, c->str, c->override);
+	config_free(&cfg);
+}
+END_TEST
+
+/* ---- listen: one string or a list ------------------------------------ */
+
+static const struct listen_case {
+	const char *text;	/* a file's text, or -o's value */
+	bool override;
+	size_t n;
+	const char *first, *last;
+} listen_cases[] = {
+	{ "listen = \"0.0.0.0:25\";", false, 1, "0.0.0.0:25", "0.0.0.0:25" },
+	{ "listen = [ \"127.0.0.1:8025\", \"[::1]:8025\" ];", false, 2,
+	    "127.0.0.1:8025", "[::1]:8025" },
+	{ "listen = ( \"a:1\", \"b:2\", \":3\" );", false, 3, "a:1", ":3" },
+	{ "listen=127.0.0.1:2525", true, 1, "127.0.0.1:2525",
+	    "127.0.0.1:2525" },
+	{ "listen=127.0.0.1:1, [::1]:2", true, 2, "127.0.0.1:1", "[::1]:2" },
+	{ "listen=[\"a:1\",\"b:2\"]", true, 2, "a:1", "b:2" },
+};
+
+START_TEST(test_listen)
+{
+	const struct listen_case *c = &listen_cases[_i];
+	struct config cfg;
+	struct tmpconf t = { "", "" };
+	char err[CONFIG_ERR_MAX] = "";
+	int rc;
+
+	if (c->override) {
+		config_init(&cfg);
+		rc = config_override(&cfg, c->text, err, sizeof(err));
+	} else
+		rc = load_text(&cfg, &t, c->text, err, sizeof(err));
+	ck_assert_msg(rc == 0, "%s: %s", c->text, err);
+	ck_assert_uint_eq(cfg.nlisten, c->n);
+	ck_assert_str_eq(cfg.listen[0], c->first);
+	ck_assert_str_eq(cfg.listen[c->n - 1], c->last);
+	config_free(&cfg);
+	if (!c->override)
+		tmpconf_remove(&t);
+}
+END_TEST
+
+/* ---- plugins ---------------------------------------------------------- */
+
+START_TEST(test_plugins)
+{
+	struct config cfg;
+	struct tmpconf t;
+	char err[CONFIG_ERR_MAX];
+	const char *dir = NULL;
+
+	ck_assert_msg(load_text(&cfg, &t,
+	    "# plugins in order\n"
+	    "plugins = (\n"
+	    "  { name = \"maildir\"; settings = { dir = \"/var/spool/x\"; }; },\n"
+	    "  { path = \"/opt/site/lib/filter.so\"; },\n"
+	    "  { name = \"pipe\"; path = \"./pipe.so\";\n"
+	    "    settings = { }; }\n"
+	    ");\n", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.nplugins, 3);
+	ck_assert_str_eq(cfg.plugins[0].name, "maildir");
+	ck_assert_ptr_null(cfg.plugins[0].path);
+	ck_assert_str_eq(cfg.plugins[0].file, t.path);
+	ck_assert_int_eq(cfg.plugins[0].line, 3);
+	ck_assert_ptr_nonnull(cfg.plugins[0].settings);
+	ck_assert_int_eq(config_setting_lookup_string(cfg.plugins[0].settings,
+	    "dir", &dir), CONFIG_TRUE);
+	ck_assert_str_eq(dir, "/var/spool/x");
+	ck_assert_ptr_null(cfg.plugins[1].name);
+	ck_assert_str_eq(cfg.plugins[1].path, "/opt/site/lib/filter.so");
+	ck_assert_ptr_null(cfg.plugins[1].settings);
+	ck_assert_int_eq(cfg.plugins[1].line, 4);
+	ck_assert_str_eq(cfg.plugins[2].name, "pipe");
+	ck_assert_str_eq(cfg.plugins[2].path, "./pipe.so");
+	ck_assert_ptr_nonnull(cfg.plugins[2].settings);
+	ck_assert_int_eq(config_setting_length(cfg.plugins[2].settings), 0);
+	ck_assert_int_eq(cfg.plugins[2].line, 5);
+	ck_assert_msg(config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+/* The plugin's own settings are the loader's business, not ours. */
+START_TEST(test_plugin_settings_not_checked)
+{
+	struct config cfg;
+	struct tmpconf t;
+	char err[CONFIG_ERR_MAX];
+
+	ck_assert_msg(load_text(&cfg, &t,
+	    "plugins = ( { name = \"x\"; settings = { anything = 1;\n"
+	    "  nested = { deep = [ 1, 2 ]; }; pool = \"not ours\"; }; } );\n",
+	    err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.nplugins, 1);
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+START_TEST(test_plugins_empty)
+{
+	struct config cfg;
+	struct tmpconf t;
+	char err[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(load_text(&cfg, &t, "plugins = ();\n", err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.nplugins, 0);
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+/* ---- every kind of error in a file, with its line -------------------- */
+
+static const struct file_error_case {
+	const char *text;
+	const char *error;	/* after "FILE:" */
+} file_error_cases[] = {
+	/* syntax, from libconfig */
+	{ "pool = {\n  start = ;\n};\n", "2: syntax error" },
+	{ "a = 1;\nuser = \"x\";\nuser = \"y\";\n",
+	    "3: duplicate setting name" },
+	{ "\n@include \"no-such-file.conf\"\n",
+	    "2: cannot open include file" },
+	/* unknown settings at every level */
+	{ "lisen = \"a:1\";\n", "1: unknown setting 'lisen'" },
+	{ "pool = {\n  start = 1;\n  max_wrokers = 3;\n};\n",
+	    "3: unknown setting 'pool.max_wrokers'" },
+	{ "log = {\n  facility = \"mail\";\n};\n",
+	    "2: unknown setting 'log.facility'" },
+	{ "timeouts = { command = 1; idle = 2; };\n",
+	    "1: unknown setting 'timeouts.idle'" },
+	{ "limits = {\n\n  max_rcpt = 2;\n};\n",
+	    "3: unknown setting 'limits.max_rcpt'" },
+	/* wrong types */
+	{ "pool = {\n  start = \"5\";\n};\n",
+	    "2: 'pool.start' must be an integer" },
+	{ "pool = { start = 5.0; };\n", "1: 'pool.start' must be an integer" },
+	{ "data_size_limit = true;\n",
+	    "1: 'data_size_limit' must be an integer" },
+	{ "decode_data = 1;\n", "1: 'decode_data' must be true or false" },
+	{ "pool = { busy_reply = \"yes\"; };\n",
+	    "1: 'pool.busy_reply' must be true or false" },
+	{ "user = 65534;\n", "1: 'user' must be a string" },
+	{ "remote = [ \"a:1\" ];\n", "1: 'remote' must be a string" },
+	{ "log = { level = 7; };\n", "1: 'log.level' must be a string" },
+	{ "pool = 5;\n", "1: 'pool' must be a group: pool = { ... };" },
+	{ "timeouts = ( 1, 2 );\n",
+	    "1: 'timeouts' must be a group: timeouts = { ... };" },
+	{ "listen = 8025;\n", "1: 'listen' must be a string or a list of "
+	    "strings" },
+	{ "listen = ( \"a:1\",\n  25 );\n", "2: 'listen' must be a string "
+	    "or a list of strings" },
+	/* bad values */
+	{ "listen = [];\n", "1: 'listen' must name at least one address" },
+	{ "listen = \"localhost\";\n",
+	    "1: 'listen': bad address 'localhost': expected host:port" },
+	{ "listen = [ \"a:1\", \"b:99999\" ];\n",
+	    "1: 'listen': bad address 'b:99999': bad port" },
+	{ "remote = \"mx\";\n",
+	    "1: 'remote': bad address 'mx': expected host:port" },
+	{ "log = { syslog_facility = \"mial\"; };\n",
+	    "1: 'log.syslog_facility': unknown syslog facility 'mial' "
+	    "(mail, daemon, user, local0..local7)" },
+	{ "log = { level = \"loud\"; };\n", "1: 'log.level': unknown log "
+	    "level 'loud' (debug, info, notice, warning, err)" },
+	{ "data_size_limit = -1;\n",
+	    "1: 'data_size_limit' must not be negative" },
+	{ "limits = { max_message_size = 0; };\n",
+	    "1: 'limits.max_message_size' must be at least 1" },
+	{ "limits = { max_errors = -1; };\n",
+	    "1: 'limits.max_errors' must not be negative" },
+	{ "command_size_limit = 10;\n", "1: 'command_size_limit' must be "
+	    "between 64 and 1048576" },
+	{ "listen_backlog = 0;\n",
+	    "1: 'listen_backlog' must be between 1 and 65535" },
+	{ "timeouts = { data = -5; };\n",
+	    "1: 'timeouts.data' must be between 0 and 86400" },
+	{ "pool = { max_workers = 0; };\n",
+	    "1: 'pool.max_workers' must be between 1 and 20000" },
+	{ "pool = { start = 5000000000L; };\n",
+	    "1: 'pool.start' must be between 0 and 20000" },
+	{ "hostname = \"\";\n", "1: 'hostname' must not be empty" },
+	/* plugins */
+	{ "plugins = { name = \"x\"; };\n", "1: 'plugins' must be a list of "
+	    "groups: ( { name = \"...\"; }, ... )" },
+	{ "plugins = (\n  { name = \"a\"; },\n  \"b\" );\n",
+	    "3: 'plugins.[1]' must be a group: { name = \"...\"; }" },
+	{ "plugins = (\n  { settings = { a = 1; }; }\n);\n",
+	    "2: 'plugins.[0]' needs a name or a path" },
+	{ "plugins = (\n  { name = \"a\";\n    nmae = \"b\"; }\n);\n",
+	    "3: unknown setting 'plugins.[0].nmae' (name, path, settings)" },
+	{ "plugins = ( { name = 5; } );\n",
+	    "1: 'plugins.[0].name' must be a non-empty string" },
+	{ "plugins = ( { path = \"\"; } );\n",
+	    "1: 'plugins.[0].path' must be a non-empty string" },
+	{ "plugins = ( { name = \"a\"; settings = 1; } );\n",
+	    "1: 'plugins.[0].settings' must be a group" },
+};
+
+START_TEST(test_file_error)
+{
+	const struct file_error_case *c = &file_error_cases[_i];
+	struct config cfg;
+	struct tmpconf t;
+	char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX + 300];
+
+	ck_assert_msg(load_text(&cfg, &t, c->text, err, sizeof(err)) == -1,
+	    "loaded: %s", c->text);
+	snprintf(want, sizeof(want), "%s:%s", t.path, c->error);
+	ck_assert_str_eq(err, want);
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+/*
+ * A number beyond 32 bits written without an L: libconfig 1.5 cuts it
+ * (4294967296 reads as 0, "no limit"), later ones promote it.  Either way
+ * it must never load as another number.
+ */
+static const struct big_int_case {
+	const char *text;
+	size_t off;
+	enum ftype type;
+	long long num;
+	const char *error;	/* after "FILE:", when refused */
+} big_int_cases[] = {
+	{ "data_size_limit = 4294967296;\n", F(data_size_limit), FT_LL,
+	    4294967296LL, "1: 'data_size_limit': 4294967296 is beyond 32 "
+	    "bits and needs an L: 4294967296L" },
+	{ "limits = {\n  max_message_size:3000000000; };\n",
+	    F(limits.max_message_size), FT_LL, 3000000000LL,
+	    "2: 'limits.max_message_size': 3000000000 is beyond 32 bits and "
+	    "needs an L: 3000000000L" },
+	{ "pool = { start = 4294967297; };\n", F(pool.start), FT_INT, -1,
+	    "1: 'pool.start': 4294967297 is beyond 32 bits and needs an L: "
+	    "4294967297L" },
+	{ "data_size_limit = 0x100000000;\n", F(data_size_limit), FT_LL,
+	    4294967296LL, "1: 'data_size_limit': 4294967296 is beyond 32 "
+	    "bits and needs an L: 4294967296L" },
+	{ "data_size_limit = 0x10; # 16\n", F(data_size_limit), FT_LL, 16,
+	    NULL },
+	{ "data_size_limit = 2147483647;\n", F(data_size_limit), FT_LL,
+	    2147483647LL, NULL },
+	{ "user = \"data_size_limit = 5\"; data_size_limit = 7;\n",
+	    F(data_size_limit), FT_LL, 7, NULL },
+};
+
+START_TEST(test_big_int)
+{
+	const struct big_int_case *c = &big_int_cases[_i];
+	struct config cfg;
+	struct tmpconf t;
+	char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX + 300];
+
+	if (load_text(&cfg, &t, c->text, err, sizeof(err)) == 0) {
+		if (c->num == -1)	/* out of range when read right */
+			ck_abort_msg("loaded: %s", c->text);
+		assert_field(&cfg, c->off, c->type, c->num, NULL, c->text);
+	} else {
+		ck_assert_msg(c->error != NULL, "%s: %s", c->text, err);
+		snprintf(want, sizeof(want), "%s:%s", t.path, c->error);
+		if (strcmp(err, want) != 0 && c->num == -1)
+			snprintf(want, sizeof(want), "%s:1: 'pool.start' must "
+			    "be between 0 and 20000", t.path);
+		ck_assert_str_eq(err, want);
+	}
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+/* ---- files kept in tests/data/config --------------------------------- */
+
+static const struct data_case {
+	const char *file;
+	int rc;
+	const char *error;	/* after DATADIR "/" */
+} data_cases[] = {
+	{ "full.conf", 0, NULL },
+	{ "include.conf", 0, NULL },
+	{ "syntax.conf", -1, "syntax.conf:7: syntax error" },
+	{ "unknown.conf", -1, "unknown.conf:11: unknown setting "
+	    "'pool.max_wrokers'" },
+	{ "type.conf", -1, "type.conf:5: 'pool.start' must be an integer" },
+	{ "include-bad.conf", -1, "included-bad.inc:3: unknown setting "
+	    "'timeouts.comand'" },
+	{ "plugin-nameless.conf", -1, "plugin-nameless.conf:6: "
+	    "'plugins.[1]' needs a name or a path" },
+};
+
+START_TEST(test_data_file)
+{
+	const struct data_case *c = &data_cases[_i];
+	struct config cfg;
+	char path[512], err[CONFIG_ERR_MAX] = "", want[CONFIG_ERR_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", DATADIR, c->file);
+	config_init(&cfg);
+	ck_assert_msg(config_load_file(&cfg, path, err, sizeof(err)) == c->rc,
+	    "%s: %s", path, err);
+	if (c->error != NULL) {
+		snprintf(want, sizeof(want), "%s/%s", DATADIR, c->error);
+		ck_assert_str_eq(err, want);
+	}
+	config_free(&cfg);
+}
+END_TEST
+
+/* full.conf sets every setting away from its default. */
+START_TEST(test_full_file)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+
+	config_init(&cfg);
+	ck_assert_msg(config_load_file(&cfg, DATADIR "/full.conf", err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.nlisten, 2);
+	ck_assert_str_eq(cfg.listen[0], "127.0.0.1:2525");
+	ck_assert_str_eq(cfg.listen[1], "[::1]:2525");
+	ck_assert_str_eq(cfg.remote, "relay.example.org:587");
+	ck_assert_str_eq(cfg.hostname, "mx.example.org");
+	ck_assert_int_eq(cfg.data_size_limit, 10485760);
+	ck_assert_int_eq(cfg.command_size_limit, 1024);
+	ck_assert(cfg.enable_smtputf8 && !cfg.decode_data);
+	ck_assert_str_eq(cfg.user, "mail");
+	ck_assert_str_eq(cfg.group, "mail");
+	ck_assert_str_eq(cfg.pidfile, "/tmp/psmtpd-test.pid");
+	ck_assert_int_eq(cfg.listen_backlog, 128);
+	ck_assert_int_eq(cfg.log.facility, LOG_LOCAL5);
+	ck_assert_int_eq(cfg.log.level, LOG_NOTICE);
+	ck_assert_int_eq(cfg.timeouts.command, 60);
+	ck_assert_int_eq(cfg.timeouts.data, 120);
+	ck_assert_int_eq(cfg.timeouts.shutdown, 5);
+	ck_assert_int_eq(cfg.timeouts.session, 1800);
+	ck_assert_int_eq(cfg.limits.max_recipients, 100);
+	ck_assert_int_eq(cfg.limits.max_errors, 5);
+	ck_assert_int_eq(cfg.limits.max_connections_per_client, 10);
+	ck_assert_int_eq(cfg.limits.max_message_size, 4294967296LL);
+	ck_assert_int_eq(cfg.pool.start, 2);
+	ck_assert_int_eq(cfg.pool.min_spare, 1);
+	ck_assert_int_eq(cfg.pool.max_spare, 4);
+	ck_assert_int_eq(cfg.pool.max_workers, 8);
+	ck_assert_int_eq(cfg.pool.max_connections_per_worker, 500);
+	ck_assert(cfg.pool.busy_reply);
+	ck_assert_uint_eq(cfg.nplugins, 2);
+	ck_assert_str_eq(cfg.plugins[0].name, "maildir");
+	ck_assert_str_eq(cfg.plugins[1].path, "/opt/site/lib/filter.so");
+	ck_assert_msg(config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
+	config_free(&cfg);
+}
+END_TEST
+
+/* The sample shipped in etc/ loads as it is and passes validation. */
+START_TEST(test_sample_config)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+
+	config_init(&cfg);
+	ck_assert_msg(config_load_file(&cfg, CONFIG_TEST_SRCDIR
+	    "/etc/psmtpd.conf", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(cfg.listen[0], "localhost:8025");
+	ck_assert_int_eq(cfg.data_size_limit, 33554432);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cfg);
+	ck_assert_int_eq(config_load_file(&cfg, "/nonexistent/psmtpd.conf",
+	    err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "/nonexistent/psmtpd.conf: cannot read: "
+	    "No such file or directory");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_load_twice)
+{
+	struct config cfg;
+	struct tmpconf t;
+	char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX + 300];
+
+	ck_assert_int_eq(load_text(&cfg, &t, "user = \"a\";\n", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(config_load_file(&cfg, t.path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: a configuration file was already "
+	    "read into this config", t.path);
+	ck_assert_str_eq(err, want);
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+/* A file sets only what it names; the rest keeps the earlier values. */
+START_TEST(test_file_over_current)
+{
+	struct config cfg;
+	struct tmpconf t;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cfg);
+	ck_assert_int_eq(config_override(&cfg, "pool.max_workers=3", err,
+	    sizeof(err)), 0);
+	tmpconf_write(&t, "pool = { start = 1; };\n");
+	ck_assert_int_eq(config_load_file(&cfg, t.path, err, sizeof(err)), 0);
+	ck_assert_int_eq(cfg.pool.start, 1);
+	ck_assert_int_eq(cfg.pool.max_workers, 3);
+	ck_assert_int_eq(cfg.pool.min_spare, 5);
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+/* ---- -o errors --------------------------------------------------------- */
+
+static const struct override_error_case {
+	const char *assignment;
+	const char *error;	/* after "-o ASSIGNMENT: " */
+} override_error_cases[] = {
+	{ "pool.max_workers", "expected key=value" },
+	{ "pool.max_wrokers=3", "unknown setting 'pool.max_wrokers'" },
+	{ "=3", "unknown setting ''" },
+	{ "max_workers=3", "unknown setting 'max_workers'" },
+	{ "pool.max_workers=abc", "'pool.max_workers' must be an integer" },
+	{ "pool.max_workers=", "'pool.max_workers' must be an integer" },
+	{ "pool.max_workers=5KB", "'pool.max_workers' must be an integer" },
+	{ "pool.max_workers=5x", "'pool.max_workers' must be an integer" },
+	{ "pool.max_workers=1.5", "'pool.max_workers' must be an integer" },
+	{ "pool.max_workers=0", "'pool.max_workers' must be between 1 and "
+	    "20000" },
+	{ "pool.max_workers=1G", "'pool.max_workers' must be between 1 and "
+	    "20000" },
+	{ "data_size_limit=-1", "'data_size_limit' must not be negative" },
+	{ "data_size_limit=99999999999G", "'data_size_limit' must be an "
+	    "integer" },
+	{ "data_size_limit=99999999999999999999",
+	    "'data_size_limit' must be an integer" },
+	{ "decode_data=maybe", "'decode_data' must be true or false" },
+	{ "decode_data=", "'decode_data' must be true or false" },
+	{ "user=", "'user' must not be empty" },
+	{ "user=\"\"", "'user' must not be empty" },
+	{ "remote=nowhere", "'remote': bad address 'nowhere': expected "
+	    "host:port" },
+	{ "listen=", "'listen' must name at least one address" },
+	{ "listen=a:1,b", "'listen': bad address 'b': expected host:port" },
+	{ "log.level=chatty", "'log.level': unknown log level 'chatty' "
+	    "(debug, info, notice, warning, err)" },
+	{ "log.syslog_facility=kern", "'log.syslog_facility': unknown "
+	    "syslog facility 'kern' (mail, daemon, user, local0..local7)" },
+	{ "pool=5", "'pool' is a group: set one of its settings, e.g. -o "
+	    "pool.start" },
+	{ "log=x", "'log' is a group: set one of its settings, e.g. -o "
+	    "log.syslog_facility" },
+	{ "plugins=maildir", "'plugins' is set in the file, or with -c for "
+	    "one plugin" },
+};
+
+START_TEST(test_override_error)
+{
+	const struct override_error_case *c = &override_error_cases[_i];
+	struct config cfg;
+	char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX];
+
+	config_init(&cfg);
+	ck_assert_msg(config_override(&cfg, c->assignment, err,
+	    sizeof(err)) == -1, "accepted: %s", c->assignment);
+	snprintf(want, sizeof(want), "-o %s: %s", c->assignment, c->error);
+	ck_assert_str_eq(err, want);
+	config_free(&cfg);
+}
+END_TEST
+
+/* A failed -o leaves the setting as it was. */
+START_TEST(test_override_error_keeps_value)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cfg);
+	ck_assert_int_eq(config_override(&cfg, "listen=a:1,bad", err,
+	    sizeof(err)), -1);
+	ck_assert_uint_eq(cfg.nlisten, 1);
+	ck_assert_str_eq(cfg.listen[0], "localhost:8025");
+	ck_assert_int_eq(config_override(&cfg, "pool.start=-1", err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(cfg.pool.start, 5);
+	config_free(&cfg);
+}
+END_TEST
+
+/* ---- -c ------------------------------------------------------------ */
+
+static const struct class_case {
+	const char *arg;
+	const char *name, *path;
+} class_cases[] = {
+	{ "DebuggingServer", "DebuggingServer", NULL },
+	{ "SinkServer", "SinkServer", NULL },
+	{ "PureProxy", "PureProxy", NULL },
+	{ "maildir", "maildir", NULL },
+	{ "path/to/x.so", NULL, "path/to/x.so" },
+	{ "x.so", NULL, "x.so" },
+	{ "/opt/lib/filter", NULL, "/opt/lib/filter" },
+};
+
+START_TEST(test_set_class)
+{
+	const struct class_case *c = &class_cases[_i];
+	struct config cfg;
+	struct tmpconf t;
+	char err[CONFIG_ERR_MAX];
+
+	/* -c replaces the file's whole list. */
+	ck_assert_int_eq(load_text(&cfg, &t, "plugins = ( { name = \"a\"; "
+	    "settings = { x = 1; }; }, { name = \"b\"; } );\n", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(config_set_class(&cfg, c->arg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.nplugins, 1);
+	if (c->name != NULL)
+		ck_assert_str_eq(cfg.plugins[0].name, c->name);
+	else
+		ck_assert_ptr_null(cfg.plugins[0].name);
+	if (c->path != NULL)
+		ck_assert_str_eq(cfg.plugins[0].path, c->path);
+	else
+		ck_assert_ptr_null(cfg.plugins[0].path);
+	ck_assert_ptr_null(cfg.plugins[0].settings);
+	ck_assert_ptr_null(cfg.plugins[0].file);
+	ck_assert_int_eq(cfg.plugins[0].line, 0);
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+START_TEST(test_set_class_empty)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cfg);
+	ck_assert_int_eq(config_set_class(&cfg, "", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "-c: empty class name");
+	ck_assert_int_eq(config_set_class(&cfg, "a", err, sizeof(err)), 0);
+	ck_assert_int_eq(config_set_class(&cfg, "b", err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.nplugins, 1);
+	ck_assert_str_eq(cfg.plugins[0].name, "b");
+	config_free(&cfg);
+}
+END_TEST
+
+/* ---- checks across settings ------------------------------------------ */
+
+static const struct validate_case {
+	const char *overrides[3];
+	const char *error;	/* NULL: valid */
+} validate_cases[] = {
+	{ { "decode_data=true", "enable_smtputf8=true" },
+	    "decode_data and enable_smtputf8 cannot both be true" },
+	{ { "decode_data=true" }, NULL },
+	{ { "enable_smtputf8=true" }, NULL },
+	{ { "pool.min_spare=11" },
+	    "'pool.min_spare' (11) must be between 0 and 'pool.max_spare' "
+	    "(10)" },
+	{ { "pool.min_spare=0", "pool.max_spare=0" }, NULL },
+	{ { "pool.start=151" },
+	    "'pool.start' (151) must be between 0 and 'pool.max_workers' "
+	    "(150)" },
+	{ { "pool.max_workers=4" },
+	    "'pool.start' (5) must be between 0 and 'pool.max_workers' (4)" },
+	{ { "pool.max_workers=1", "pool.start=1", "pool.min_spare=0" },
+	    NULL },
+	{ { "pool.start=0" }, NULL },
+	{ { "timeouts.session=0", "timeouts.shutdown=0" }, NULL },
+	{ { "data_size_limit=0", "command_size_limit=64" }, NULL },
+	{ { "listen=[::]:25,0.0.0.0:25", "remote=[2001:db8::1]:25" }, NULL },
+};
+
+START_TEST(test_validate)
+{
+	const struct validate_case *c = &validate_cases[_i];
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	int rc;
+
+	config_init(&cfg);
+	for (size_t i = 0; i < NELEM(c->overrides) && c->overrides[i]; i++)
+		ck_assert_msg(config_override(&cfg, c->overrides[i], err,
+		    sizeof(err)) == 0, "%s", err);
+	rc = config_validate(&cfg, err, sizeof(err));
+	if (c->error == NULL)
+		ck_assert_msg(rc == 0, "%s", err);
+	else {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_str_eq(err, c->error);
+	}
+	config_free(&cfg);
+}
+END_TEST
+
+/* What -o and the file refuse, a caller could still set by hand. */
+START_TEST(test_validate_fields)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cfg);
+	cfg.timeouts.data = -1;
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "timeouts must not be negative");
+	cfg.timeouts.data = 600;
+	cfg.command_size_limit = 10;
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "'command_size_limit' must be at least 64");
+	cfg.command_size_limit = 512;
+	cfg.pool.max_workers = 0;
+	cfg.pool.start = 0;
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "'pool.max_workers' must be at least 1");
+	cfg.pool.max_workers = 150;
+	ck_assert_int_eq(config_set_string(&cfg.remote, "bad"), 0);
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "'remote': bad address 'bad': expected "
+	    "host:port");
+	free(cfg.listen[0]);
+	cfg.nlisten = 0;
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "'listen' must name at least one address");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_set_string)
+{
+	char *s = NULL;
+
+	ck_assert_int_eq(config_set_string(&s, "a"), 0);
+	ck_assert_str_eq(s, "a");
+	ck_assert_int_eq(config_set_string(&s, "bb"), 0);
+	ck_assert_str_eq(s, "bb");
+	ck_assert_int_eq(config_set_string(&s, NULL), 0);
+	ck_assert_ptr_null(s);
+}
+END_TEST
+
+/* The order of the command line: file, flags, then -o wins. */
+START_TEST(test_order)
+{
+	struct config cfg;
+	struct tmpconf t;
+	char err[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(load_text(&cfg, &t, "data_size_limit = 100;\n"
+	    "plugins = ( { name = \"a\"; } );\n", err, sizeof(err)), 0);
+	cfg.data_size_limit = 200;	/* -s, as cli.c sets it */
+	ck_assert_int_eq(config_set_class(&cfg, "SinkServer", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(config_override(&cfg, "data_size_limit=300", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(cfg.data_size_limit, 300);
+	ck_assert_str_eq(cfg.plugins[0].name, "SinkServer");
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), 0);
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc;
+
+	tc = tcase_create("defaults");
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_defaults_validate);
+	tcase_add_test(tc, test_libconfig_init_macro);
+	tcase_add_test(tc, test_set_string);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("file");
+	tcase_add_loop_test(tc, test_setting_from_file, 0,
+	    NELEM(setting_cases));
+	tcase_add_loop_test(tc, test_listen, 0, NELEM(listen_cases));
+	tcase_add_test(tc, test_plugins);
+	tcase_add_test(tc, test_plugin_settings_not_checked);
+	tcase_add_test(tc, test_plugins_empty);
+	tcase_add_loop_test(tc, test_file_error, 0, NELEM(file_error_cases));
+	tcase_add_loop_test(tc, test_big_int, 0, NELEM(big_int_cases));
+	tcase_add_loop_test(tc, test_data_file, 0, NELEM(data_cases));
+	tcase_add_test(tc, test_full_file);
+	tcase_add_test(tc, test_sample_config);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_load_twice);
+	tcase_add_test(tc, test_file_over_current);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("override");
+	tcase_add_loop_test(tc, test_setting_from_override, 0,
+	    NELEM(setting_cases));
+	tcase_add_loop_test(tc, test_override_error, 0,
+	    NELEM(override_error_cases));
+	tcase_add_test(tc, test_override_error_keeps_value);
+	tcase_add_loop_test(tc, test_set_class, 0, NELEM(class_cases));
+	tcase_add_test(tc, test_set_class_empty);
+	tcase_add_test(tc, test_order);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("validate");
+	tcase_add_loop_test(tc, test_validate, 0, NELEM(validate_cases));
+	tcase_add_test(tc, test_validate_fields);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
