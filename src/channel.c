@@ -126,8 +126,9 @@ channel_command_limit(const struct psmtpd_session *s, const char *verb)
 	return limit;
 }
 
-/* channel_printable_verb - the verb for "command not recognized", with
- * what cannot go on the wire as ASCII shown as '?'. */
+/* channel_printable_verb - the verb for "command not recognized" as
+ * smtpd.py echoes it, but with CR, LF (reply injection) and non-ASCII
+ * bytes (on which smtpd.py's ASCII encoder raises) shown as '?'. */
 static void
 channel_printable_verb(const char *verb, char *out, size_t size)
 {
@@ -135,7 +136,7 @@ channel_printable_verb(const char *verb, char *out, size_t size)
 
 	for (i = 0; verb[i] != '\0' && i + 1 < size; i++) {
 		unsigned char c = (unsigned char)verb[i];
-		out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		out[i] = c != '\r' && c != '\n' && c < 0x80 ? (char)c : '?';
 	}
 	out[i] = '\0';
 }

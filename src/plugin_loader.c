@@ -307,6 +307,40 @@ plugin_set_load(const struct config *cfg, const char *fqdn,
 	return 0;
 }
 
+struct plugin_set *
+plugin_set_builtin(const struct psmtpd_plugin *const *p, size_t n,
+    const char *fqdn, char *err, size_t errlen)
+{
+	struct plugin_set *set = calloc(1, sizeof(*set));
+	struct config cfg;
+
+	if (set == NULL || (set->e = calloc(n + 1, sizeof(*set->e))) == NULL) {
+		free(set);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	config_defaults(&cfg);
+	for (size_t i = 0; i < n; i++) {
+		struct plugin_entry *e = &set->e[set->n++];
+		struct config_plugin cp = { .name = (char *)p[i]->name };
+		char why[512];
+		e->p = p[i];
+		snprintf(e->name, sizeof(e->name), "%s", p[i]->name);
+		if (plugin_add_verbs(set, i, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "plugin %s: %s", e->name, why);
+			goto fail;
+		}
+		if (plugin_init_one(e, &cfg, &cp, fqdn, err, errlen) != 0)
+			goto fail;
+	}
+	config_free(&cfg);
+	return set;
+fail:
+	config_free(&cfg);
+	plugin_set_free(set);
+	return NULL;
+}
+
 void
 plugin_set_free(struct plugin_set *set)
 {

@@ -28,6 +28,11 @@ int plugin_set_load(const struct config *cfg, const char *fqdn,
     size_t errlen);
 void plugin_set_free(struct plugin_set *set);
 
+/* A set of plugins linked into the program (tests, embedding): no dlopen,
+ * init called with no settings.  NULL with err on failure. */
+struct plugin_set *plugin_set_builtin(const struct psmtpd_plugin *const *p,
+    size_t n, const char *fqdn, char *err, size_t errlen);
+
 /* In a worker, after fork: worker_init of each plugin; -1 on failure. */
 int plugin_set_worker_init(struct plugin_set *set);
 void plugin_set_worker_fini(struct plugin_set *set);

@@ -67,7 +67,7 @@ static int
 runtime_build_config(struct config *cfg, const struct cli_options *o,
     char *err, size_t errlen)
 {
-	config_init(cfg);
+	config_defaults(cfg);
 	if (o->config_file != NULL &&
 	    config_load_file(cfg, o->config_file, err, errlen) != 0)
 		return -1;
