@@ -1,0 +1,21 @@
+/*
+ * master.h - the master process: bind, detach, fork the pool of workers
+ * and manage it (spare workers, signals, reload, crash recovery) until it
+ * is told to stop.  It knows nothing of SMTP: sessions are the workers'
+ * business (worker.h), what a generation holds is runtime.h's.
+ */
+#ifndef PSMTPD_MASTER_H
+#define PSMTPD_MASTER_H
+
+struct runtime;
+
+struct master_ops {
+	/* Build a new generation (SIGHUP).  NULL: keep the old one (already logged). */
+	struct runtime *(*reload)(void *arg);
+	void *arg;
+};
+
+/* Bind, (detach if rt->cfg.detach), fork the pool, manage it until stopped; returns the exit status. */
+int master_run(struct runtime *rt, const struct master_ops *ops);
+
+#endif

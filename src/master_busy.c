@@ -1,0 +1,61 @@
+/*
+ * master_busy.c - pool.busy_reply: when max_workers workers are all in a
+ * session, the master itself takes new connections and answers "421 <host>
+ * Service not available, too busy" instead of leaving them in the backlog.
+ * The reply is the channel's (channel_refuse); the master only accepts
+ * and closes.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "listen.h"
+#include "log.h"
+#include "master_int.h"
+#include "runtime.h"
+#include "scoreboard.h"
+
+/* master_busy_wanted - whether to watch the listeners: busy_reply is on
+ * and no worker can take a connection, nor can one be forked. */
+bool
+master_busy_wanted(struct master *m)
+{
+	struct sb_counts c;
+
+	if (m->stopping || !m->rt->cfg.pool.busy_reply)
+		return false;
+	scoreboard_count(m->sb, m->generation, &c);
+	return c.idle == 0 && c.live >= m->rt->cfg.pool.max_workers;
+}
+
+/* master_busy_refuse - take one waiting connection and refuse it.  The
+ * socket is non-blocking and the reply a single short line, which a new
+ * connection's send buffer always has room for: the master never waits
+ * on a client. */
+void
+master_busy_refuse(struct master *m, int listen_fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	char client[SCOREBOARD_CLIENT_MAX];
+	int fd;
+
+	fd = accept4(listen_fd, (struct sockaddr *)&peer, &len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ECONNABORTED && errno != EINTR)
+			log_warn("accept (busy)");
+		return;
+	}
+	listen_addr_name((struct sockaddr *)&peer, len, client,
+	    sizeof(client));
+	channel_refuse(&m->rt->chan, fd, "Service not available, too busy");
+	shutdown(fd, SHUT_WR);
+	close(fd);
+	log_info("refused client=%s reason=busy max_workers=%d", client,
+	    m->rt->cfg.pool.max_workers);
+}

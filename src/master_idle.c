@@ -1,0 +1,70 @@
+/*
+ * master_idle.c - idle server maintenance, after Apache prefork's
+ * perform_idle_server_maintenance(): once a second, count the idle workers
+ * of the current generation and fork or retire some so that between
+ * min_spare and max_spare wait for connections, never more than
+ * max_workers in all.
+ */
+#include "autoconfig.h"
+
+#include "log.h"
+#include "master_int.h"
+#include "runtime.h"
+#include "scoreboard.h"
+
+/* idle_retire - tell n idle workers of the current generation to leave. */
+static void
+idle_retire(struct master *m, int n)
+{
+	size_t size = scoreboard_size(m->sb);
+
+	for (size_t i = 0; i < size && n > 0; i++) {
+		struct sb_slot *s = scoreboard_slot(m->sb, i);
+
+		if (s->pid <= 0 || s->generation != m->generation ||
+		    scoreboard_state(m->sb, i) != SB_IDLE ||
+		    scoreboard_leaving(m->sb, i))
+			continue;
+		master_tell_leave(m, i);
+		n--;
+	}
+}
+
+/* master_idle_maintain - apply the plan for this second. */
+void
+master_idle_maintain(struct master *m)
+{
+	const struct config *cfg = &m->rt->cfg;
+	struct sb_counts c;
+	struct idle_input in;
+	struct idle_plan plan;
+
+	scoreboard_count(m->sb, m->generation, &c);
+	in = (struct idle_input){
+		.idle = c.idle, .busy = c.busy, .live = c.live,
+		.start = cfg->pool.start, .min_spare = cfg->pool.min_spare,
+		.max_spare = cfg->pool.max_spare,
+		.max_workers = cfg->pool.max_workers, .rate = m->rate,
+	};
+	master_idle_plan(&in, &plan);
+	if (plan.at_max && !m->warned_max)
+		log_warnx("pool full max_workers=%d busy=%d: new connections "
+		    "wait%s", cfg->pool.max_workers, c.busy,
+		    cfg->pool.busy_reply ? " or get 421" : " in the backlog");
+	m->warned_max = plan.at_max;
+	if (plan.retire > 0) {
+		log_info("pool retire count=%d idle=%d max_spare=%d",
+		    plan.retire, c.idle, cfg->pool.max_spare);
+		idle_retire(m, plan.retire);
+	}
+	if (plan.spawn > 0) {
+		int n = master_spawn(m, plan.spawn);
+		if (n > 0)
+			log_info("pool spawn count=%d idle=%d busy=%d live=%d "
+			    "rate=%d", n, c.idle, c.busy, c.live + n,
+			    m->rate);
+		if (n < plan.spawn)
+			plan.rate = 1;
+	}
+	m->rate = plan.rate;
+}

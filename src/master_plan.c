@@ -1,0 +1,93 @@
+/*
+ * master_plan.c - the master's arithmetic, pure so that tables can test
+ * it: how many workers to fork or retire this second (after Apache
+ * prefork's perform_idle_server_maintenance), and how long to hold back
+ * spawning while workers crash right after they start.
+ */
+#include "autoconfig.h"
+
+#include "master_int.h"
+
+static int
+imin(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * master_idle_plan - decide, from counts alone (pure, table-tested).
+ *
+ * Short of spares, fork the larger of the shortfall and the spawn rate,
+ * and double the rate for the next second, so that a burst that keeps
+ * eating the spares gets 1, 2, 4 ... 32 new workers a second (Apache).
+ * The rate falls back to 1 as soon as the spares are enough.
+ *
+ * A pool with nothing to do needs no more than `start` idle workers:
+ * min_spare is the headroom kept beside busy workers, so an idle server
+ * shows the `start` workers it was asked for even when min_spare is more.
+ *
+ * Above max_spare, the excess is retired at once: every one of them is
+ * idle, so retiring costs nothing, and max_spare is the operator's cap.
+ */
+void
+master_idle_plan(const struct idle_input *in, struct idle_plan *out)
+{
+	int rate = in->rate < 1 ? 1 : in->rate;
+	int room = in->max_workers - in->live;
+	int want = in->busy > 0 ? in->min_spare :
+	    imin(in->min_spare, in->start);
+
+	out->spawn = 0;
+	out->retire = 0;
+	out->rate = 1;
+	out->at_max = false;
+	if (in->idle > in->max_spare) {
+		out->retire = in->idle - in->max_spare;
+		return;
+	}
+	if (in->idle >= want)
+		return;
+	if (room <= 0) {
+		out->at_max = true;
+		return;
+	}
+	out->spawn = imin(rate > want - in->idle ? rate : want - in->idle,
+	    room);
+	out->rate = imin(rate * 2, MASTER_MAX_SPAWN_RATE);
+}
+
+/*
+ * master_backoff_note - account for a worker's death.  A fast failure (an
+ * abnormal death soon after the fork) doubles the pause before the next
+ * spawn: 0 for the first (one crash may be a fluke), then 250 ms, 500 ms
+ * ... up to 30 s.  A minute without a fast failure starts over.
+ */
+void
+master_backoff_note(struct master_backoff *b, bool fast_failure,
+    long long now)
+{
+	long long delay;
+
+	if (b->failures > 0 && now - b->last >= MASTER_BACKOFF_FORGET_MS)
+		*b = (struct master_backoff){ 0, 0, 0 };
+	if (!fast_failure)
+		return;
+	b->failures++;
+	b->last = now;
+	if (b->failures < 2)
+		return;
+	delay = MASTER_BACKOFF_BASE_MS;
+	for (int i = 2; i < b->failures && delay < MASTER_BACKOFF_MAX_MS; i++)
+		delay *= 2;
+	if (delay > MASTER_BACKOFF_MAX_MS)
+		delay = MASTER_BACKOFF_MAX_MS;
+	b->until = now + delay;
+}
+
+/* master_backoff_wait - ms until spawning is allowed again; 0: now. */
+long long
+master_backoff_wait(const struct master_backoff *b, long long now)
+{
+	return b->until > now ? b->until - now : 0;
+}
+
