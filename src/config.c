@@ -153,21 +153,28 @@ cfg_row_find(const char *path)
 
 /* ---- storing a value, whatever its source -------------------------- */
 
+/* cfg_range - whether v is within the row's bounds; -1 with a message. */
+static int
+cfg_range(const struct cfg_row *row, long long v, struct cfg_err *e)
+{
+	if (v >= row->min && v <= row->max)
+		return 0;
+	if (row->max == LLONG_MAX && row->min == 0)
+		return cfg_fail(e, "'%s' must not be negative", row->path);
+	if (row->max == LLONG_MAX)
+		return cfg_fail(e, "'%s' must be at least %lld", row->path,
+		    row->min);
+	return cfg_fail(e, "'%s' must be between %lld and %lld", row->path,
+	    row->min, row->max);
+}
+
 /* cfg_store_int - range-check and store into an int or long long field. */
 static int
 cfg_store_int(struct config *cfg, const struct cfg_row *row, long long v,
     struct cfg_err *e)
 {
-	if (v < row->min || v > row->max) {
-		if (row->max == LLONG_MAX && row->min == 0)
-			return cfg_fail(e, "'%s' must not be negative",
-			    row->path);
-		if (row->max == LLONG_MAX)
-			return cfg_fail(e, "'%s' must be at least %lld",
-			    row->path, row->min);
-		return cfg_fail(e, "'%s' must be between %lld and %lld",
-		    row->path, row->min, row->max);
-	}
+	if (cfg_range(row, v, e) == -1)
+		return -1;
 	if (row->kind == CK_INT)
 		*(int *)cfg_field(cfg, row) = (int)v;
 	else
@@ -175,18 +182,27 @@ cfg_store_int(struct config *cfg, const struct cfg_row *row, long long v,
 	return 0;
 }
 
+/* cfg_addr - whether a listen or remote spec parses; -1 with a message. */
+static int
+cfg_addr(const char *what, const char *spec, struct cfg_err *e)
+{
+	struct addr_spec out;
+	const char *why;
+
+	if (addr_parse(spec, &out, &why) == -1)
+		return cfg_fail(e, "'%s': bad address '%s': %s", what, spec,
+		    why);
+	return 0;
+}
+
 static int
 cfg_store_string(struct config *cfg, const struct cfg_row *row,
     const char *s, struct cfg_err *e)
 {
-	const char *why;
-	struct addr_spec spec;
-
 	if (*s == '\0')
 		return cfg_fail(e, "'%s' must not be empty", row->path);
-	if (row->kind == CK_ADDR && addr_parse(s, &spec, &why) == -1)
-		return cfg_fail(e, "'%s': bad address '%s': %s", row->path, s,
-		    why);
+	if (row->kind == CK_ADDR && cfg_addr(row->path, s, e) == -1)
+		return -1;
 	if (config_set_string(cfg_field(cfg, row), s) == -1)
 		return cfg_fail(e, "out of memory");
 	return 0;
@@ -224,16 +240,13 @@ static int
 cfg_store_listen(struct config *cfg, const char *const *specs, size_t n,
     struct cfg_err *e)
 {
-	struct addr_spec spec;
-	const char *why;
 	char **list;
 
 	if (n == 0)
 		return cfg_fail(e, "'listen' must name at least one address");
 	for (size_t i = 0; i < n; i++)
-		if (addr_parse(specs[i], &spec, &why) == -1)
-			return cfg_fail(e, "'listen': bad address '%s': %s",
-			    specs[i], why);
+		if (cfg_addr("listen", specs[i], e) == -1)
+			return -1;
 	if ((list = calloc(n, sizeof(*list))) == NULL)
 		return cfg_fail(e, "out of memory");
 	for (size_t i = 0; i < n; i++)
@@ -614,20 +627,6 @@ cfg_int_from_text(struct config *cfg, const struct cfg_row *row,
 	return cfg_store_int(cfg, row, v, e);
 }
 
-static int
-cfg_string_from_text(struct config *cfg, const struct cfg_row *row,
-    const char *text, struct cfg_err *e)
-{
-	return cfg_store_string(cfg, row, text, e);
-}
-
-static int
-cfg_name_from_text(struct config *cfg, const struct cfg_row *row,
-    const char *text, struct cfg_err *e)
-{
-	return cfg_store_name(cfg, row, text, e);
-}
-
 /* cfg_unquote - trim blanks and one pair of double quotes, in place. */
 static char *
 cfg_unquote(char *s)
@@ -692,11 +691,11 @@ static const struct cfg_kind_ops cfg_kinds[] = {
 	[CK_BOOL] = { cfg_bool_from_setting, cfg_bool_from_text },
 	[CK_INT] = { cfg_int_from_setting, cfg_int_from_text },
 	[CK_LLONG] = { cfg_int_from_setting, cfg_int_from_text },
-	[CK_STRING] = { cfg_string_from_setting, cfg_string_from_text },
-	[CK_ADDR] = { cfg_string_from_setting, cfg_string_from_text },
+	[CK_STRING] = { cfg_string_from_setting, cfg_store_string },
+	[CK_ADDR] = { cfg_string_from_setting, cfg_store_string },
 	[CK_LISTEN] = { cfg_listen_from_setting, cfg_listen_from_text },
-	[CK_FACILITY] = { cfg_name_from_setting, cfg_name_from_text },
-	[CK_LEVEL] = { cfg_name_from_setting, cfg_name_from_text },
+	[CK_FACILITY] = { cfg_name_from_setting, cfg_store_name },
+	[CK_LEVEL] = { cfg_name_from_setting, cfg_store_name },
 	[CK_PLUGINS] = { cfg_plugins_from_setting, cfg_plugins_from_text },
 };
 
@@ -889,91 +888,71 @@ config_set_class(struct config *cfg, const char *name_or_path, char *err,
 
 /* ---- checks across settings ----------------------------------------- */
 
-static int LOG_PRINTF(3, 4)
-cfg_invalid(char *err, size_t errlen, const char *fmt, ...)
+/* cfg_validate_ranges - every number within its row's bounds, for the
+ * fields that a caller sets by hand (the flags) rather than by the table. */
+static int
+cfg_validate_ranges(const struct config *cfg, struct cfg_err *e)
 {
-	va_list ap;
+	const void *p;
+	long long v;
 
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
+	for (size_t i = 0; i < NELEM(cfg_schema); i++) {
+		const struct cfg_row *row = &cfg_schema[i];
+		if (row->kind != CK_INT && row->kind != CK_LLONG)
+			continue;
+		p = (const char *)cfg + row->off;
+		v = row->kind == CK_INT ? *(const int *)p :
+		    *(const long long *)p;
+		if (cfg_range(row, v, e) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static int
-cfg_validate_addrs(const struct config *cfg, char *err, size_t errlen)
+cfg_validate_addrs(const struct config *cfg, struct cfg_err *e)
 {
-	struct addr_spec spec;
-	const char *why;
-
 	if (cfg->nlisten == 0)
-		return cfg_invalid(err, errlen, "'listen' must name at least "
-		    "one address");
+		return cfg_fail(e, "'listen' must name at least one address");
 	for (size_t i = 0; i < cfg->nlisten; i++)
-		if (addr_parse(cfg->listen[i], &spec, &why) == -1)
-			return cfg_invalid(err, errlen, "'listen': bad address "
-			    "'%s': %s", cfg->listen[i], why);
-	if (cfg->remote != NULL && addr_parse(cfg->remote, &spec, &why) == -1)
-		return cfg_invalid(err, errlen, "'remote': bad address '%s': "
-		    "%s", cfg->remote, why);
+		if (cfg_addr("listen", cfg->listen[i], e) == -1)
+			return -1;
+	if (cfg->remote != NULL && cfg_addr("remote", cfg->remote, e) == -1)
+		return -1;
 	return 0;
 }
 
 static int
-cfg_validate_pool(const struct config *cfg, char *err, size_t errlen)
+cfg_validate_rules(const struct config *cfg, struct cfg_err *e)
 {
-	if (cfg->pool.max_workers < 1)
-		return cfg_invalid(err, errlen, "'pool.max_workers' must be "
-		    "at least 1");
-	if (cfg->pool.min_spare < 0 ||
-	    cfg->pool.min_spare > cfg->pool.max_spare)
-		return cfg_invalid(err, errlen, "'pool.min_spare' (%d) must be "
-		    "between 0 and 'pool.max_spare' (%d)", cfg->pool.min_spare,
+	if (cfg->decode_data && cfg->enable_smtputf8)
+		return cfg_fail(e, "decode_data and enable_smtputf8 cannot "
+		    "both be true");
+	if (cfg->pool.min_spare > cfg->pool.max_spare)
+		return cfg_fail(e, "'pool.min_spare' (%d) must be between 0 "
+		    "and 'pool.max_spare' (%d)", cfg->pool.min_spare,
 		    cfg->pool.max_spare);
-	if (cfg->pool.start < 0 || cfg->pool.start > cfg->pool.max_workers)
-		return cfg_invalid(err, errlen, "'pool.start' (%d) must be "
-		    "between 0 and 'pool.max_workers' (%d)", cfg->pool.start,
+	if (cfg->pool.start > cfg->pool.max_workers)
+		return cfg_fail(e, "'pool.start' (%d) must be between 0 and "
+		    "'pool.max_workers' (%d)", cfg->pool.start,
 		    cfg->pool.max_workers);
-	if (cfg->pool.max_connections_per_worker < 0)
-		return cfg_invalid(err, errlen, "'pool.max_connections_per_"
-		    "worker' must not be negative");
-	return 0;
-}
-
-static int
-cfg_validate_sizes(const struct config *cfg, char *err, size_t errlen)
-{
-	if (cfg->timeouts.command < 0 || cfg->timeouts.data < 0 ||
-	    cfg->timeouts.shutdown < 0 || cfg->timeouts.session < 0)
-		return cfg_invalid(err, errlen, "timeouts must not be "
-		    "negative");
-	if (cfg->command_size_limit < CONFIG_COMMAND_SIZE_MIN)
-		return cfg_invalid(err, errlen, "'command_size_limit' must be "
-		    "at least %d", CONFIG_COMMAND_SIZE_MIN);
-	if (cfg->data_size_limit < 0 || cfg->limits.max_message_size < 1)
-		return cfg_invalid(err, errlen, "'data_size_limit' must not be "
-		    "negative and 'limits.max_message_size' must be positive");
-	if (cfg->limits.max_recipients < 1 || cfg->limits.max_errors < 0 ||
-	    cfg->limits.max_connections_per_client < 0)
-		return cfg_invalid(err, errlen, "'limits.max_recipients' must "
-		    "be positive, the other limits not negative");
+	for (size_t i = 0; i < cfg->nplugins; i++)
+		if (cfg->plugins[i].name == NULL &&
+		    cfg->plugins[i].path == NULL)
+			return cfg_fail(e, "plugin %zu has neither name nor "
+			    "path", i + 1);
 	return 0;
 }
 
 int
 config_validate(const struct config *cfg, char *err, size_t errlen)
 {
-	if (cfg->decode_data && cfg->enable_smtputf8)
-		return cfg_invalid(err, errlen, "decode_data and "
-		    "enable_smtputf8 cannot both be true");
-	if (cfg_validate_addrs(cfg, err, errlen) == -1 ||
-	    cfg_validate_pool(cfg, err, errlen) == -1 ||
-	    cfg_validate_sizes(cfg, err, errlen) == -1)
-		return -1;
-	for (size_t i = 0; i < cfg->nplugins; i++)
-		if (cfg->plugins[i].name == NULL &&
-		    cfg->plugins[i].path == NULL)
-			return cfg_invalid(err, errlen, "plugin %zu has neither "
-			    "name nor path", i + 1);
-	return 0;
+	struct cfg_err e = { "", NULL };
+
+	if (cfg_validate_rules(cfg, &e) == 0 &&
+	    cfg_validate_ranges(cfg, &e) == 0 &&
+	    cfg_validate_addrs(cfg, &e) == 0)
+		return 0;
+	snprintf(err, errlen, "%s", e.msg);
+	return -1;
 }

@@ -892,16 +892,18 @@ START_TEST(test_validate_fields)
 	config_init(&cfg);
 	cfg.timeouts.data = -1;
 	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "timeouts must not be negative");
+	ck_assert_str_eq(err, "'timeouts.data' must be between 0 and 86400");
 	cfg.timeouts.data = 600;
 	cfg.command_size_limit = 10;
 	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "'command_size_limit' must be at least 64");
+	ck_assert_str_eq(err, "'command_size_limit' must be between 64 "
+	    "and 1048576");
 	cfg.command_size_limit = 512;
 	cfg.pool.max_workers = 0;
 	cfg.pool.start = 0;
 	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "'pool.max_workers' must be at least 1");
+	ck_assert_str_eq(err, "'pool.max_workers' must be between 1 and "
+	    "20000");
 	cfg.pool.max_workers = 150;
 	ck_assert_int_eq(config_set_string(&cfg.remote, "bad"), 0);
 	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
