@@ -1,0 +1,415 @@
+/*
+ * check_delivery_proxy.c - the proxy plugin against a scripted upstream
+ * on loopback, its hooks called directly; and the pure parts of its SMTP
+ * client.
+ */
+#include "../plugins/proxy/proxy.c"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "delivery_fakesmtp.h"
+#include "delivery_stubs.h"
+#include "delivery_testutil.h"
+
+static const char *const rcpts2[] = { "bob@example.org", "carol@example.org",
+    NULL };
+
+/* ---- pure parts ---------------------------------------------------------- */
+
+static const struct {
+	const char *line;
+	int ok, code, last;
+	const char *text;
+} px_reply_cases[] = {
+	{ "250 OK", 1, 250, 1, "OK" },
+	{ "250-SIZE 100", 1, 250, 0, "SIZE 100" },
+	{ "354", 1, 354, 1, "" },
+	{ "550 5.1.1 no", 1, 550, 1, "5.1.1 no" },
+	{ "25", 0, 0, 0, NULL },
+	{ "2500 x", 0, 0, 0, NULL },
+	{ "650 x", 0, 0, 0, NULL },
+	{ "abc def", 0, 0, 0, NULL },
+	{ "", 0, 0, 0, NULL },
+};
+
+START_TEST(test_reply_parse)
+{
+	int code = 0, last = 0;
+	const char *text = NULL, *line = px_reply_cases[_i].line;
+	int r = smtpc_parse_reply_line(line, strlen(line), &code, &last,
+	    &text);
+
+	ck_assert_int_eq(r, px_reply_cases[_i].ok ? 0 : -1);
+	if (r == 0) {
+		ck_assert_int_eq(code, px_reply_cases[_i].code);
+		ck_assert_int_eq(last, px_reply_cases[_i].last);
+		ck_assert_str_eq(text, px_reply_cases[_i].text);
+	}
+}
+END_TEST
+
+static const struct {
+	const char *spec, *host, *port;
+} px_remote_cases[] = {
+	{ "localhost:25", "localhost", "25" },
+	{ "[::1]:2525", "::1", "2525" },
+	{ "127.0.0.1:65535", "127.0.0.1", "65535" },
+	{ "localhost", NULL, NULL },
+	{ "::1:25", NULL, NULL },
+	{ "host:", NULL, NULL },
+	{ ":25", NULL, NULL },
+	{ "host:0", NULL, NULL },
+	{ "host:65536", NULL, NULL },
+	{ "host:2x", NULL, NULL },
+	{ "[::1]25", NULL, NULL },
+};
+
+START_TEST(test_split_remote)
+{
+	char host[64], port[8];
+	int r = smtpc_split_remote(px_remote_cases[_i].spec, host,
+	    sizeof(host), port, sizeof(port));
+
+	ck_assert_int_eq(r, px_remote_cases[_i].host ? 0 : -1);
+	if (r == 0) {
+		ck_assert_str_eq(host, px_remote_cases[_i].host);
+		ck_assert_str_eq(port, px_remote_cases[_i].port);
+	}
+}
+END_TEST
+
+/* The body on the wire: CRLF everywhere, dot-stuffing, a final CRLF; a
+ * CR LF pair split across two parts is still one line end. */
+static const struct {
+	const char *a, *b, *wire;
+} px_encode_cases[] = {
+	{ "a\nb", "", "a\r\nb\r\n" },
+	{ ".x\n..y", "", "..x\r\n...y\r\n" },
+	{ "a.\n.", "", "a.\r\n..\r\n" },
+	{ "a\r", "\nb", "a\r\nb\r\n" },
+	{ "a\rb", "", "a\r\nb\r\n" },
+	{ "a\r\r\n", "", "a\r\n\r\n" },
+	{ "a\n", "", "a\r\n" },
+	{ "a\n", ".b", "a\r\n..b\r\n" },
+	{ "", "", "" },
+};
+
+START_TEST(test_encode)
+{
+	struct smtpc_part parts[2] = {
+		{ px_encode_cases[_i].a, strlen(px_encode_cases[_i].a) },
+		{ px_encode_cases[_i].b, strlen(px_encode_cases[_i].b) },
+	};
+	char out[64];
+	size_t n = smtpc_encode(parts, 2, out, sizeof(out));
+
+	ck_assert_uint_eq(n, strlen(px_encode_cases[_i].wire));
+	ck_assert(memcmp(out, px_encode_cases[_i].wire, n) == 0);
+	ck_assert_uint_eq(smtpc_wire_size(parts, 2), n);
+	ck_assert_uint_eq(smtpc_encode(parts, 2, out, n > 0 ? n - 1 : 0),
+	    n > 0 ? (size_t)-1 : 0);
+}
+END_TEST
+
+static const struct {
+	const char *data;
+	size_t off;
+	int at_end;
+} px_header_cases[] = {
+	{ "A: 1\nB: 2\n\nbody", 10, 0 },
+	{ "A: 1", 4, 1 },
+	{ "A: 1\n", 5, 0 },
+	{ "", 0, 0 },
+	{ "\nbody", 0, 0 },
+	{ "A: 1\r\n\r\nbody", 12, 1 },
+};
+
+START_TEST(test_header_end)
+{
+	int at_end = -1;
+	const char *d = px_header_cases[_i].data;
+
+	ck_assert_uint_eq(delivery_header_end(d, strlen(d), &at_end),
+	    px_header_cases[_i].off);
+	ck_assert_int_eq(at_end, px_header_cases[_i].at_end);
+}
+END_TEST
+
+/* ---- against a scripted upstream ----------------------------------------- */
+
+#define PX_DATA "Subject: x\n\n.dot\nbody"
+#define PX_WIRE "Subject: x\r\nX-Peer: 192.0.2.7\r\n\r\n..dot\r\nbody\r\n.\r\n"
+
+static const struct {
+	struct fake_script sc;
+	int code;
+	const char *reply;	/* the start of it */
+	const char *sent[4];	/* what the upstream must have got */
+	const char *log;
+} px_relay_cases[] = {
+	/* 0: all well, with SIZE and 8BITMIME */
+	{ { .ehlo = "250-fake\n250-SIZE 100000\n250 8BITMIME" }, 250, "",
+	    { "EHLO mx.example.org\r\nMAIL FROM:<alice@example.org> SIZE=46 "
+	    "BODY=8BITMIME\r\nRCPT TO:<bob@example.org>\r\nRCPT "
+	    "TO:<carol@example.org>\r\nDATA\r\n" PX_WIRE "QUIT\r\n" },
+	    "proxy relayed remote=127.0.0.1:" },
+	/* 1: EHLO refused: HELO, no SIZE */
+	{ { .ehlo = "502 no", .helo = "250 hi" }, 250, "",
+	    { "EHLO mx.example.org\r\nHELO mx.example.org\r\n"
+	    "MAIL FROM:<alice@example.org>\r\n" }, "accepted=2 refused=0" },
+	/* 2: one recipient refused: delivered to the other, logged */
+	{ { .rcpt = { "550 5.1.1 no such user" } }, 250, "",
+	    { "DATA\r\n" PX_WIRE },
+	    "proxy refused rcpt=<bob@example.org> reply=\"550 5.1.1 no such "
+	    "user\"" },
+	/* 3: all refused for good: the upstream's 5xx */
+	{ { .rcpt = { "550 5.1.1 no", "553 bad" } }, 550, "550 5.1.1 no",
+	    { "RCPT TO:<carol@example.org>\r\nQUIT\r\n" },
+	    "proxy refused rcpt=<carol@example.org> reply=\"553 bad\"" },
+	/* 4: one refusal temporary: 451-class, the client retries */
+	{ { .rcpt = { "550 5.1.1 no", "450 4.2.1 later" } }, 450,
+	    "450 4.2.1 later", { "QUIT\r\n" }, "proxy not relayed" },
+	/* 5: MAIL refused */
+	{ { .mail = "452 4.3.1 full" }, 452, "452 4.3.1 full", { "QUIT" },
+	    "" },
+	/* 6: greeting 554 */
+	{ { .greeting = "554 go away" }, 554, "554 go away", { "" }, "" },
+	/* 7: 421 means closing: 451 to our client, which stays */
+	{ { .greeting = "421 busy" }, 451, "451 busy", { "" }, "" },
+	/* 8: the message refused after the data */
+	{ { .end = "554 5.7.1 spam" }, 554, "554 5.7.1 spam", { PX_WIRE },
+	    "" },
+	{ { .end = "451 4.3.0 later" }, 451, "451 4.3.0 later", { "" }, "" },
+	/* 10: too big for the upstream: not even tried */
+	{ { .ehlo = "250-fake\n250 SIZE 20" }, 552, "552 5.3.4 Error: "
+	    "message size exceeds the upstream's limit of 20", { "EHLO" },
+	    "" },
+	/* 11: silence: timeouts at each step */
+	{ { .greeting = "HANG" }, 451, "451 4.4.2 Error: upstream timed out "
+	    "at greeting", { "" }, "" },
+	{ { .end = "HANG" }, 451, "451 4.4.2 Error: upstream timed out at "
+	    "DATA", { PX_WIRE }, "" },
+	{ { .rcpt = { "250 OK", "HANG" } }, 451, "451 4.4.2 Error: upstream "
+	    "timed out at RCPT", { "" }, "" },
+	/* 14: garbage */
+	{ { .greeting = "hello there" }, 451, "451 4.4.2 Error: upstream "
+	    "failed at greeting (reply does not parse), try again later",
+	    { "" }, "" },
+	{ { .data = "250 what" }, 451, "451 what", { "" }, "" },
+};
+
+START_TEST(test_relay)
+{
+	char dir[512], capture[600], remote[64];
+	struct psmtpd_init ctx;
+	struct psmtpd_session s;
+	struct stub_setting set[] = {
+		{ .key = "reply_timeout", .type = STUB_INT, .num = 1 },
+		{ .key = NULL },
+	};
+	const char *opts[] = { "BODY=8BITMIME", NULL };
+	void *pd = NULL;
+	int port;
+
+	tu_tempdir(dir, sizeof(dir), "proxy");
+	snprintf(capture, sizeof(capture), "%s/sent", dir);
+	pid_t pid = fake_start(&px_relay_cases[_i].sc, capture, &port);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", port);
+	stub_init_ctx(&ctx, set);
+	ctx.remote = remote;
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	stub_session(&s, "alice@example.org", rcpts2, PX_DATA);
+	s.mail_options = opts;
+	long long t0 = delivery_now_ms();
+	int code = stub_code(&s, psmtpd_plugin.process_message(&s, pd));
+	ck_assert_int_lt(delivery_now_ms() - t0, 5000);
+	fake_stop(pid);
+	ck_assert_int_eq(code, px_relay_cases[_i].code);
+	ck_assert_msg(strncmp(s.reply, px_relay_cases[_i].reply,
+	    strlen(px_relay_cases[_i].reply)) == 0, "reply: %s", s.reply);
+	char *sent = tu_read_file(capture, NULL);
+	ck_assert_ptr_nonnull(sent);
+	for (int i = 0; i < 4 && px_relay_cases[_i].sent[i] != NULL; i++)
+		ck_assert_msg(strstr(sent, px_relay_cases[_i].sent[i]) != NULL,
+		    "sent: %s", sent);
+	ck_assert_msg(strstr(s.log, px_relay_cases[_i].log) != NULL,
+	    "log: %s", s.log);
+	free(sent);
+	psmtpd_plugin.fini(pd);
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* px_one - relay one message to remote with the given timeouts. */
+static int
+px_one(const char *remote, long long timeout, struct psmtpd_session *s,
+    const char *const *opts)
+{
+	struct psmtpd_init ctx;
+	struct stub_setting set[] = {
+		{ .key = "connect_timeout", .type = STUB_INT, .num = timeout },
+		{ .key = "reply_timeout", .type = STUB_INT, .num = timeout },
+		{ .key = "remote", .type = STUB_STR, .str = remote },
+		{ .key = "helo_name", .type = STUB_STR, .str = "relay.test" },
+		{ .key = NULL },
+	};
+	void *pd = NULL;
+
+	stub_init_ctx(&ctx, set);
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	stub_session(s, "alice@example.org", rcpts2, PX_DATA);
+	s->mail_options = opts;
+	int code = stub_code(s, psmtpd_plugin.process_message(s, pd));
+	psmtpd_plugin.fini(pd);
+	return code;
+}
+
+/* px_listener - a loopback listener that never accepts; its port. */
+static int
+px_listener(int backlog, int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, backlog), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* Nobody listening: 451 at once. */
+START_TEST(test_upstream_down)
+{
+	struct psmtpd_session s;
+	char remote[64];
+	int port, fd = px_listener(1, &port);
+
+	close(fd);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", port);
+	ck_assert_int_eq(px_one(remote, 5, &s, NULL), 451);
+	ck_assert_str_eq(s.reply, "451 4.4.2 Error: upstream unavailable, "
+	    "try again later");
+	ck_assert_ptr_nonnull(strstr(s.log, "Connection refused"));
+}
+END_TEST
+
+/* A listen queue that is full drops the SYN: the connect times out. */
+START_TEST(test_connect_timeout)
+{
+	struct psmtpd_session s;
+	char remote[64];
+	int port, fd = px_listener(0, &port), fill[4];
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	for (int i = 0; i < 4; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(fill[i], (struct sockaddr *)&sin, sizeof(sin));
+	}
+	usleep(100000);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", port);
+	long long t0 = delivery_now_ms();
+	int code = px_one(remote, 1, &s, NULL);
+	long long took = delivery_now_ms() - t0;
+	ck_assert_int_eq(code, 451);
+	ck_assert_int_lt(took, 4000);
+	ck_assert_msg(strstr(s.reply, "timed out") != NULL, "%s", s.reply);
+	for (int i = 0; i < 4; i++)
+		close(fill[i]);
+	close(fd);
+}
+END_TEST
+
+/* SMTPUTF8 mail to an upstream without it: refused, not mangled. */
+START_TEST(test_smtputf8)
+{
+	char dir[512], capture[600], remote[64];
+	struct psmtpd_session s;
+	struct fake_script sc = { .ehlo = "250-fake\n250 SIZE" };
+	const char *opts[] = { "SMTPUTF8", NULL };
+	int port;
+
+	tu_tempdir(dir, sizeof(dir), "proxy");
+	snprintf(capture, sizeof(capture), "%s/sent", dir);
+	pid_t pid = fake_start(&sc, capture, &port);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", port);
+	ck_assert_int_eq(px_one(remote, 5, &s, opts), 554);
+	fake_stop(pid);
+	ck_assert_str_eq(s.reply, "554 5.6.7 Error: upstream does not "
+	    "support SMTPUTF8");
+	char *sent = tu_read_file(capture, NULL);
+	ck_assert_str_eq(sent, "EHLO relay.test\r\nQUIT\r\n");
+	free(sent);
+	tu_rmtree(dir);
+}
+END_TEST
+
+static const struct {
+	struct stub_setting set[3];
+	const char *remote;
+	const char *error;
+} px_bad_cases[] = {
+	{ { { .key = "remote", .type = STUB_STR, .str = "nohost" } },
+	    "localhost:25", "remote: bad remote address \"nohost\"" },
+	{ { { .key = NULL } }, "localhost", "remote: bad remote address" },
+	{ { { .key = NULL } }, NULL, "remote: no remote address" },
+	{ { { .key = "connect_timeout", .type = STUB_INT, .num = 0 } },
+	    "localhost:25", "connect_timeout: connect_timeout must be" },
+	{ { { .key = "reply_timeout", .type = STUB_STR, .str = "5" } },
+	    "localhost:25", "reply_timeout: wrong" },
+	{ { { .key = "helo_name", .type = STUB_STR, .str = "" } },
+	    "localhost:25", "helo_name: helo_name must not be empty" },
+};
+
+START_TEST(test_bad_settings)
+{
+	struct psmtpd_init ctx;
+	void *pd = NULL;
+
+	stub_init_ctx(&ctx, px_bad_cases[_i].set);
+	ctx.remote = px_bad_cases[_i].remote;
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), -1);
+	ck_assert_msg(strstr(ctx.errors, px_bad_cases[_i].error) ==
+	    ctx.errors, "errors: %s", ctx.errors);
+}
+END_TEST
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static Suite *
+proxy_suite(void)
+{
+	Suite *s = suite_create("delivery_proxy");
+	TCase *tc = tcase_create("client");
+	TCase *tr = tcase_create("relay");
+
+	tcase_add_loop_test(tc, test_reply_parse, 0, NELEM(px_reply_cases));
+	tcase_add_loop_test(tc, test_split_remote, 0,
+	    NELEM(px_remote_cases));
+	tcase_add_loop_test(tc, test_encode, 0, NELEM(px_encode_cases));
+	tcase_add_loop_test(tc, test_header_end, 0, NELEM(px_header_cases));
+	tcase_add_loop_test(tc, test_bad_settings, 0, NELEM(px_bad_cases));
+	suite_add_tcase(s, tc);
+	tcase_set_timeout(tr, 30);
+	tcase_add_loop_test(tr, test_relay, 0, NELEM(px_relay_cases));
+	tcase_add_test(tr, test_upstream_down);
+	tcase_add_test(tr, test_connect_timeout);
+	tcase_add_test(tr, test_smtputf8);
+	suite_add_tcase(s, tr);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run_suite(proxy_suite());
+}
