@@ -763,6 +763,15 @@ config_set_string(char **field, const char *value)
 	return 0;
 }
 
+const char *
+config_setting_path(size_t i)
+{
+	for (size_t r = 0; r < NELEM(cfg_schema); r++)
+		if (cfg_schema[r].kind != CK_GROUP && i-- == 0)
+			return cfg_schema[r].path;
+	return NULL;
+}
+
 /* cfg_read - parse the file into cfg->doc; @include is relative to it. */
 static int
 cfg_read(struct config *cfg, const char *path, char *err, size_t errlen)

@@ -125,6 +125,10 @@ int config_set_class(struct config *cfg, const char *name_or_path,
  * enable_smtputf8, pool sizes, listen specs that do not parse, ... */
 int config_validate(const struct config *cfg, char *err, size_t errlen);
 
+/* The dotted path of the i-th setting of the schema (groups left out),
+ * NULL past the last: for documentation checks and completion. */
+const char *config_setting_path(size_t i);
+
 /* Replace a string field (frees the old one).  0, or -1 on ENOMEM. */
 int config_set_string(char **field, const char *value);
 

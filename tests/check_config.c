@@ -646,6 +646,69 @@ START_TEST(test_sample_config)
 }
 END_TEST
 
+/* read_file - a whole small file of the source tree, NUL-terminated. */
+static char *
+read_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	ck_assert_msg(fp != NULL, "%s", path);
+	ck_assert_ptr_nonnull(buf = calloc(1, 1 << 20));
+	n = fread(buf, 1, (1 << 20) - 1, fp);
+	ck_assert_msg(n > 0 && n < (1 << 20) - 1, "%s: size", path);
+	fclose(fp);
+	return buf;
+}
+
+/* sample_mentions - a line "[#] leaf =" in etc/psmtpd.conf. */
+static bool
+sample_mentions(const char *text, const char *path)
+{
+	const char *leaf = strrchr(path, '.') ? strrchr(path, '.') + 1 : path;
+	size_t n = strlen(leaf);
+
+	for (const char *l = text; l != NULL && *l != '\0';
+	    l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		l += strspn(l, " \t#");
+		if (strncmp(l, leaf, n) == 0 && strncmp(l + n, " =", 2) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* man_documents - a ".BR path" entry (maybe "\%path") in the man page. */
+static bool
+man_documents(const char *text, const char *path)
+{
+	char want[128], alt[128];
+
+	snprintf(want, sizeof(want), "\n.BR %s \"", path);
+	snprintf(alt, sizeof(alt), "\n.BR \\%%%s \"", path);
+	return strstr(text, want) != NULL || strstr(text, alt) != NULL;
+}
+
+/* Every setting of the schema is in the sample and in psmtpd.conf(5). */
+START_TEST(test_docs_cover_schema)
+{
+	char *sample = read_file(CONFIG_TEST_SRCDIR "/etc/psmtpd.conf");
+	char *man = read_file(CONFIG_TEST_SRCDIR "/man/psmtpd.conf.5");
+	const char *path;
+	size_t i;
+
+	for (i = 0; (path = config_setting_path(i)) != NULL; i++) {
+		ck_assert_msg(sample_mentions(sample, path),
+		    "etc/psmtpd.conf lacks %s", path);
+		ck_assert_msg(man_documents(man, path),
+		    "man/psmtpd.conf.5 lacks %s", path);
+	}
+	ck_assert_uint_eq(i, 28);	/* a new setting: document it too */
+	free(sample);
+	free(man);
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	struct config cfg;
@@ -977,6 +1040,7 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_data_file, 0, NELEM(data_cases));
 	tcase_add_test(tc, test_full_file);
 	tcase_add_test(tc, test_sample_config);
+	tcase_add_test(tc, test_docs_cover_schema);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_load_twice);
 	tcase_add_test(tc, test_file_over_current);
