@@ -204,7 +204,8 @@ smtp_getaddr(const char *s, const char *e, char *addr, size_t addrsize,
 		return st;
 	if (addr[0] == '\0')
 		return SMTP_PARSE_INVALID;
-	*rest = s + restoff;
+	/* Nothing left but white space that the strip took off: "". */
+	*rest = s + restoff == e ? e + strlen(e) : s + restoff;
 	return SMTP_PARSE_OK;
 }
 

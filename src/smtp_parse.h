@@ -61,9 +61,13 @@ size_t smtp_space_len_before(const char *start, const char *end);
  * "FROM:" or "TO:".  As smtpd.py's _strip_command_keyword then _getaddr:
  * the address (addr_spec as Python's email parser renders it, e.g. "<>"
  * for the null path) goes into addr, and *rest points at what follows it
- * inside arg (not stripped; "" when nothing).  INVALID when Python would
- * answer the syntax error (no keyword, no address, unparsable address);
- * TOO_LONG when addr is too small.
+ * inside arg (not stripped; "" when nothing but white space follows).
+ * arg is expected stripped, as smtp_parse_command leaves it: otherwise a
+ * non-empty rest keeps the trailing white space that Python's would not
+ * have (which rest.upper().split() ignores).  INVALID when Python would
+ * answer the syntax error (no keyword, no address, unparsable address)
+ * or raise (it then drops the connection); TOO_LONG when addr is too
+ * small.  See smtp_addr.h for the address itself.
  */
 enum smtp_parse_status smtp_parse_path(const char *arg, const char *keyword,
     char *addr, size_t addrsize, const char **rest);
