@@ -38,6 +38,7 @@ enum cfg_kind {
 	CK_LLONG,	/* long long, within min..max */
 	CK_STRING,	/* char *, not empty */
 	CK_ADDR,	/* char *, a "host:port" spec that addr_parse takes */
+	CK_HOST,	/* char *, one word of printable ASCII (a reply text) */
 	CK_LISTEN,	/* cfg->listen: one spec or a list of them */
 	CK_FACILITY,	/* int, a syslog facility by name */
 	CK_LEVEL,	/* int, a syslog level by name */
@@ -58,7 +59,7 @@ struct cfg_row {
 static const struct cfg_row cfg_schema[] = {
 	{ "listen", CK_LISTEN, 0, 0, 0 },
 	{ "remote", CK_ADDR, F(remote), 0, 0 },
-	{ "hostname", CK_STRING, F(hostname), 0, 0 },
+	{ "hostname", CK_HOST, F(hostname), 0, 0 },
 	{ "data_size_limit", CK_LLONG, F(data_size_limit), 0, LLONG_MAX },
 	{ "command_size_limit", CK_LLONG, F(command_size_limit),
 	    CONFIG_COMMAND_SIZE_MIN, CONFIG_COMMAND_SIZE_MAX },
@@ -203,6 +204,11 @@ cfg_store_string(struct config *cfg, const struct cfg_row *row,
 		return cfg_fail(e, "'%s' must not be empty", row->path);
 	if (row->kind == CK_ADDR && cfg_addr(row->path, s, e) == -1)
 		return -1;
+	/* it goes into the 220 and 250 replies: no CR LF smuggled there */
+	for (const char *c = s; row->kind == CK_HOST && *c != '\0'; c++)
+		if (*c <= ' ' || *c >= 0x7f)
+			return cfg_fail(e, "'%s' must be one word of printable "
+			    "ASCII", row->path);
 	if (config_set_string(cfg_field(cfg, row), s) == -1)
 		return cfg_fail(e, "out of memory");
 	return 0;
@@ -693,6 +699,7 @@ static const struct cfg_kind_ops cfg_kinds[] = {
 	[CK_LLONG] = { cfg_int_from_setting, cfg_int_from_text },
 	[CK_STRING] = { cfg_string_from_setting, cfg_store_string },
 	[CK_ADDR] = { cfg_string_from_setting, cfg_store_string },
+	[CK_HOST] = { cfg_string_from_setting, cfg_store_string },
 	[CK_LISTEN] = { cfg_listen_from_setting, cfg_listen_from_text },
 	[CK_FACILITY] = { cfg_name_from_setting, cfg_store_name },
 	[CK_LEVEL] = { cfg_name_from_setting, cfg_store_name },

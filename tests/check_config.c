@@ -458,6 +458,10 @@ static const struct file_error_case {
 	{ "pool = { start = 5000000000L; };\n",
 	    "1: 'pool.start' must be between 0 and 20000" },
 	{ "hostname = \"\";\n", "1: 'hostname' must not be empty" },
+	{ "hostname = \"mx.example.org\\r\\n250 x\";\n", "1: 'hostname' "
+	    "must be one word of printable ASCII" },
+	{ "hostname = \"two words\";\n", "1: 'hostname' must be one word "
+	    "of printable ASCII" },
 	/* plugins */
 	{ "plugins = { name = \"x\"; };\n", "1: 'plugins' must be a list of "
 	    "groups: ( { name = \"...\"; }, ... )" },
@@ -787,6 +791,7 @@ static const struct override_error_case {
 	{ "decode_data=maybe", "'decode_data' must be true or false" },
 	{ "decode_data=", "'decode_data' must be true or false" },
 	{ "user=", "'user' must not be empty" },
+	{ "hostname=a\tb", "'hostname' must be one word of printable ASCII" },
 	{ "user=\"\"", "'user' must not be empty" },
 	{ "remote=nowhere", "'remote': bad address 'nowhere': expected "
 	    "host:port" },
