@@ -137,8 +137,13 @@ master_stop_begin(struct master *m)
 	scoreboard_count(m->sb, m->generation, &c);
 	log_info("stopping workers=%d busy=%d timeout=%d", c.live, c.busy,
 	    m->rt->cfg.timeouts.shutdown);
-	/* Stop accepting: the master's copies go now, each worker's with it
-	 * (an idle one at once, a busy one after its session). */
+	/* Stop accepting.  shutdown() of a listening socket ends listening
+	 * for every process that shares it (Linux; elsewhere it fails and
+	 * the sockets close with the last worker), so that new clients are
+	 * refused now rather than left in the backlog of workers that will
+	 * never accept again. */
+	for (size_t i = 0; i < m->nlisteners; i++)
+		shutdown(m->listeners[i].fd, SHUT_RD);
 	listen_close(m->listeners, m->nlisteners);
 	m->listeners = NULL;
 	m->nlisteners = 0;
@@ -218,7 +223,9 @@ master_loop(struct master *m, const sigset_t *waitmask)
 	for (;;) {
 		long long now;
 
-		if (master_signal_take(MSIG_CHLD))
+		bool reaped = master_signal_take(MSIG_CHLD);
+
+		if (reaped)
 			master_reap(m);
 		if (master_signal_take(MSIG_TERM))
 			master_stop_begin(m);
@@ -230,9 +237,10 @@ master_loop(struct master *m, const sigset_t *waitmask)
 		if (m->stopping)
 			master_stop_step(m, now);
 		else if (now >= m->next_tick) {
-			master_idle_maintain(m);
+			master_idle_maintain(m, true);
 			m->next_tick = now + MASTER_TICK_MS;
-		}
+		} else if (reaped)
+			master_idle_maintain(m, false);
 		master_wait(m, waitmask, now);
 	}
 }

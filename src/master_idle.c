@@ -30,9 +30,11 @@ idle_retire(struct master *m, int n)
 	}
 }
 
-/* master_idle_maintain - apply the plan for this second. */
+/* master_idle_maintain - apply the plan: once a second (tick), and also
+ * right after workers died, so that a recycled or crashed worker is
+ * replaced at once; only the tick moves the spawn rate. */
 void
-master_idle_maintain(struct master *m)
+master_idle_maintain(struct master *m, bool tick)
 {
 	const struct config *cfg = &m->rt->cfg;
 	struct sb_counts c;
@@ -47,6 +49,8 @@ master_idle_maintain(struct master *m)
 		.max_workers = cfg->pool.max_workers, .rate = m->rate,
 	};
 	master_idle_plan(&in, &plan);
+	if (!tick && plan.spawn == 0)
+		return;
 	if (plan.at_max && !m->warned_max)
 		log_warnx("pool full max_workers=%d busy=%d: new connections "
 		    "wait%s", cfg->pool.max_workers, c.busy,
@@ -66,5 +70,6 @@ master_idle_maintain(struct master *m)
 		if (n < plan.spawn)
 			plan.rate = 1;
 	}
-	m->rate = plan.rate;
+	if (tick)
+		m->rate = plan.rate;
 }

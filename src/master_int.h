@@ -87,7 +87,7 @@ bool master_signal_take(enum master_sig sig);
 
 /* master_plan.c (pure) */
 void master_idle_plan(const struct idle_input *in, struct idle_plan *out);
-void master_idle_maintain(struct master *m);
+void master_idle_maintain(struct master *m, bool tick);
 
 /* master_reap.c */
 void master_backoff_note(struct master_backoff *b, bool fast_failure,

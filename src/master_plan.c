@@ -14,6 +14,12 @@ imin(int a, int b)
 	return a < b ? a : b;
 }
 
+static int
+imax(int a, int b)
+{
+	return a > b ? a : b;
+}
+
 /*
  * master_idle_plan - decide, from counts alone (pure, table-tested).
  *
@@ -32,17 +38,21 @@ imin(int a, int b)
 void
 master_idle_plan(const struct idle_input *in, struct idle_plan *out)
 {
-	int rate = in->rate < 1 ? 1 : in->rate;
+	int rate = imax(in->rate, 1);
 	int room = in->max_workers - in->live;
-	int want = in->busy > 0 ? in->min_spare :
-	    imin(in->min_spare, in->start);
+	/* At least one worker always waits, whatever the settings say (as
+	 * Apache raises MinSpareServers 0 to 1). */
+	int min_spare = imax(in->min_spare, 1);
+	int max_spare = imax(in->max_spare, min_spare);
+	int want = in->busy > 0 ? min_spare :
+	    imin(min_spare, imax(in->start, 1));
 
 	out->spawn = 0;
 	out->retire = 0;
 	out->rate = 1;
 	out->at_max = false;
-	if (in->idle > in->max_spare) {
-		out->retire = in->idle - in->max_spare;
+	if (in->idle > max_spare) {
+		out->retire = in->idle - max_spare;
 		return;
 	}
 	if (in->idle >= want)
@@ -51,8 +61,7 @@ master_idle_plan(const struct idle_input *in, struct idle_plan *out)
 		out->at_max = true;
 		return;
 	}
-	out->spawn = imin(rate > want - in->idle ? rate : want - in->idle,
-	    room);
+	out->spawn = imin(imax(rate, want - in->idle), room);
 	out->rate = imin(rate * 2, MASTER_MAX_SPAWN_RATE);
 }
 

@@ -197,6 +197,9 @@ worker_accept_error(const char *listener)
 	case ECONNABORTED:
 	case EPROTO:
 		return;
+	case EINVAL:	/* the master shut the listener: stopping */
+		nanosleep(&pause, NULL);
+		return;
 	default:
 		log_warn("accept listener=%s", listener);
 		nanosleep(&pause, NULL);

@@ -54,6 +54,11 @@ static const struct {
 	{ { 11, 0, 11, 5, 5, 10, 150, 1 }, 0, 1, 1, false },
 	/* a rate below 1 is taken as 1 */
 	{ { 4, 1, 5, 5, 5, 10, 150, 0 }, 1, 0, 2, false },
+	/* zero spares or start: one worker still waits, and stays */
+	{ { 0, 0, 0, 0, 0, 0, 150, 1 }, 1, 0, 2, false },
+	{ { 1, 0, 1, 0, 0, 0, 150, 1 }, 0, 0, 1, false },
+	{ { 0, 3, 3, 5, 0, 0, 150, 1 }, 1, 0, 2, false },
+	{ { 3, 0, 3, 5, 0, 0, 150, 1 }, 0, 2, 1, false },
 };
 
 START_TEST(test_idle_plan)
@@ -205,7 +210,7 @@ END_TEST
 START_TEST(test_listen_in_use)
 {
 	char *specs[] = { "127.0.0.1:0" };
-	char spec2[64], *specs2[2] = { spec2, spec2 };
+	char spec2[300], *specs2[2] = { spec2, spec2 };
 	struct listener *l, *l2;
 	size_t n, n2;
 	char err[256];

@@ -1,0 +1,554 @@
+/*
+ * pool_daemon.c - the process side against the real daemon: the pool
+ * follows its settings under load and after, a killed worker costs one
+ * session, reloads with a good and a bad config, a graceful stop with a
+ * message in flight, recycling, 421 when full, -D and the pidfile, the
+ * user switch.  Loopback only; every daemon is stopped by its pid.
+ */
+#include "autoconfig.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pool_util.h"
+
+#define BODY "Subject: pool test\r\n\r\nhello\r\n"
+
+/* write_config - a config file in the daemon's directory. */
+static void
+write_config(const char *path, const char *text)
+{
+	char tmp[512];
+	FILE *f;
+
+	/* Replace it whole, as an editor would, so that a reload never
+	 * reads half a file. */
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(rename(tmp, path), 0);
+}
+
+/* session_ehlo - a connection past EHLO; the greeting in greet. */
+static int
+session_ehlo(int port, char *greet, size_t size)
+{
+	char reply[1024];
+	int fd = smtp_open(port, greet, size);
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(smtp_cmd(fd, "EHLO client.example", reply,
+	    sizeof(reply)), 250);
+	return fd;
+}
+
+static void
+session_quit(int fd)
+{
+	char reply[256];
+
+	ck_assert_int_eq(smtp_cmd(fd, "QUIT", reply, sizeof(reply)), 221);
+	close(fd);
+}
+
+/* one_message - a whole session with one message; its final code. */
+static int
+one_message(int port)
+{
+	char greet[512];
+	int fd = smtp_open(port, greet, sizeof(greet));
+	int code = -1;
+
+	if (fd == -1)
+		return -1;
+	if (smtp_cmd(fd, "HELO client.example", greet, sizeof(greet)) == 250)
+		code = smtp_message(fd, BODY);
+	close(fd);
+	return code;
+}
+
+START_TEST(test_start_workers)
+{
+	const char *args[] = { "-o", "pool.start=3", NULL };
+	struct pd d;
+
+	pd_start(&d, args);
+	ck_assert_int_eq(pd_wait_workers(d.pid, 3, 3, 5), 3);
+	/* Two maintenance seconds later: still three (an idle pool keeps
+	 * `start` even though min_spare is 5). */
+	pd_sleep_ms(2500);
+	ck_assert_int_eq(pd_workers(d.pid, NULL, 0), 3);
+	ck_assert_int_eq(one_message(d.port), 250);
+	ck_assert_int_eq(pd_stop(&d), 0);
+	ck_assert(pd_log_has(&d, "stopped status=0", 0));
+}
+END_TEST
+
+/* ---- load ------------------------------------------------------------ */
+
+#define LOAD_CLIENTS 100
+#define LOAD_MESSAGES 10
+
+struct load {
+	int port;
+	int ok;		/* messages answered 250; atomic */
+	int failed;	/* atomic */
+};
+
+static void *
+load_client(void *arg)
+{
+	struct load *l = arg;
+	char greet[512], reply[512];
+	int fd = smtp_open(l->port, greet, sizeof(greet));
+	int ok = 0;
+
+	if (fd != -1 && smtp_cmd(fd, "EHLO load.example", reply,
+	    sizeof(reply)) == 250) {
+		for (int i = 0; i < LOAD_MESSAGES; i++) {
+			if (smtp_message(fd, BODY) == 250)
+				ok++;
+			/* A client that takes its time, so that the
+			 * sessions overlap and the pool has to grow. */
+			pd_sleep_ms(20);
+		}
+		smtp_cmd(fd, "QUIT", reply, sizeof(reply));
+	}
+	if (fd != -1)
+		close(fd);
+	__atomic_add_fetch(&l->ok, ok, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&l->failed, LOAD_MESSAGES - ok, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+START_TEST(test_load)
+{
+	const char *args[] = { "-o", "pool.start=3", "-o",
+	    "pool.max_workers=20", "-o", "pool.min_spare=5", "-o",
+	    "pool.max_spare=10", NULL };
+	pthread_t th[LOAD_CLIENTS];
+	struct load l = { 0, 0, 0 };
+	struct pd d;
+	int most = 0;
+
+	pd_start(&d, args);
+	l.port = d.port;
+	for (int i = 0; i < LOAD_CLIENTS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, load_client, &l),
+		    0);
+	/* While the load lasts (bounded: 60 s), count the workers. */
+	for (int i = 0; i < 1200; i++) {
+		int n = pd_workers(d.pid, NULL, 0);
+
+		most = n > most ? n : most;
+		if (__atomic_load_n(&l.ok, __ATOMIC_RELAXED) +
+		    __atomic_load_n(&l.failed, __ATOMIC_RELAXED) ==
+		    LOAD_CLIENTS * LOAD_MESSAGES)
+			break;
+		pd_sleep_ms(50);
+	}
+	for (int i = 0; i < LOAD_CLIENTS; i++)
+		pthread_join(th[i], NULL);
+	ck_assert_int_eq(l.ok, LOAD_CLIENTS * LOAD_MESSAGES);
+	ck_assert_int_le(most, 20);
+	ck_assert_msg(most > 5, "the pool did not grow: %d workers", most);
+	/* After the load the idle workers above max_spare are retired. */
+	ck_assert_int_ne(pd_wait_workers(d.pid, 1, 10, 5), -1);
+	ck_assert(pd_log_has(&d, "pool spawn", 0));
+	ck_assert(pd_log_has(&d, "pool retire", 0));
+	ck_assert_int_eq(pd_stop(&d), 0);
+}
+END_TEST
+
+/* ---- crashes --------------------------------------------------------- */
+
+/* kill -9 of a busy worker: its session is lost, the others go on, the
+ * master says who died doing what, and a new worker takes its place. */
+START_TEST(test_kill_busy_worker)
+{
+	const char *args[] = { "-o", "pool.start=3", NULL };
+	char greet[512], reply[512], text[128];
+	pid_t after[PD_MAX_WORKERS], victim;
+	struct pd d;
+	int a, b, n, port_a;
+
+	pd_start(&d, args);
+	ck_assert_int_eq(pd_wait_workers(d.pid, 3, 3, 5), 3);
+	a = session_ehlo(d.port, greet, sizeof(greet));
+	b = session_ehlo(d.port, greet, sizeof(greet));
+	ck_assert_int_eq(smtp_cmd(a, "MAIL FROM:<x@example.org>", reply,
+	    sizeof(reply)), 250);
+	port_a = smtp_local_port(a);
+	victim = pd_log_worker(&d, port_a, 5);
+	ck_assert_int_gt(victim, 0);
+	n = pd_workers(d.pid, NULL, 0);
+	ck_assert_int_eq(kill(victim, SIGKILL), 0);
+	ck_assert_int_eq(smtp_cmd(a, "RCPT TO:<y@example.org>", reply,
+	    sizeof(reply)), -1);
+	close(a);
+	ck_assert_int_eq(smtp_message(b, BODY), 250);
+	session_quit(b);
+	snprintf(text, sizeof(text), "worker died pid=%ld signal=9",
+	    (long)victim);
+	ck_assert(pd_log_has(&d, text, 5));
+	/* ... and what it was doing, for whom. */
+	snprintf(text, sizeof(text), "state=command client=127.0.0.1:%d",
+	    port_a);
+	ck_assert(pd_log_has(&d, text, 0));
+	ck_assert_int_ne(pd_wait_workers(d.pid, n, PD_MAX_WORKERS, 5), -1);
+	n = pd_workers(d.pid, after, PD_MAX_WORKERS);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_ne(after[i], victim);
+	ck_assert_int_eq(one_message(d.port), 250);
+	ck_assert_int_eq(pd_stop(&d), 0);
+}
+END_TEST
+
+/* ---- reload ---------------------------------------------------------- */
+
+/* SIGHUP with a new hostname: new sessions see it, a session open across
+ * the reload finishes as it began, and its old worker then goes. */
+START_TEST(test_reload_hostname)
+{
+	char conf[512], greet[512];
+	const char *args[] = { "-C", conf, "-o", "pool.start=2", NULL };
+	struct pd d;
+	pid_t old;
+	int a, fd = -1;
+
+	pd_start(&d, (const char *const[]){ "-o", "pool.start=1", NULL });
+	pd_stop(&d);	/* only for the directory and port */
+	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
+	write_config(conf, "hostname = \"one.example\";\n");
+	pd_start(&d, args);
+	a = session_ehlo(d.port, greet, sizeof(greet));
+	ck_assert_msg(strstr(greet, "220 one.example") == greet, "%s", greet);
+	old = pd_log_worker(&d, smtp_local_port(a), 5);
+	write_config(conf, "hostname = \"two.example\";\n");
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	ck_assert(pd_log_has(&d, "reload done generation=1", 5));
+	for (int i = 0; i < 50; i++) {
+		fd = smtp_open(d.port, greet, sizeof(greet));
+		ck_assert_int_ne(fd, -1);
+		if (strstr(greet, "220 two.example") == greet)
+			break;
+		close(fd);
+		fd = -1;
+		pd_sleep_ms(100);
+	}
+	ck_assert_msg(fd != -1, "new sessions still greet with %s", greet);
+	ck_assert_int_eq(smtp_cmd(fd, "EHLO c.example", greet, sizeof(greet)),
+	    250);
+	ck_assert_int_eq(smtp_message(fd, BODY), 250);
+	session_quit(fd);
+	/* The session from before the reload is not disturbed. */
+	ck_assert_int_eq(smtp_message(a, BODY), 250);
+	session_quit(a);
+	for (int i = 0; i < 100 && kill(old, 0) == 0; i++)
+		pd_sleep_ms(50);
+	ck_assert_int_eq(kill(old, 0), -1);
+	ck_assert_int_eq(pd_stop(&d), 0);
+}
+END_TEST
+
+/* SIGHUP with a config that does not load: logged, the old one serves. */
+START_TEST(test_reload_broken)
+{
+	char conf[512], greet[512];
+	const char *args[] = { "-C", conf, "-o", "pool.start=2", NULL };
+	pid_t before[PD_MAX_WORKERS], after[PD_MAX_WORKERS];
+	struct pd d;
+	int n, m, fd;
+
+	pd_start(&d, (const char *const[]){ "-o", "pool.start=1", NULL });
+	pd_stop(&d);
+	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
+	write_config(conf, "hostname = \"one.example\";\n");
+	pd_start(&d, args);
+	ck_assert_int_eq(pd_wait_workers(d.pid, 2, 2, 5), 2);
+	n = pd_workers(d.pid, before, PD_MAX_WORKERS);
+	write_config(conf, "hostname = \"two.example\"\npool = { start = ;\n");
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	ck_assert(pd_log_has(&d, "reload failed", 5));
+	fd = smtp_open(d.port, greet, sizeof(greet));
+	ck_assert_int_ne(fd, -1);
+	ck_assert_msg(strstr(greet, "220 one.example") == greet, "%s", greet);
+	ck_assert_int_eq(smtp_cmd(fd, "EHLO c.example", greet, sizeof(greet)),
+	    250);
+	ck_assert_int_eq(smtp_message(fd, BODY), 250);
+	session_quit(fd);
+	/* The same workers: nothing was restarted. */
+	m = pd_workers(d.pid, after, PD_MAX_WORKERS);
+	ck_assert_int_eq(m, n);
+	for (int i = 0; i < n; i++) {
+		bool found = false;
+		for (int j = 0; j < m; j++)
+			found = found || before[i] == after[j];
+		ck_assert(found);
+	}
+	ck_assert_int_eq(pd_stop(&d), 0);
+}
+END_TEST
+
+/* ---- stop ------------------------------------------------------------ */
+
+/* SIGTERM while a message is half sent: new clients are refused, the
+ * message is received and answered, then the daemon exits 0. */
+START_TEST(test_stop_during_data)
+{
+	const char *args[] = { "-o", "pool.start=2", NULL };
+	char greet[512], reply[512];
+	struct pd d;
+	int a, status;
+
+	pd_start(&d, args);
+	a = session_ehlo(d.port, greet, sizeof(greet));
+	ck_assert_int_eq(smtp_cmd(a, "MAIL FROM:<x@example.org>", reply,
+	    sizeof(reply)), 250);
+	ck_assert_int_eq(smtp_cmd(a, "RCPT TO:<y@example.org>", reply,
+	    sizeof(reply)), 250);
+	ck_assert_int_eq(smtp_cmd(a, "DATA", reply, sizeof(reply)), 354);
+	ck_assert_int_eq(smtp_send(a, "Subject: x\r\n\r\nfirst half\r\n"), 0);
+	ck_assert_int_eq(kill(d.pid, SIGTERM), 0);
+	ck_assert(pd_log_has(&d, "stopping", 5));
+	ck_assert_int_eq(smtp_open(d.port, greet, sizeof(greet)), -1);
+	ck_assert_int_eq(waitpid(d.pid, &status, WNOHANG), 0);
+	ck_assert_int_eq(smtp_send(a, "second half\r\n"), 0);
+	ck_assert_int_eq(smtp_cmd(a, ".", reply, sizeof(reply)), 250);
+	session_quit(a);
+	ck_assert_int_eq(pd_wait_exit(d.pid, 10), 0);
+	d.pid = 0;
+	ck_assert(pd_log_has(&d, "stopped status=0", 0));
+}
+END_TEST
+
+/* SIGTERM with a client that never finishes: ended after
+ * timeouts.shutdown with a 421. */
+START_TEST(test_stop_timeout)
+{
+	const char *args[] = { "-o", "pool.start=1", "-o",
+	    "timeouts.shutdown=1", NULL };
+	char greet[512], reply[512];
+	struct pd d;
+	int a;
+
+	pd_start(&d, args);
+	a = session_ehlo(d.port, greet, sizeof(greet));
+	ck_assert_int_eq(kill(d.pid, SIGINT), 0);
+	ck_assert_int_eq(smtp_reply(a, reply, sizeof(reply)), 421);
+	close(a);
+	ck_assert_int_eq(pd_wait_exit(d.pid, 10), 0);
+	d.pid = 0;
+}
+END_TEST
+
+/* ---- recycling, busy --------------------------------------------------- */
+
+START_TEST(test_recycle)
+{
+	const char *args[] = { "-o", "pool.start=1", "-o", "pool.min_spare=1",
+	    "-o", "pool.max_spare=1", "-o",
+	    "pool.max_connections_per_worker=2", NULL };
+	pid_t seen[6];
+	int distinct = 0;
+	struct pd d;
+
+	pd_start(&d, args);	/* its probe was the first session */
+	for (int i = 0; i < 5; i++) {
+		char greet[512];
+		int fd = smtp_open(d.port, greet, sizeof(greet));
+
+		ck_assert_int_ne(fd, -1);
+		seen[i] = pd_log_worker(&d, smtp_local_port(fd), 5);
+		ck_assert_int_eq(smtp_cmd(fd, "HELO c.example", greet,
+		    sizeof(greet)), 250);
+		ck_assert_int_eq(smtp_message(fd, BODY), 250);
+		session_quit(fd);
+		distinct += i == 0 || seen[i] != seen[i - 1];
+	}
+	ck_assert_int_ge(distinct, 3);
+	ck_assert(pd_log_has(&d, "worker recycled sessions=2", 0));
+	ck_assert_int_eq(pd_stop(&d), 0);
+}
+END_TEST
+
+START_TEST(test_busy_reply)
+{
+	const char *args[] = { "-o", "pool.start=2", "-o", "pool.min_spare=1",
+	    "-o", "pool.max_spare=2", "-o", "pool.max_workers=2", "-o",
+	    "pool.busy_reply=true", NULL };
+	char greet[512];
+	struct pd d;
+	int a, b, c = -1;
+
+	pd_start(&d, args);
+	ck_assert_int_eq(pd_wait_workers(d.pid, 2, 2, 5), 2);
+	a = session_ehlo(d.port, greet, sizeof(greet));
+	b = session_ehlo(d.port, greet, sizeof(greet));
+	c = smtp_open(d.port, greet, sizeof(greet));
+	ck_assert_int_ne(c, -1);
+	ck_assert_msg(strncmp(greet, "421 ", 4) == 0 &&
+	    strstr(greet, " Service not available, too busy\r\n") != NULL,
+	    "%s", greet);
+	close(c);
+	ck_assert(pd_log_has(&d, "refused client=127.0.0.1", 5));
+	session_quit(a);
+	/* A worker is free again: served, not refused. */
+	c = -1;
+	for (int i = 0; i < 40 && c == -1; i++) {
+		c = smtp_open(d.port, greet, sizeof(greet));
+		if (c != -1 && strncmp(greet, "220 ", 4) != 0) {
+			close(c);
+			c = -1;
+			pd_sleep_ms(50);
+		}
+	}
+	ck_assert_int_ne(c, -1);
+	ck_assert_int_eq(smtp_cmd(c, "HELO c.example", greet, sizeof(greet)),
+	    250);
+	ck_assert_int_eq(smtp_message(c, BODY), 250);
+	session_quit(c);
+	session_quit(b);
+	ck_assert_int_eq(pd_stop(&d), 0);
+}
+END_TEST
+
+/* ---- daemon, privileges ------------------------------------------------ */
+
+/* pidfile_pid - the pid in a pidfile, 0 if none. */
+static pid_t
+pidfile_pid(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long pid = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
+
+START_TEST(test_detach_pidfile)
+{
+	char pidfile[512], opt[600], greet[512];
+	const char *args[] = { "-D", "-o", opt, "-o", "pool.start=1", NULL };
+	struct pd d, d2;
+	pid_t pid;
+
+	/* Orphans of the double fork come to us, to be waited for. */
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	pd_start(&d, (const char *const[]){ "-o", "pool.start=1", NULL });
+	pd_stop(&d);
+	pd_path(&d, "psmtpd.pid", pidfile, sizeof(pidfile));
+	snprintf(opt, sizeof(opt), "pidfile=\"%s\"", pidfile);
+	/* The starting process exits 0 once the daemon is ready. */
+	ck_assert_int_eq(pd_try_start(&d, args), 0);
+	pid = pidfile_pid(pidfile);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_ne(pid, d.pid);
+	ck_assert_int_eq(kill(pid, 0), 0);
+	for (int i = 0; i < 40; i++) {
+		int fd = smtp_open(d.port, greet, sizeof(greet));
+		if (fd != -1) {
+			close(fd);
+			break;
+		}
+		pd_sleep_ms(50);
+	}
+	ck_assert_msg(strncmp(greet, "220 ", 4) == 0, "%s", greet);
+	/* A second one with the same pidfile is refused. */
+	ck_assert_int_eq(pd_try_start(&d2, args), 1);
+	ck_assert(pd_log_has(&d2, "names running psmtpd", 0));
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(pd_wait_exit(pid, 10), 0);
+	ck_assert_int_eq(access(pidfile, F_OK), -1);
+}
+END_TEST
+
+/* Without -n, as root: workers run as nobody; user root is refused. */
+START_TEST(test_user_switch)
+{
+	const char *as_root[] = { "-N", "-o", "user=\"root\"", NULL };
+	const char *as_nobody[] = { "-N", "-o", "pool.start=2", NULL };
+	struct passwd *pw = getpwnam("nobody");
+	pid_t w[PD_MAX_WORKERS];
+	struct pd d;
+
+	if (geteuid() != 0 || pw == NULL)
+		return;
+	ck_assert_int_eq(pd_try_start(&d, as_root), 1);
+	ck_assert(pd_log_has(&d, "refusing to run workers as root", 0));
+	pd_start(&d, as_nobody);
+	ck_assert_int_eq(pd_wait_workers(d.pid, 2, 2, 5), 2);
+	pd_workers(d.pid, w, PD_MAX_WORKERS);
+	for (int i = 0; i < 2; i++) {
+		char path[64], line[256];
+		long uid = -1;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%ld/status", (long)w[i]);
+		f = fopen(path, "r");
+		ck_assert_ptr_nonnull(f);
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "Uid: %ld", &uid) == 1)
+				break;
+		fclose(f);
+		ck_assert_int_eq(uid, (long)pw->pw_uid);
+	}
+	ck_assert_int_eq(one_message(d.port), 250);
+	ck_assert_int_eq(pd_stop(&d), 0);
+}
+END_TEST
+
+static Suite *
+daemon_suite(void)
+{
+	Suite *s = suite_create("pool_daemon");
+	TCase *tc = tcase_create("pool");
+
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, test_start_workers);
+	tcase_add_test(tc, test_load);
+	tcase_add_test(tc, test_kill_busy_worker);
+	tcase_add_test(tc, test_recycle);
+	tcase_add_test(tc, test_busy_reply);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("signals");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_reload_hostname);
+	tcase_add_test(tc, test_reload_broken);
+	tcase_add_test(tc, test_stop_during_data);
+	tcase_add_test(tc, test_stop_timeout);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("daemon");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_detach_pidfile);
+	tcase_add_test(tc, test_user_switch);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(daemon_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
