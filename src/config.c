@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/stat.h>
 
 #include "addr.h"
 #include "config.h"
@@ -785,6 +786,8 @@ cfg_read(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir, buf[PATH_MAX];
+	struct stat st;
+	bool isdir;
 
 	config_init(&cfg->doc);
 	cfg->have_doc = true;
@@ -797,10 +800,12 @@ cfg_read(struct config *cfg, const char *path, char *err, size_t errlen)
 		config_set_include_dir(&cfg->doc, dir);
 		free(dir);
 	}
-	errno = 0;
-	if (config_read_file(&cfg->doc, path) == CONFIG_TRUE)
+	/* libconfig opens a directory and reports a bare "I/O error" */
+	isdir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	errno = isdir ? EISDIR : 0;
+	if (!isdir && config_read_file(&cfg->doc, path) == CONFIG_TRUE)
 		return 0;
-	if (config_error_type(&cfg->doc) == CONFIG_ERR_FILE_IO)
+	if (isdir || config_error_type(&cfg->doc) == CONFIG_ERR_FILE_IO)
 		snprintf(err, errlen, "%s: cannot read: %s", path,
 		    errno != 0 ? strerror(errno) : "I/O error");
 	else

@@ -724,6 +724,11 @@ START_TEST(test_missing_file)
 	ck_assert_str_eq(err, "/nonexistent/psmtpd.conf: cannot read: "
 	    "No such file or directory");
 	config_free(&cfg);
+	config_init(&cfg);
+	ck_assert_int_eq(config_load_file(&cfg, DATADIR, err, sizeof(err)),
+	    -1);
+	ck_assert_str_eq(err, DATADIR ": cannot read: Is a directory");
+	config_free(&cfg);
 }
 END_TEST
 
