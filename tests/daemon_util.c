@@ -91,7 +91,8 @@ du_exec(const char *out, const char *err, const char *const *argv)
 	_exit(127);
 }
 
-/* du_wait_ready - until a connection gets the 220, 10 s at most. */
+/* du_wait_ready - until a connection gets a reply (the 220, or what a
+ * connect hook answers instead), 10 s at most. */
 static int
 du_wait_ready(struct du_daemon *d)
 {
@@ -101,8 +102,8 @@ du_wait_ready(struct du_daemon *d)
 			char buf[4];
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			int ok = poll(&p, 1, 2000) == 1 &&
-			    recv(fd, buf, 3, 0) == 3 &&
-			    memcmp(buf, "220", 3) == 0;
+			    recv(fd, buf, 3, MSG_WAITALL) == 3 &&
+			    buf[0] >= '2' && buf[0] <= '5';
 			close(fd);
 			if (ok)
 				return 0;
