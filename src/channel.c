@@ -180,11 +180,31 @@ channel_dispatch(struct psmtpd_session *s, size_t len)
 	fn(s, cmd.arg);
 }
 
+/* channel_command_timeout - the command timeout, cut short by what is
+ * left of the session's time; 0 when the session's time is up. */
+static int
+channel_command_timeout(const struct psmtpd_session *s)
+{
+	int timeout = s->params->timeout_command;
+	int left = io_seconds_left(s->session_deadline);
+
+	if (s->session_deadline == 0)
+		return timeout;
+	return timeout == 0 || left < timeout ? left : timeout;
+}
+
 /* channel_read_command - wait for a line; false when the session ends. */
 static bool
 channel_read_command(struct psmtpd_session *s, size_t *len)
 {
 	for (;;) {
+		int timeout = channel_command_timeout(s);
+		if (s->session_deadline != 0 && timeout == 0) {
+			channel_reply(s, "421 %s Error: session time limit "
+			    "exceeded", s->params->fqdn);
+			channel_close(s, CHANNEL_END_TIMEOUT);
+			return false;
+		}
 		if (s->stop != NULL && *s->stop) {
 			channel_reply(s, "421 %s Service shutting down",
 			    s->params->fqdn);
@@ -193,13 +213,16 @@ channel_read_command(struct psmtpd_session *s, size_t *len)
 		}
 		channel_phase(s, CHANNEL_PHASE_COMMAND, NULL);
 		enum io_status st = io_read_line(&s->io, s->line,
-		    CHANNEL_LINE_MAX, len, s->params->timeout_command);
+		    CHANNEL_LINE_MAX, len, timeout);
 		switch (st) {
 		case IO_OK:
 			return true;
 		case IO_INTR:
 			continue;
 		case IO_TIMEOUT:
+			if (s->session_deadline != 0 &&
+			    io_seconds_left(s->session_deadline) == 0)
+				continue;	/* the session limit answers */
 			channel_reply(s, "421 %s Error: timeout exceeded",
 			    s->params->fqdn);
 			channel_close(s, CHANNEL_END_TIMEOUT);
@@ -317,6 +340,7 @@ channel_serve(const struct channel_params *params,
 	}
 	s->obs = obs;
 	s->stop = stop;
+	s->session_deadline = io_deadline(params->timeout_session);
 	log_info("connect id=%s client=%s port=%u", s->id, s->peer_addr,
 	    s->peer_port);
 	channel_greet(s);

@@ -45,7 +45,8 @@ static bool
 channel_read_message(struct psmtpd_session *s, struct smtp_data *sd,
     bool *nomem)
 {
-	long long deadline = io_deadline(s->params->timeout_data);
+	long long deadline = io_deadline_min(io_deadline(
+	    s->params->timeout_data), s->session_deadline);
 
 	while (!sd->done) {
 		enum io_status st = io_fill_until(&s->io,

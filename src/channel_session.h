@@ -66,6 +66,8 @@ struct psmtpd_session {
 	char *data;
 	size_t data_len, data_cap;
 
+	long long session_deadline;	/* timeouts.session; 0: none */
+
 	/* counters for the limits and the log */
 	unsigned errors;
 	unsigned messages;

@@ -45,6 +45,27 @@ io_deadline(int timeout)
 	return timeout > 0 ? io_now_ms() + (long long)timeout * 1000 : 0;
 }
 
+long long
+io_deadline_min(long long a, long long b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
+int
+io_seconds_left(long long deadline)
+{
+	if (deadline == 0)
+		return INT32_MAX;
+	long long left = deadline - io_now_ms();
+	if (left <= 0)
+		return 0;
+	return left / 1000 >= INT32_MAX ? INT32_MAX : (int)((left + 999) / 1000);
+}
+
 /* io_wait - poll one event until the deadline (0: forever). */
 static enum io_status
 io_wait(int fd, short events, long long deadline)

@@ -56,6 +56,11 @@ enum io_status io_fill_until(struct io *io, int write_timeout,
     long long deadline);
 /* A deadline timeout seconds from now on a monotonic clock; 0 for 0. */
 long long io_deadline(int timeout);
+/* The earlier of two deadlines, 0 meaning none. */
+long long io_deadline_min(long long a, long long b);
+/* Whole seconds until a deadline (at least 1 while it has not passed;
+ * 0 when it has; INT_MAX-ish for none). */
+int io_seconds_left(long long deadline);
 
 /* The unread input, and mark n bytes of it consumed. */
 const char *io_peek(const struct io *io, size_t *avail);

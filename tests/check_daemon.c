@@ -6,11 +6,13 @@
 #include "autoconfig.h"
 
 #include <check.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/daemon_util.h"
@@ -185,6 +187,58 @@ START_TEST(test_swaks_client)
 }
 END_TEST
 
+/* read_until_close - an idle client: what the server says before it
+ * hangs up, within 10 s. */
+static char *
+read_until_close(const struct du_daemon *d, const char *send_first)
+{
+	int fd = du_connect(d);
+	struct su_buf r = { 0 };
+	time_t end = time(NULL) + 10;
+
+	ck_assert_int_ge(fd, 0);
+	if (send_first != NULL)
+		ck_assert_int_gt(send(fd, send_first, strlen(send_first), 0), 0);
+	while (time(NULL) < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char chunk[1024];
+		if (poll(&p, 1, 500) <= 0)
+			continue;
+		ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+		if (n <= 0)
+			break;
+		su_buf_put(&r, chunk, (size_t)n);
+	}
+	close(fd);
+	su_buf_put(&r, "", 0);
+	return r.p;
+}
+
+/* An idle client is let go after timeouts.command; a client that keeps
+ * busy, after timeouts.session. */
+START_TEST(test_timeouts)
+{
+	struct du_daemon d;
+	const char *args[] = { "-n", "-c", "SinkServer", "-o",
+	    "hostname=test.example", "-o", "timeouts.command=1", NULL };
+	const char *args2[] = { "-n", "-c", "SinkServer", "-o",
+	    "hostname=test.example", "-o", "timeouts.session=1", NULL };
+
+	ck_assert_int_eq(du_start(&d, "127.0.0.1", args), 0);
+	char *got = read_until_close(&d, "HELO me\r\nNOOP");
+	ck_assert_msg(strstr(got, "\r\n250 test.example\r\n421 test.example "
+	    "Error: timeout exceeded\r\n") != NULL, "%s", got);
+	free(got);
+	ck_assert_int_eq(du_stop(&d), 0);
+	ck_assert_int_eq(du_start(&d, "127.0.0.1", args2), 0);
+	got = read_until_close(&d, NULL);
+	ck_assert_msg(strstr(got, "\r\n421 test.example Error: session time "
+	    "limit exceeded\r\n") != NULL, "%s", got);
+	free(got);
+	ck_assert_int_eq(du_stop(&d), 0);
+}
+END_TEST
+
 /* The command line: what exits 0, 1 and 2, and says what. */
 static const struct {
 	const char *args[8];
@@ -256,6 +310,7 @@ main(void)
 	tcase_add_test(tc, test_debugging_output);
 	tcase_add_test(tc, test_smtplib_client);
 	tcase_add_test(tc, test_swaks_client);
+	tcase_add_test(tc, test_timeouts);
 	tcase_add_loop_test(tc, test_cli, 0,
 	    (int)(sizeof(cli_cases) / sizeof(cli_cases[0])));
 	tcase_add_test(tc, test_sample_config);
