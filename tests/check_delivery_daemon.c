@@ -1,0 +1,566 @@
+/*
+ * check_delivery_daemon.c - the delivery plugins in the real daemon, with
+ * real peers on loopback: proxy in front of a second psmtpd (maildir), in
+ * front of Postfix's smtp-sink, with the upstream stopped and hanging;
+ * maildir and mbox under 20 concurrent senders; pipe with commands that
+ * succeed, fail, exit 75 and hang; bad settings at -t.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "tests/daemon_util.h"
+#include "tests/delivery_testutil.h"
+
+#define SMTP_SINK "/usr/sbin/smtp-sink"
+#define DL_POOL "pool = { start = 4; min_spare = 2; max_spare = 24; " \
+	"max_workers = 30; };\n"
+
+/* dl_conf - write dir/name with text; the path into path. */
+static void
+dl_conf(char *path, size_t size, const char *dir, const char *name,
+    const char *text)
+{
+	snprintf(path, size, "%s/%s", dir, name);
+	tu_write_file(path, text, 0);
+}
+
+/* dl_start - the daemon with -n -C conf (and extra args). */
+static void
+dl_start(struct du_daemon *d, const char *conf, const char *extra)
+{
+	const char *args[] = { "-n", "-C", conf, extra, NULL };
+
+	ck_assert_int_eq(du_start(d, "127.0.0.1", args), 0);
+}
+
+/* dl_send - one message (body with CRLF, dot-stuffed, ending in CRLF);
+ * the code of the reply to the final dot, or -1. */
+static int
+dl_send(const struct du_daemon *d, const char *rcpt, const char *body)
+{
+	struct su_buf out = { 0 }, in = { 0 };
+	int code = -1;
+
+	su_buf_puts(&out, "EHLO client.test\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<");
+	su_buf_puts(&out, rcpt);
+	su_buf_puts(&out, ">\r\nDATA\r\n");
+	su_buf_puts(&out, body);
+	su_buf_puts(&out, ".\r\nQUIT\r\n");
+	su_buf_put(&out, "", 0);
+	if (du_session(d, out.p, &in) == 0) {
+		su_buf_put(&in, "", 0);
+		const char *p = strstr(in.p, "\r\n354 ");
+		if (p != NULL && (p = strstr(p + 2, "\r\n")) != NULL)
+			code = atoi(p + 2);
+	}
+	free(out.p);
+	free(in.p);
+	return code;
+}
+
+/* dl_log_has - the daemon's stderr says text (it may come a bit later). */
+static int
+dl_log_has(const struct du_daemon *d, const char *text)
+{
+	for (int i = 0; i < 50; i++) {
+		char *log = du_slurp(d->err);
+		int found = log != NULL && strstr(log, text) != NULL;
+		free(log);
+		if (found)
+			return 1;
+		usleep(20000);
+	}
+	return 0;
+}
+
+/* dl_only_file - the one file in a maildir's new/. */
+static char *
+dl_only_file(const char *md)
+{
+	char newdir[700], name[512], path[1300];
+
+	ck_assert_int_lt(snprintf(newdir, sizeof(newdir), "%s/new", md),
+	    (int)sizeof(newdir));
+	ck_assert_int_eq(tu_count_dir(newdir), 1);
+	ck_assert_int_eq(tu_dir_entry(newdir, 0, name, sizeof(name)), 0);
+	snprintf(path, sizeof(path), "%s/%s", newdir, name);
+	return tu_read_file(path, NULL);
+}
+
+/* ---- proxy ---------------------------------------------------------------- */
+
+/* proxy (from the config, and as -c PureProxy) in front of a second
+ * psmtpd that delivers to a maildir. */
+START_TEST(test_proxy_to_psmtpd)
+{
+	char dir[512], conf[700], md[600], text[2048];
+	struct du_daemon up, px;
+
+	tu_tempdir(dir, sizeof(dir), "dlproxy");
+	snprintf(md, sizeof(md), "%s/md", dir);
+	snprintf(text, sizeof(text), "plugins = ( { name = \"maildir\"; "
+	    "settings = { dir = \"%s\"; add_headers = false; }; } );\n"
+	    DL_POOL, md);
+	dl_conf(conf, sizeof(conf), dir, "up.conf", text);
+	dl_start(&up, conf, NULL);
+	if (_i == 0) {
+		snprintf(text, sizeof(text), "plugins = ( { name = \"proxy\"; "
+		    "settings = { remote = \"127.0.0.1:%d\"; helo_name = "
+		    "\"relay.test\"; reply_timeout = 10; }; } );\n" DL_POOL,
+		    up.port);
+		dl_conf(conf, sizeof(conf), dir, "px.conf", text);
+		dl_start(&px, conf, NULL);
+	} else {
+		const char *args[] = { "-n", "-c", "PureProxy", "-o", text,
+		    NULL };
+		snprintf(text, sizeof(text), "remote=\"127.0.0.1:%d\"",
+		    up.port);
+		ck_assert_int_eq(du_start(&px, "127.0.0.1", args), 0);
+	}
+	ck_assert_int_eq(dl_send(&px, "b@example.org", "Subject: x\r\n\r\n"
+	    "body\r\n..dot\r\n"), 250);
+	char *got = dl_only_file(md);
+	ck_assert_str_eq(got, "Subject: x\nX-Peer: 127.0.0.1\n\nbody\n.dot\n");
+	free(got);
+	ck_assert(dl_log_has(&px, "proxy relayed"));
+	du_stop(&px);
+	du_stop(&up);
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* dl_proxy_to - a proxy daemon relaying to port with reply_timeout. */
+static void
+dl_proxy_to(struct du_daemon *px, const char *dir, int port, int timeout)
+{
+	char conf[700], text[1024];
+
+	snprintf(text, sizeof(text), "remote = \"127.0.0.1:%d\";\nplugins = "
+	    "( { name = \"proxy\"; settings = { connect_timeout = %d; "
+	    "reply_timeout = %d; }; } );\n" DL_POOL, port, timeout, timeout);
+	dl_conf(conf, sizeof(conf), dir, "px.conf", text);
+	dl_start(px, conf, NULL);
+}
+
+/* The upstream stopped: 451, never 250. */
+START_TEST(test_proxy_upstream_stopped)
+{
+	char dir[512];
+	struct du_daemon px;
+
+	tu_tempdir(dir, sizeof(dir), "dlproxy");
+	dl_proxy_to(&px, dir, du_free_port("127.0.0.1"), 5);
+	ck_assert_int_eq(dl_send(&px, "b@example.org", "Subject: x\r\n\r\n"
+	    "body\r\n"), 451);
+	ck_assert(dl_log_has(&px, "proxy not relayed"));
+	du_stop(&px);
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* The upstream takes the connection and says nothing: 451 after the
+ * reply timeout. */
+START_TEST(test_proxy_upstream_hanging)
+{
+	char dir[512];
+	struct du_daemon px;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+
+	tu_tempdir(dir, sizeof(dir), "dlproxy");
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+	dl_proxy_to(&px, dir, ntohs(sin.sin_port), 1);
+	time_t t0 = time(NULL);
+	ck_assert_int_eq(dl_send(&px, "b@example.org", "Subject: x\r\n\r\n"
+	    "body\r\n"), 451);
+	ck_assert_int_le(time(NULL) - t0, 5);
+	ck_assert(dl_log_has(&px, "upstream timed out at greeting"));
+	du_stop(&px);
+	close(lfd);
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* dl_sink_start - smtp-sink on a free port with extra options; its pid,
+ * or -1 when it is not installed. */
+static pid_t
+dl_sink_start(const char *dir, const char *opt, const char *arg, int *port)
+{
+	char spec[64], dump[700];
+
+	if (access(SMTP_SINK, X_OK) != 0)
+		return -1;
+	*port = du_free_port("127.0.0.1");
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", *port);
+	snprintf(dump, sizeof(dump), "%s/dump.", dir);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *argv[12];
+		int n = 0;
+		argv[n++] = SMTP_SINK;
+		argv[n++] = "-d";
+		argv[n++] = dump;
+		if (geteuid() == 0) {
+			argv[n++] = "-u";
+			argv[n++] = "nobody";
+		}
+		if (opt != NULL) {
+			argv[n++] = opt;
+			argv[n++] = arg;
+		}
+		argv[n++] = spec;
+		argv[n++] = "64";
+		argv[n] = NULL;
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	/* until it listens: 5 s at most */
+	for (int i = 0; i < 100; i++) {
+		struct du_daemon probe = { .port = *port };
+		snprintf(probe.host, sizeof(probe.host), "127.0.0.1");
+		int fd = du_connect(&probe);
+		if (fd >= 0) {
+			close(fd);
+			break;
+		}
+		usleep(50000);
+	}
+	return pid;
+}
+
+static void
+dl_sink_stop(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return;
+		usleep(20000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
+/* smtp-sink as the upstream: accepting, refusing hard and soft, closing
+ * with 421, and too slow. */
+static const struct {
+	const char *opt, *arg;
+	int code;
+} dl_sink_cases[] = {
+	{ NULL, NULL, 250 },
+	{ "-f", "RCPT", 500 },
+	{ "-r", "RCPT", 450 },
+	{ "-Q", "MAIL", 451 },
+	{ "-f", "DATA", 500 },
+	{ "-w", "3", 451 },
+};
+
+START_TEST(test_proxy_smtp_sink)
+{
+	char dir[512];
+	struct du_daemon px;
+	int port;
+
+	tu_tempdir(dir, sizeof(dir), "dlsink");
+	chmod(dir, 0777);	/* smtp-sink dumps as nobody */
+	pid_t sink = dl_sink_start(dir, dl_sink_cases[_i].opt,
+	    dl_sink_cases[_i].arg, &port);
+	if (sink < 0) {
+		printf("SKIP: %s is not installed (apt-get install postfix)\n",
+		    SMTP_SINK);
+		tu_rmtree(dir);
+		return;
+	}
+	dl_proxy_to(&px, dir, port, 1);
+	int code = dl_send(&px, "b@example.org", "Subject: sink\r\n\r\n"
+	    "body\r\n");
+	du_stop(&px);
+	dl_sink_stop(sink);
+	ck_assert_int_eq(code, dl_sink_cases[_i].code);
+	if (code == 250) {
+		char name[512], path[1200];
+		ck_assert_int_eq(tu_count_dir(dir), 2);	/* px.conf, dump */
+		for (int i = 0; i < 2; i++) {
+			ck_assert_int_eq(tu_dir_entry(dir, i, name,
+			    sizeof(name)), 0);
+			if (strncmp(name, "dump.", 5) == 0)
+				break;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		char *got = tu_read_file(path, NULL);
+		ck_assert_ptr_nonnull(got);
+		/* smtp-sink dumps with LF line ends */
+		ck_assert_ptr_nonnull(strstr(got, "\nX-Mail-Args: "
+		    "<a@example.org>"));
+		ck_assert_ptr_nonnull(strstr(got, "\nX-Rcpt-Args: "
+		    "<b@example.org>\n"));
+		ck_assert_ptr_nonnull(strstr(got, "\nSubject: sink\nX-Peer: "
+		    "127.0.0.1\n\nbody\n"));
+		free(got);
+	}
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* ---- maildir and mbox under 20 concurrent senders ------------------------- */
+
+#define DL_SENDERS 20
+#define DL_EACH 5
+
+/* dl_body - message i of sender w, on the wire (CRLF, dot-stuffed) and
+ * as delivered (LF, unstuffed). */
+static void
+dl_body(int w, int i, char *wire, size_t wsize, char *plain, size_t psize)
+{
+	snprintf(wire, wsize, "X-Test: %d.%d\r\n\r\nFrom here\r\n..\r\n"
+	    "...dots\r\nmessage %d of sender %d\r\n", w, i, i, w);
+	snprintf(plain, psize, "X-Test: %d.%d\n\nFrom here\n.\n..dots\n"
+	    "message %d of sender %d\n", w, i, i, w);
+}
+
+/* dl_senders - 20 processes, each sending DL_EACH messages; all 250. */
+static void
+dl_senders(const struct du_daemon *d)
+{
+	pid_t pids[DL_SENDERS];
+	char wire[256], plain[256];
+
+	for (int w = 0; w < DL_SENDERS; w++) {
+		pids[w] = fork();
+		ck_assert_int_ge(pids[w], 0);
+		if (pids[w] != 0)
+			continue;
+		for (int i = 0; i < DL_EACH; i++) {
+			dl_body(w, i, wire, sizeof(wire), plain,
+			    sizeof(plain));
+			if (dl_send(d, "b@example.org", wire) != 250)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	for (int w = 0; w < DL_SENDERS; w++) {
+		int st;
+		ck_assert_int_eq(waitpid(pids[w], &st, 0), pids[w]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "sender %d got a reply other than 250", w);
+	}
+}
+
+/* dl_check_one - text starts with some message (plain form) not seen
+ * yet; its length, marked in seen. */
+static size_t
+dl_check_one(const char *text, int seen[DL_SENDERS][DL_EACH])
+{
+	int w, i;
+	char wire[256], plain[256];
+
+	ck_assert_int_eq(sscanf(text, "X-Test: %d.%d", &w, &i), 2);
+	ck_assert(w >= 0 && w < DL_SENDERS && i >= 0 && i < DL_EACH);
+	dl_body(w, i, wire, sizeof(wire), plain, sizeof(plain));
+	ck_assert_msg(strncmp(text, plain, strlen(plain)) == 0, "got %s",
+	    text);
+	ck_assert_int_eq(seen[w][i]++, 0);
+	return strlen(plain);
+}
+
+START_TEST(test_maildir_concurrent)
+{
+	char dir[512], conf[700], md[600], text[1024], newdir[700];
+	char name[512], path[1400];
+	int seen[DL_SENDERS][DL_EACH] = { { 0 } };
+	struct du_daemon d;
+
+	tu_tempdir(dir, sizeof(dir), "dlmd");
+	snprintf(md, sizeof(md), "%s/md", dir);
+	snprintf(text, sizeof(text), "plugins = ( { name = \"maildir\"; "
+	    "settings = { dir = \"%s\"; add_headers = false; }; } );\n"
+	    DL_POOL, md);
+	dl_conf(conf, sizeof(conf), dir, "md.conf", text);
+	dl_start(&d, conf, NULL);
+	dl_senders(&d);
+	du_stop(&d);
+	snprintf(newdir, sizeof(newdir), "%s/new", md);
+	ck_assert_int_eq(tu_count_dir(newdir), DL_SENDERS * DL_EACH);
+	for (int n = 0; n < DL_SENDERS * DL_EACH; n++) {
+		ck_assert_int_eq(tu_dir_entry(newdir, n, name, sizeof(name)),
+		    0);
+		snprintf(path, sizeof(path), "%s/%s", newdir, name);
+		char *got = tu_read_file(path, NULL);
+		ck_assert_uint_eq(dl_check_one(got, seen), strlen(got));
+		free(got);
+	}
+	snprintf(newdir, sizeof(newdir), "%s/tmp", md);
+	ck_assert_int_eq(tu_count_dir(newdir), 0);
+	tu_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_mbox_concurrent)
+{
+	char dir[512], conf[700], mbox[600], text[1024];
+	int seen[DL_SENDERS][DL_EACH] = { { 0 } };
+	struct du_daemon d;
+
+	tu_tempdir(dir, sizeof(dir), "dlmbox");
+	snprintf(mbox, sizeof(mbox), "%s/mbox", dir);
+	snprintf(text, sizeof(text), "plugins = ( { name = \"mbox\"; "
+	    "settings = { file = \"%s\"; dotlock = %s; }; } );\n" DL_POOL,
+	    mbox, _i ? "true" : "false");
+	dl_conf(conf, sizeof(conf), dir, "mbox.conf", text);
+	dl_start(&d, conf, NULL);
+	dl_senders(&d);
+	du_stop(&d);
+	char *all = tu_read_file(mbox, NULL), *p = all;
+	ck_assert_ptr_nonnull(all);
+	for (int n = 0; n < DL_SENDERS * DL_EACH; n++) {
+		ck_assert_msg(strncmp(p, "From a@example.org ", 19) == 0,
+		    "at %.60s", p);
+		p = strchr(p, '\n');
+		ck_assert_ptr_nonnull(p);
+		p++;
+		/* mboxrd: the one "From " line of the body is quoted */
+		ck_assert_ptr_nonnull(strstr(p, "\n>From here\n"));
+		char *q = strstr(p, "\n>From here\n");
+		memmove(q + 1, q + 2, strlen(q + 2) + 1);
+		p += dl_check_one(p, seen);
+		ck_assert_int_eq(*p++, '\n');	/* the blank line */
+	}
+	ck_assert_int_eq(*p, '\0');
+	free(all);
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* ---- pipe ----------------------------------------------------------------- */
+
+static const struct {
+	const char *script;
+	int code;
+	const char *log;
+} dl_pipe_cases[] = {
+	{ "cat > \\\"$0\\\"", 250, "pipe delivered" },
+	{ "cat >/dev/null; echo no such user >&2; exit 67", 554,
+	    "output=\"no such user?\"" },
+	{ "cat >/dev/null; exit 75", 451, "status=exit/75" },
+	{ "sleep 30", 451, "status=timeout/" },
+};
+
+START_TEST(test_pipe)
+{
+	char dir[512], conf[700], out[600], text[1400];
+	struct du_daemon d;
+
+	tu_tempdir(dir, sizeof(dir), "dlpipe");
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(text, sizeof(text), "plugins = ( { name = \"pipe\"; "
+	    "settings = { command = [ \"/bin/sh\", \"-c\", \"%s\", \"%s\", "
+	    "\"%%s\", \"%%r\" ]; timeout = 1; }; } );\n" DL_POOL,
+	    dl_pipe_cases[_i].script, out);
+	dl_conf(conf, sizeof(conf), dir, "pipe.conf", text);
+	dl_start(&d, conf, NULL);
+	time_t t0 = time(NULL);
+	ck_assert_int_eq(dl_send(&d, "b@example.org", "Subject: p\r\n\r\n"
+	    "..x\r\n"), dl_pipe_cases[_i].code);
+	ck_assert_int_le(time(NULL) - t0, 5);
+	ck_assert_msg(dl_log_has(&d, dl_pipe_cases[_i].log), "log lacks %s",
+	    dl_pipe_cases[_i].log);
+	du_stop(&d);
+	if (dl_pipe_cases[_i].code == 250) {
+		char *got = tu_read_file(out, NULL);
+		ck_assert_str_eq(got, "Subject: p\n\n.x\n");
+		free(got);
+	}
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* ---- bad settings at -t ---------------------------------------------------- */
+
+static const struct {
+	const char *settings;
+	const char *error;
+} dl_bad_cases[] = {
+	{ "name = \"maildir\"; settings = { dir = \"rel\"; };",
+	    ":2: plugin maildir: setting 'dir': dir must be an absolute path" },
+	{ "name = \"maildir\"; settings = { create = true; };",
+	    ":2: plugin maildir: the setting dir is required" },
+	{ "name = \"mbox\"; settings = { file = \"/tmp/x\"; dotlock = 1; };",
+	    ":2: plugin mbox: setting 'dotlock'" },
+	{ "name = \"pipe\"; settings = { command = [ \"/bin/cat\", \"%x\" ]; "
+	    "};", ":2: plugin pipe: setting 'command': bad placeholder" },
+	{ "name = \"pipe\"; settings = { timeout = 5; };",
+	    ":2: plugin pipe: the setting command" },
+	{ "name = \"proxy\"; settings = { remote = \"nohost\"; };",
+	    ":2: plugin proxy: setting 'remote': bad remote address" },
+	{ "name = \"proxy\"; settings = { reply_timeout = 0; };",
+	    ":2: plugin proxy: setting 'reply_timeout': reply_timeout must" },
+};
+
+START_TEST(test_bad_settings)
+{
+	char dir[512], conf[700], text[1024];
+	struct su_buf out = { 0 };
+
+	tu_tempdir(dir, sizeof(dir), "dlbad");
+	snprintf(text, sizeof(text), "plugins = (\n  { %s }\n);\n",
+	    dl_bad_cases[_i].settings);
+	dl_conf(conf, sizeof(conf), dir, "bad.conf", text);
+	const char *args[] = { "-n", "-t", "-C", conf, NULL };
+	ck_assert_int_eq(du_run(args, &out), 1);
+	ck_assert_msg(strstr(out.p, dl_bad_cases[_i].error) != NULL,
+	    "output: %s", out.p);
+	free(out.p);
+	tu_rmtree(dir);
+}
+END_TEST
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static Suite *
+daemon_suite(void)
+{
+	Suite *s = suite_create("delivery_daemon");
+	TCase *tp = tcase_create("proxy");
+	TCase *tl = tcase_create("local");
+
+	tcase_set_timeout(tp, 60);
+	tcase_add_loop_test(tp, test_proxy_to_psmtpd, 0, 2);
+	tcase_add_test(tp, test_proxy_upstream_stopped);
+	tcase_add_test(tp, test_proxy_upstream_hanging);
+	tcase_add_loop_test(tp, test_proxy_smtp_sink, 0, NELEM(dl_sink_cases));
+	suite_add_tcase(s, tp);
+	tcase_set_timeout(tl, 120);
+	tcase_add_test(tl, test_maildir_concurrent);
+	tcase_add_loop_test(tl, test_mbox_concurrent, 0, 2);
+	tcase_add_loop_test(tl, test_pipe, 0, NELEM(dl_pipe_cases));
+	tcase_add_loop_test(tl, test_bad_settings, 0, NELEM(dl_bad_cases));
+	suite_add_tcase(s, tl);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run_suite(daemon_suite());
+}
