@@ -70,6 +70,10 @@ master_reap_one(struct master *m, pid_t pid, int wstatus, long long now)
 		master_stop_begin(m);
 	}
 	master_backoff_note(&m->backoff, fast, now);
+	if (fast && master_backoff_wait(&m->backoff, now) > 0)
+		log_warnx("pool workers die at start: respawn paused ms=%lld "
+		    "failures=%d", master_backoff_wait(&m->backoff, now),
+		    m->backoff.failures);
 	scoreboard_release(m->sb, (size_t)slot);
 }
 

@@ -81,7 +81,7 @@ one_message(int port)
 START_TEST(test_start_workers)
 {
 	const char *args[] = { "-o", "pool.start=3", NULL };
-	struct pd d;
+	struct pd d = { 0 };
 
 	pd_start(&d, args);
 	ck_assert_int_eq(pd_wait_workers(d.pid, 3, 3, 5), 3);
@@ -92,6 +92,7 @@ START_TEST(test_start_workers)
 	ck_assert_int_eq(one_message(d.port), 250);
 	ck_assert_int_eq(pd_stop(&d), 0);
 	ck_assert(pd_log_has(&d, "stopped status=0", 0));
+	pd_cleanup(&d);
 }
 END_TEST
 
@@ -139,7 +140,7 @@ START_TEST(test_load)
 	    "pool.max_spare=10", NULL };
 	pthread_t th[LOAD_CLIENTS];
 	struct load l = { 0, 0, 0 };
-	struct pd d;
+	struct pd d = { 0 };
 	int most = 0;
 
 	pd_start(&d, args);
@@ -168,6 +169,7 @@ START_TEST(test_load)
 	ck_assert(pd_log_has(&d, "pool spawn", 0));
 	ck_assert(pd_log_has(&d, "pool retire", 0));
 	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
 }
 END_TEST
 
@@ -180,7 +182,7 @@ START_TEST(test_kill_busy_worker)
 	const char *args[] = { "-o", "pool.start=3", NULL };
 	char greet[512], reply[512], text[128];
 	pid_t after[PD_MAX_WORKERS], victim;
-	struct pd d;
+	struct pd d = { 0 };
 	int a, b, n, port_a;
 
 	pd_start(&d, args);
@@ -212,6 +214,108 @@ START_TEST(test_kill_busy_worker)
 		ck_assert_int_ne(after[i], victim);
 	ck_assert_int_eq(one_message(d.port), 250);
 	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
+}
+END_TEST
+
+/* A plugin that crashes on one recipient: that session is lost, the log
+ * names the plugin it was in and the client, another session goes on. */
+START_TEST(test_crash_in_plugin)
+{
+	char conf[512], greet[512], reply[512], text[128];
+	const char *args[] = { "-P", "-C", conf, "-o", "pool.start=2", NULL };
+	struct pd d = { 0 };
+	int a, b;
+
+	pd_prepare(&d);
+	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
+	write_config(conf, "plugins = ( { path = \"" POOL_TEST_PLUGINS
+	    "/tplug.so\"; settings = { rcpt = \"crash\"; rcpt_only = "
+	    "\"crash@example.org\"; }; } );\n");
+	pd_start(&d, args);
+	a = session_ehlo(d.port, greet, sizeof(greet));
+	b = session_ehlo(d.port, greet, sizeof(greet));
+	ck_assert_int_eq(smtp_cmd(a, "MAIL FROM:<x@example.org>", reply,
+	    sizeof(reply)), 250);
+	ck_assert_int_eq(smtp_cmd(a, "RCPT TO:<crash@example.org>", reply,
+	    sizeof(reply)), -1);
+	snprintf(text, sizeof(text), "state=plugin plugin=tplug "
+	    "client=127.0.0.1:%d", smtp_local_port(a));
+	close(a);
+	ck_assert(pd_log_has(&d, "signal=11", 5));
+	ck_assert(pd_log_has(&d, text, 0));
+	ck_assert_int_eq(smtp_message(b, BODY), 250);
+	session_quit(b);
+	ck_assert_int_eq(one_message(d.port), 250);
+	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
+}
+END_TEST
+
+/* count - occurrences of text in the daemon's log. */
+static int
+log_count(const struct pd *d, const char *text)
+{
+	FILE *f = fopen(d->log, "r");
+	char line[2048];
+	int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, text) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* cpu_ms - user+system time of a process so far. */
+static long
+cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	ck_assert_ptr_nonnull(p);
+	sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st);
+	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+/* Workers that die as they start (crash, or a failing worker_init): the
+ * master backs off instead of forking as fast as it can, and still stops
+ * cleanly. */
+static const char *const crash_loop_actions[] = { "crash", "fail" };
+
+START_TEST(test_crash_loop)
+{
+	char conf[512], cfg[512];
+	const char *args[] = { "-P", "-C", conf, "-o", "pool.start=2", NULL };
+	struct pd d = { 0 };
+	int deaths;
+
+	pd_prepare(&d);
+	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
+	snprintf(cfg, sizeof(cfg), "plugins = ( { path = \"" POOL_TEST_PLUGINS
+	    "/pool_tcrash.so\"; settings = { worker_init = \"%s\"; }; } );\n",
+	    crash_loop_actions[_i]);
+	write_config(conf, cfg);
+	pd_spawn(&d, args);
+	ck_assert(pd_log_has(&d, "respawn paused", 5));
+	pd_sleep_ms(4000);
+	deaths = log_count(&d, _i == 0 ? "worker died" : "worker failed");
+	ck_assert_int_ge(deaths, 3);
+	/* Some 5 s in all: without the back-off, thousands of forks. */
+	ck_assert_msg(deaths <= 20, "%d deaths", deaths);
+	ck_assert_msg(cpu_ms(d.pid) < 1000, "master cpu %ld ms",
+	    cpu_ms(d.pid));
+	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
 }
 END_TEST
 
@@ -223,12 +327,11 @@ START_TEST(test_reload_hostname)
 {
 	char conf[512], greet[512];
 	const char *args[] = { "-C", conf, "-o", "pool.start=2", NULL };
-	struct pd d;
+	struct pd d = { 0 };
 	pid_t old;
 	int a, fd = -1;
 
-	pd_start(&d, (const char *const[]){ "-o", "pool.start=1", NULL });
-	pd_stop(&d);	/* only for the directory and port */
+	pd_prepare(&d);
 	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
 	write_config(conf, "hostname = \"one.example\";\n");
 	pd_start(&d, args);
@@ -259,6 +362,7 @@ START_TEST(test_reload_hostname)
 		pd_sleep_ms(50);
 	ck_assert_int_eq(kill(old, 0), -1);
 	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
 }
 END_TEST
 
@@ -268,11 +372,10 @@ START_TEST(test_reload_broken)
 	char conf[512], greet[512];
 	const char *args[] = { "-C", conf, "-o", "pool.start=2", NULL };
 	pid_t before[PD_MAX_WORKERS], after[PD_MAX_WORKERS];
-	struct pd d;
+	struct pd d = { 0 };
 	int n, m, fd;
 
-	pd_start(&d, (const char *const[]){ "-o", "pool.start=1", NULL });
-	pd_stop(&d);
+	pd_prepare(&d);
 	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
 	write_config(conf, "hostname = \"one.example\";\n");
 	pd_start(&d, args);
@@ -298,6 +401,7 @@ START_TEST(test_reload_broken)
 		ck_assert(found);
 	}
 	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
 }
 END_TEST
 
@@ -309,7 +413,7 @@ START_TEST(test_stop_during_data)
 {
 	const char *args[] = { "-o", "pool.start=2", NULL };
 	char greet[512], reply[512];
-	struct pd d;
+	struct pd d = { 0 };
 	int a, status;
 
 	pd_start(&d, args);
@@ -330,6 +434,7 @@ START_TEST(test_stop_during_data)
 	ck_assert_int_eq(pd_wait_exit(d.pid, 10), 0);
 	d.pid = 0;
 	ck_assert(pd_log_has(&d, "stopped status=0", 0));
+	pd_cleanup(&d);
 }
 END_TEST
 
@@ -340,7 +445,7 @@ START_TEST(test_stop_timeout)
 	const char *args[] = { "-o", "pool.start=1", "-o",
 	    "timeouts.shutdown=1", NULL };
 	char greet[512], reply[512];
-	struct pd d;
+	struct pd d = { 0 };
 	int a;
 
 	pd_start(&d, args);
@@ -350,6 +455,7 @@ START_TEST(test_stop_timeout)
 	close(a);
 	ck_assert_int_eq(pd_wait_exit(d.pid, 10), 0);
 	d.pid = 0;
+	pd_cleanup(&d);
 }
 END_TEST
 
@@ -362,7 +468,7 @@ START_TEST(test_recycle)
 	    "pool.max_connections_per_worker=2", NULL };
 	pid_t seen[6];
 	int distinct = 0;
-	struct pd d;
+	struct pd d = { 0 };
 
 	pd_start(&d, args);	/* its probe was the first session */
 	for (int i = 0; i < 5; i++) {
@@ -380,6 +486,7 @@ START_TEST(test_recycle)
 	ck_assert_int_ge(distinct, 3);
 	ck_assert(pd_log_has(&d, "worker recycled sessions=2", 0));
 	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
 }
 END_TEST
 
@@ -389,7 +496,7 @@ START_TEST(test_busy_reply)
 	    "-o", "pool.max_spare=2", "-o", "pool.max_workers=2", "-o",
 	    "pool.busy_reply=true", NULL };
 	char greet[512];
-	struct pd d;
+	struct pd d = { 0 };
 	int a, b, c = -1;
 
 	pd_start(&d, args);
@@ -421,6 +528,7 @@ START_TEST(test_busy_reply)
 	session_quit(c);
 	session_quit(b);
 	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
 }
 END_TEST
 
@@ -445,13 +553,12 @@ START_TEST(test_detach_pidfile)
 {
 	char pidfile[512], opt[600], greet[512];
 	const char *args[] = { "-D", "-o", opt, "-o", "pool.start=1", NULL };
-	struct pd d, d2;
+	struct pd d = { 0 }, d2 = { 0 };
 	pid_t pid;
 
 	/* Orphans of the double fork come to us, to be waited for. */
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-	pd_start(&d, (const char *const[]){ "-o", "pool.start=1", NULL });
-	pd_stop(&d);
+	pd_prepare(&d);
 	pd_path(&d, "psmtpd.pid", pidfile, sizeof(pidfile));
 	snprintf(opt, sizeof(opt), "pidfile=\"%s\"", pidfile);
 	/* The starting process exits 0 once the daemon is ready. */
@@ -475,6 +582,8 @@ START_TEST(test_detach_pidfile)
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	ck_assert_int_eq(pd_wait_exit(pid, 10), 0);
 	ck_assert_int_eq(access(pidfile, F_OK), -1);
+	pd_cleanup(&d);
+	pd_cleanup(&d2);
 }
 END_TEST
 
@@ -485,7 +594,7 @@ START_TEST(test_user_switch)
 	const char *as_nobody[] = { "-N", "-o", "pool.start=2", NULL };
 	struct passwd *pw = getpwnam("nobody");
 	pid_t w[PD_MAX_WORKERS];
-	struct pd d;
+	struct pd d = { 0 };
 
 	if (geteuid() != 0 || pw == NULL)
 		return;
@@ -510,6 +619,7 @@ START_TEST(test_user_switch)
 	}
 	ck_assert_int_eq(one_message(d.port), 250);
 	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
 }
 END_TEST
 
@@ -523,6 +633,8 @@ daemon_suite(void)
 	tcase_add_test(tc, test_start_workers);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_kill_busy_worker);
+	tcase_add_test(tc, test_crash_in_plugin);
+	tcase_add_loop_test(tc, test_crash_loop, 0, 2);
 	tcase_add_test(tc, test_recycle);
 	tcase_add_test(tc, test_busy_reply);
 	suite_add_tcase(s, tc);

@@ -76,14 +76,26 @@ pd_exec(const struct pd *d, const char *const *args)
 		close(fd);
 	}
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", d->port);
+	bool keep_user = true, sink = true;
+
+	/* Our own leading markers: "-N" leaves out -n (to test the user
+	 * switch), "-P" leaves out -c SinkServer (the config names the
+	 * plugins). */
+	for (; args != NULL && args[0] != NULL; args++) {
+		if (strcmp(args[0], "-N") == 0)
+			keep_user = false;
+		else if (strcmp(args[0], "-P") == 0)
+			sink = false;
+		else
+			break;
+	}
 	argv[n++] = POOL_PSMTPD;
-	/* "-N" (ours): leave out -n, to test the user switch. */
-	if (args != NULL && args[0] != NULL && strcmp(args[0], "-N") == 0)
-		args++;
-	else
+	if (keep_user)
 		argv[n++] = "-n";
-	argv[n++] = "-c";
-	argv[n++] = "SinkServer";
+	if (sink) {
+		argv[n++] = "-c";
+		argv[n++] = "SinkServer";
+	}
 	for (int i = 0; args != NULL && args[i] != NULL && i < PD_MAX_ARGS; i++)
 		argv[n++] = args[i];
 	argv[n++] = addr;
@@ -115,8 +127,8 @@ pd_wait_up(struct pd *d)
 	return -2;
 }
 
-int
-pd_try_start(struct pd *d, const char *const *args)
+void
+pd_prepare(struct pd *d)
 {
 	const char *tmp = getenv("TMPDIR");
 
@@ -125,12 +137,25 @@ pd_try_start(struct pd *d, const char *const *args)
 	    tmp != NULL ? tmp : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(d->dir));
 	pd_path(d, "psmtpd.log", d->log, sizeof(d->log));
+}
+
+void
+pd_spawn(struct pd *d, const char *const *args)
+{
+	if (d->dir[0] == '\0')
+		pd_prepare(d);
 	d->port = pd_free_port();
 	ck_assert_int_gt(d->port, 0);
 	d->pid = fork();
 	ck_assert_int_ne(d->pid, -1);
 	if (d->pid == 0)
 		pd_exec(d, args);
+}
+
+int
+pd_try_start(struct pd *d, const char *const *args)
+{
+	pd_spawn(d, args);
 	return pd_wait_up(d);
 }
 
@@ -162,6 +187,27 @@ pd_wait_exit(pid_t pid, int seconds)
 		pd_sleep_ms(50);
 	}
 	return -1;
+}
+
+void
+pd_cleanup(struct pd *d)
+{
+	DIR *dir;
+	struct dirent *e;
+
+	if (d->dir[0] == '\0' || (dir = opendir(d->dir)) == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL) {
+		char path[600];
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", d->dir, e->d_name);
+		unlink(path);
+	}
+	closedir(dir);
+	rmdir(d->dir);
+	d->dir[0] = '\0';
 }
 
 int

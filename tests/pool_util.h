@@ -20,15 +20,22 @@ struct pd {
 	char dir[256];		/* a private temporary directory */
 };
 
+/* A private directory (for config files, the log) for a daemon not yet
+ * started; pd_start() makes one itself for a struct pd that is zero. */
+void pd_prepare(struct pd *d);
 /* Start psmtpd -n -c SinkServer [args...] 127.0.0.1:PORT (args ends with
- * NULL; a first arg "-N" leaves out -n) and wait until it greets.  Fails
- * the test if it cannot. */
+ * NULL; leading "-N" leaves out -n, "-P" leaves out -c SinkServer) and
+ * wait until it greets.  Fails the test if it cannot. */
 void pd_start(struct pd *d, const char *const *args);
 /* As pd_start, but return the exit status when it exits by itself
  * within a few seconds (-1 when it is still running: then it is up). */
 int pd_try_start(struct pd *d, const char *const *args);
+/* Only fork and exec it. */
+void pd_spawn(struct pd *d, const char *const *args);
 /* SIGTERM, wait (bounded), SIGKILL if need be; the exit status, or -1. */
 int pd_stop(struct pd *d);
+/* Remove the private directory (a failed test leaves it, to look at). */
+void pd_cleanup(struct pd *d);
 /* Wait for the master to exit by itself; its exit status, -1 on time-out. */
 int pd_wait_exit(pid_t pid, int seconds);
 /* Path of a file in d->dir. */
