@@ -461,7 +461,13 @@ pipe_reply(psmtpd_session *s, const struct pipe_run *run, const char *cmd)
 	char out[PIPE_OUTPUT_MAX + 1];
 	int code = 0;
 
-	delivery_sanitize(out, sizeof(out), run->out, run->out_len);
+	size_t olen = run->out_len;
+
+	/* The command's last line end says nothing. */
+	while (olen > 0 && (run->out[olen - 1] == '\n' ||
+	    run->out[olen - 1] == '\r'))
+		olen--;
+	delivery_sanitize(out, sizeof(out), run->out, olen);
 	if (run->timed_out)
 		psmtpd_reply(s, "451 4.3.0 Error: delivery command timed out");
 	else if (WIFSIGNALED(run->status))

@@ -239,6 +239,7 @@ md_sender(const char *dir, int who)
 		    250)
 			_exit(3);
 	}
+	psmtpd_plugin.fini(mc);
 	_exit(0);
 }
 

@@ -231,6 +231,7 @@ mb_sender(const char *file, int dotlock, int who)
 		    250)
 			_exit(3);
 	}
+	psmtpd_plugin.fini(mc);
 	_exit(0);
 }
 
