@@ -391,22 +391,15 @@ cfg_int_from_setting(struct config *cfg, const struct cfg_row *row,
 	return cfg_store_int(cfg, row, config_setting_get_int64(s), e);
 }
 
+/* cfg_string_from_setting - a string, then as the same text after -o. */
 static int
 cfg_string_from_setting(struct config *cfg, const struct cfg_row *row,
     const config_setting_t *s, struct cfg_err *e)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
 		return cfg_fail(e, "'%s' must be a string", row->path);
-	return cfg_store_string(cfg, row, config_setting_get_string(s), e);
-}
-
-static int
-cfg_name_from_setting(struct config *cfg, const struct cfg_row *row,
-    const config_setting_t *s, struct cfg_err *e)
-{
-	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return cfg_fail(e, "'%s' must be a string", row->path);
-	return cfg_store_name(cfg, row, config_setting_get_string(s), e);
+	return cfg_kinds[row->kind].from_text(cfg, row,
+	    config_setting_get_string(s), e);
 }
 
 /* cfg_listen_from_setting - "spec", [ "spec", ... ] or ( "spec", ... ). */
@@ -558,12 +551,16 @@ cfg_walk(struct config *cfg, const config_setting_t *group,
 
 /* ---- from the command line ------------------------------------------ */
 
+/* cfg_no_text - a group or the plugin list, which -o does not set. */
 static int
-cfg_group_from_text(struct config *cfg, const struct cfg_row *row,
-    const char *text, struct cfg_err *e)
+cfg_no_text(struct config *cfg, const struct cfg_row *row, const char *text,
+    struct cfg_err *e)
 {
 	(void)cfg;
 	(void)text;
+	if (row->kind == CK_PLUGINS)
+		return cfg_fail(e, "'%s' is set in the file, or with -c for "
+		    "one plugin", row->path);
 	return cfg_fail(e, "'%s' is a group: set one of its settings, "
 	    "e.g. -o %s", row->path, row[1].path);
 }
@@ -683,18 +680,8 @@ cfg_listen_from_text(struct config *cfg, const struct cfg_row *row,
 	return rc;
 }
 
-static int
-cfg_plugins_from_text(struct config *cfg, const struct cfg_row *row,
-    const char *text, struct cfg_err *e)
-{
-	(void)cfg;
-	(void)text;
-	return cfg_fail(e, "'%s' is set in the file, or with -c for one "
-	    "plugin", row->path);
-}
-
 static const struct cfg_kind_ops cfg_kinds[] = {
-	[CK_GROUP] = { cfg_group_from_setting, cfg_group_from_text },
+	[CK_GROUP] = { cfg_group_from_setting, cfg_no_text },
 	[CK_BOOL] = { cfg_bool_from_setting, cfg_bool_from_text },
 	[CK_INT] = { cfg_int_from_setting, cfg_int_from_text },
 	[CK_LLONG] = { cfg_int_from_setting, cfg_int_from_text },
@@ -702,9 +689,9 @@ static const struct cfg_kind_ops cfg_kinds[] = {
 	[CK_ADDR] = { cfg_string_from_setting, cfg_store_string },
 	[CK_HOST] = { cfg_string_from_setting, cfg_store_string },
 	[CK_LISTEN] = { cfg_listen_from_setting, cfg_listen_from_text },
-	[CK_FACILITY] = { cfg_name_from_setting, cfg_store_name },
-	[CK_LEVEL] = { cfg_name_from_setting, cfg_store_name },
-	[CK_PLUGINS] = { cfg_plugins_from_setting, cfg_plugins_from_text },
+	[CK_FACILITY] = { cfg_string_from_setting, cfg_store_name },
+	[CK_LEVEL] = { cfg_string_from_setting, cfg_store_name },
+	[CK_PLUGINS] = { cfg_plugins_from_setting, cfg_no_text },
 };
 
 /* ---- the interface ---------------------------------------------------- */
