@@ -11,81 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse_golden.h"
 #include "smtp_addr.h"
 
-#ifndef TESTS_SRCDIR
-#define TESTS_SRCDIR "tests"
-#endif
-#define GOLDEN TESTS_SRCDIR "/golden/addr.tsv"
+#define GOLDEN GOLDEN_DIR "/addr.tsv"
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#ifndef GOLDEN_MAX_LINES
-#define GOLDEN_MAX_LINES 100000	/* bound on the loop over the file */
-#endif
-
-/* put_utf8 - code point cp as UTF-8 at *o; false when it does not fit. */
-static bool
-put_utf8(char **o, const char *end, unsigned long cp)
-{
-	unsigned char b[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		b[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (unsigned char)(0xc0 | (cp >> 6));
-		b[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (unsigned char)(0xe0 | (cp >> 12));
-		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (unsigned char)(0xf0 | (cp >> 18));
-		b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	if ((size_t)(end - *o) < n)
-		return false;
-	memcpy(*o, b, n);
-	*o += n;
-	return true;
-}
-
-/* unescape - one field of the golden file (escapes of gen_addr_golden.py)
- * into dst, NUL-terminated; false when malformed or too long. */
-static bool
-unescape(const char *s, char *dst, size_t size)
-{
-	char *o = dst, *end = dst + size - 1;
-
-	while (*s != '\0') {
-		unsigned long cp = (unsigned char)*s++;
-		if (cp == '\\') {
-			char e = *s++;
-			int digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
-			char hex[9] = "";
-			if (digits > 0) {
-				if (strlen(s) < (size_t)digits)
-					return false;
-				memcpy(hex, s, (size_t)digits);
-				s += digits;
-				cp = strtoul(hex, NULL, 16);
-			} else if (e == 't' || e == 'n' || e == 'r' || e == '\\')
-				cp = e == 't' ? '\t' : e == 'n' ? '\n' :
-				    e == 'r' ? '\r' : '\\';
-			else
-				return false;
-		}
-		if (!put_utf8(&o, end, cp))
-			return false;
-	}
-	*o = '\0';
-	return true;
-}
 
 /* One golden line: the input and what Python answers. */
 struct golden {
@@ -95,73 +25,58 @@ struct golden {
 	bool error;
 };
 
-/* golden_parse - split a line (without its newline) at the TABs. */
+/* golden_parse - one line (without its newline) into g. */
 static bool
 golden_parse(char *line, struct golden *g)
 {
-	char *f[3] = { line, NULL, NULL };
+	char *f[3];
+	int n = golden_split(line, f, 3);
 
-	f[1] = strchr(line, '\t');
-	if (f[1] == NULL)
+	g->error = n == 2;
+	if (n < 2 || (g->error && strcmp(f[1], "!ERROR") != 0))
 		return false;
-	*f[1]++ = '\0';
-	f[2] = strchr(f[1], '\t');
-	if (f[2] != NULL)
-		*f[2]++ = '\0';
-	g->error = f[2] == NULL;
-	if (g->error && strcmp(f[1], "!ERROR") != 0)
-		return false;
-	return unescape(f[0], g->input, sizeof(g->input)) &&
-	    (g->error || (unescape(f[1], g->addr, sizeof(g->addr)) &&
-	    unescape(f[2], g->rest, sizeof(g->rest))));
+	return golden_unescape(f[0], g->input, sizeof(g->input), NULL) &&
+	    (g->error || (golden_unescape(f[1], g->addr, sizeof(g->addr),
+	    NULL) && golden_unescape(f[2], g->rest, sizeof(g->rest), NULL)));
 }
 
 /* golden_check - our answer for one line; false (and a message on
  * stderr) when it is not Python's. */
 static bool
-golden_check(const struct golden *g, int lineno)
+golden_check(char *line, int lineno, void *ctx)
 {
+	static struct golden g;
 	char addr[4096];
-	size_t restoff = 0;
-	size_t len = strlen(g->input);
+	size_t restoff = 0, len;
 	enum smtp_parse_status st;
 
-	st = smtp_addr_get(g->input, len, addr, sizeof(addr), &restoff);
-	if (g->error && st == SMTP_PARSE_INVALID)
+	(void)ctx;
+	if (!golden_parse(line, &g)) {
+		fprintf(stderr, "addr.tsv:%d: malformed line\n", lineno);
+		return false;
+	}
+	len = strlen(g.input);
+	st = smtp_addr_get(g.input, len, addr, sizeof(addr), &restoff);
+	if (g.error && st == SMTP_PARSE_INVALID)
 		return true;
-	if (!g->error && st == SMTP_PARSE_OK && restoff <= len &&
-	    strcmp(addr, g->addr) == 0 && strcmp(g->input + restoff,
-	    g->rest) == 0)
+	if (!g.error && st == SMTP_PARSE_OK && restoff <= len &&
+	    strcmp(addr, g.addr) == 0 && strcmp(g.input + restoff,
+	    g.rest) == 0)
 		return true;
 	fprintf(stderr, "addr.tsv:%d: input [%s]: python %s [%s] [%s], "
-	    "psmtpd status %d [%s] [%s]\n", lineno, g->input,
-	    g->error ? "error" : "ok", g->addr, g->rest, (int)st,
+	    "psmtpd status %d [%s] [%s]\n", lineno, g.input,
+	    g.error ? "error" : "ok", g.addr, g.rest, (int)st,
 	    st == SMTP_PARSE_OK ? addr : "",
-	    st == SMTP_PARSE_OK ? g->input + restoff : "");
+	    st == SMTP_PARSE_OK ? g.input + restoff : "");
 	return false;
 }
 
 START_TEST(test_golden)
 {
-	FILE *fp = fopen(GOLDEN, "r");
-	char line[8192];
-	int lineno = 0, checked = 0, failed = 0;
-	static struct golden g;
+	int checked, failed = golden_each(GOLDEN, golden_check, NULL,
+	    &checked);
 
-	ck_assert_msg(fp != NULL, "cannot open %s", GOLDEN);
-	while (lineno < GOLDEN_MAX_LINES &&
-	    fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#')
-			continue;
-		ck_assert_msg(golden_parse(line, &g),
-		    "addr.tsv:%d: malformed line", lineno);
-		checked++;
-		if (!golden_check(&g, lineno))
-			failed++;
-	}
-	fclose(fp);
+	ck_assert_msg(failed >= 0, "cannot read %s", GOLDEN);
 	ck_assert_int_gt(checked, 500);
 	ck_assert_msg(failed == 0, "%d of %d golden addresses differ",
 	    failed, checked);

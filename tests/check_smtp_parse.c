@@ -4,7 +4,10 @@
  * UTF-8 validation, MAIL/RCPT paths (_strip_command_keyword + _getaddr),
  * VRFY's address, rest.upper().split(), and every rule and rejection of
  * smtp_MAIL's and smtp_RCPT's parameters.  The answers are those of
- * Python 3.11's smtpd.SMTPChannel (most rows were checked against it).
+ * Python 3.11's smtpd.SMTPChannel (most rows were checked against it),
+ * and tests/golden/commands.tsv holds the replies of a real SMTPChannel to
+ * several hundred MAIL/RCPT/VRFY lines, which the parse steps composed as
+ * smtpd.py composes them must give (tests/gen_addr_golden.py commands).
  */
 #include "autoconfig.h"
 
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse_golden.h"
 #include "smtp_parse.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -455,6 +459,145 @@ START_TEST(test_mail_line)
 }
 END_TEST
 
+/* The replies that the steps above lead to, as smtp_MAIL/smtp_RCPT
+ * word them; the channel owns the real ones. */
+static const char *const mail_replies[] = {
+	[SMTP_OPTIONS_BAD_BODY] =
+	    "501 Error: BODY can only be one of 7BIT, 8BITMIME",
+	[SMTP_OPTIONS_SMTPUTF8_ARG] = "501 Error: SMTPUTF8 takes no arguments",
+	[SMTP_OPTIONS_SIZE_EXCEEDED] =
+	    "552 Error: message size exceeds fixed maximum message size",
+	[SMTP_OPTIONS_UNRECOGNIZED] =
+	    "555 MAIL FROM parameters not recognized or not implemented",
+};
+
+/* reply_ok - "250 OK|address|options" as the golden file shows it. */
+static void
+reply_ok(char *out, size_t size, const char *addr, char **opts, size_t n)
+{
+	size_t len = (size_t)snprintf(out, size, "250 OK|%s|", addr);
+
+	for (size_t i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%s",
+		    i > 0 ? " " : "", opts[i]);
+}
+
+/* reply_path - smtp_MAIL / smtp_RCPT after HELO or EHLO. */
+static void
+reply_path(const char *arg, bool mail, const char *settings, char *out,
+    size_t size)
+{
+	bool extended = settings[0] == '1';
+	struct smtp_mail_rules rules = { settings[1] == '1',
+	    settings[2] == '1', settings[3] == '1' ? 1000 : 0 };
+	struct smtp_mail_params p;
+	char addr[1024], rest[1024];
+	char *opts[SMTP_OPTIONS_MAX];
+	const char *r;
+	size_t n;
+	enum smtp_option_status st;
+
+	snprintf(out, size, "501 Syntax: %s <address>%s",
+	    mail ? "MAIL FROM:" : "RCPT TO:",
+	    extended ? " [SP <mail-parameters>]" : "");
+	if (arg == NULL || smtp_parse_path(arg, mail ? "FROM:" : "TO:",
+	    addr, sizeof(addr), &r) != SMTP_PARSE_OK)
+		return;
+	if (!extended && *r != '\0')
+		return;
+	snprintf(rest, sizeof(rest), "%s", r);
+	ck_assert_int_eq(smtp_parse_options(rest, opts, SMTP_OPTIONS_MAX, &n),
+	    SMTP_PARSE_OK);
+	st = mail ? smtp_check_mail_options(opts, n, &rules, &p) :
+	    smtp_check_rcpt_options(opts, n);
+	if (st == SMTP_OPTIONS_OK)
+		reply_ok(out, size, addr, opts, n);
+	else if (st == SMTP_OPTIONS_UNRECOGNIZED && !mail)
+		snprintf(out, size, "555 RCPT TO parameters not recognized "
+		    "or not implemented");
+	else if (st != SMTP_OPTIONS_SYNTAX)
+		snprintf(out, size, "%s", mail_replies[st]);
+}
+
+/* reply_line - the reply to a MAIL, RCPT or VRFY line. */
+static void
+reply_line(char *line, size_t len, const char *settings, char *out,
+    size_t size)
+{
+	struct smtp_command c;
+	char addr[1024];
+	const char *rest;
+
+	if (smtp_parse_command(line, len, &c) != SMTP_PARSE_OK)
+		snprintf(out, size, "!CRASH");	/* UnicodeDecodeError */
+	else if (strcmp(c.verb, "MAIL") == 0 || strcmp(c.verb, "RCPT") == 0)
+		reply_path(c.arg, c.verb[0] == 'M', settings, out, size);
+	else if (strcmp(c.verb, "VRFY") != 0)
+		snprintf(out, size, "500 Error: command \"%s\" not recognized",
+		    c.verb);
+	else if (c.arg == NULL || *c.arg == '\0')
+		snprintf(out, size, "501 Syntax: VRFY <address>");
+	else if (smtp_parse_address(c.arg, addr, sizeof(addr), &rest) ==
+	    SMTP_PARSE_OK)
+		snprintf(out, size, "252 Cannot VRFY user, but will accept "
+		    "message and attempt delivery");
+	else
+		snprintf(out, size, "502 Could not VRFY %s", c.arg);
+}
+
+/* reply_matches - ours against Python's.  Where Python raises (a parse
+ * error in the email parser, a bare SIZE, a reply that push() cannot
+ * encode in ASCII), psmtpd answers the syntax error instead. */
+static bool
+reply_matches(const char *ours, const char *python)
+{
+	if (strcmp(ours, python) == 0)
+		return true;
+	if (strcmp(python, "!CRASH") != 0)
+		return false;
+	for (const char *p = ours; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return true;
+	return strncmp(ours, "501 Syntax: ", 12) == 0 ||
+	    strncmp(ours, "502 Could not VRFY ", 19) == 0;
+}
+
+/* golden_command - one line of commands.tsv. */
+static bool
+golden_command(char *text, int lineno, void *ctx)
+{
+	static char line[4096], want[4096], got[4096];
+	char *f[3];
+	size_t len;
+
+	(void)ctx;
+	if (golden_split(text, f, 3) != 3 || strlen(f[1]) != 4 ||
+	    !golden_unescape(f[0], line, sizeof(line) - 1, &len) ||
+	    !golden_unescape(f[2], want, sizeof(want), NULL)) {
+		fprintf(stderr, "commands.tsv:%d: malformed line\n", lineno);
+		return false;
+	}
+	reply_line(line, len, f[1], got, sizeof(got));
+	if (reply_matches(got, want))
+		return true;
+	fprintf(stderr, "commands.tsv:%d: settings %s: python [%s], "
+	    "psmtpd [%s]\n", lineno, f[1], want, got);
+	return false;
+}
+
+START_TEST(test_golden_commands)
+{
+	const char *path = GOLDEN_DIR "/commands.tsv";
+	int checked, failed = golden_each(path, golden_command, NULL,
+	    &checked);
+
+	ck_assert_msg(failed >= 0, "cannot read %s", path);
+	ck_assert_int_gt(checked, 500);
+	ck_assert_msg(failed == 0, "%d of %d golden commands differ",
+	    failed, checked);
+}
+END_TEST
+
 static Suite *
 parse_suite(void)
 {
@@ -476,6 +619,9 @@ parse_suite(void)
 	tcase_add_loop_test(tc, test_mail_options, 0, (int)NELEM(mails));
 	tcase_add_loop_test(tc, test_rcpt_options, 0, (int)NELEM(rcpts));
 	tcase_add_test(tc, test_mail_line);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("golden");
+	tcase_add_test(tc, test_golden_commands);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """gen_addr_golden.py - regenerate tests/golden/addr.tsv with Python 3.11's
 smtpd.SMTPChannel._getaddr (email._header_value_parser's get_angle_addr /
-get_addr_spec and the addr_spec they render).
+get_addr_spec and the addr_spec they render), and tests/golden/commands.tsv
+with the replies of a real smtpd.SMTPChannel to MAIL, RCPT and VRFY lines.
 
 Usage (from the top of the source tree, with Python 3.11, which still has
-smtpd):  python3 tests/gen_addr_golden.py > tests/golden/addr.tsv
+smtpd and the test package's mock_socket):
+    python3 tests/gen_addr_golden.py > tests/golden/addr.tsv
+    python3 tests/gen_addr_golden.py commands > tests/golden/commands.tsv
 
 Each line is the input to _getaddr, a TAB, and then either the address and
 the rest it returns (TAB-separated) or "!ERROR" where Python raises (the
@@ -12,6 +15,12 @@ reference then drops the connection; psmtpd answers the syntax error).
 Fields are ASCII: backslash, TAB, CR, LF and other control characters are
 escaped as \\\\, \\t, \\r, \\n, \\xNN, and every non-ASCII code point as
 \\uXXXX or \\UXXXXXXXX.
+
+commands.tsv: the line, a TAB, the channel's settings as four digits
+(extended: EHLO rather than HELO; decode_data; enable_SMTPUTF8;
+data_size_limit 1000 rather than 0), a TAB, and the reply, with
+"|mailfrom|mail_options" (or the RCPT ones) after a 250; "!CRASH" where
+the channel raises (Python drops the connection).
 
 Inputs that hit psmtpd's documented differences (RFC 2047 encoded words,
 comments nested deep enough for a RecursionError, NUL) are left out; see
@@ -153,7 +162,117 @@ def answer(arg):
     return [escape(address), escape(rest)]
 
 
+REPLY_HEADS = ['MAIL FROM:', 'mail from: ', 'MAIL from:', 'RCPT TO:',
+               'rcpt to: ', 'VRFY ', 'MAIL ', 'RCPT ', 'MAIL FROM', 'VRFY',
+               'mail From:  ', 'Rcpt To:']
+REPLY_OPTS = ['', ' SIZE=100', ' size=2000', ' SIZE', ' SIZE=', ' SIZE=x',
+              ' BODY=8BITMIME', ' body=7bit', ' BODY', ' BODY=x',
+              ' SMTPUTF8', ' SMTPUTF8=1', ' X=1', ' X-Y=1', ' =', ' SIZE=0',
+              ' SIZE=99999999999999999999', ' SIZE=1 SIZE=y', '\t']
+REPLY_CHARS = list('<>@."\\() \tabAB=:,[]') + ['\x0b', '\u00a0', '\u3000',
+                                                 '\x1c']
+SETTINGS = ['1000', '1010', '1100', '1001', '0000', '0001']
+
+
+def reply_lines(rng):
+    """MAIL/RCPT/VRFY lines: test_smtpd's, then generated ones."""
+    out = ['MAIL From:eggs@example', 'MAIL from eggs@example', 'MAIL from:',
+           'MAIL from:<eggs@example>', 'MAIL from:<>',
+           'MAIL from: <"Fred Blogs"@example.com>',
+           'MAIL from: "Fred Blogs"@example.com',
+           'MAIL from: <"Fred Blogs"@example.com> SIZE=1000',
+           'MAIL from: "Fred Blogs"@example.com SIZE=1000',
+           'MAIL FROM:<eggs@example> SIZE=512',
+           'MAIL FROM:<eggs@example> SIZE=invalid',
+           'MAIL FROM:<eggs@example> ham=green',
+           'MAIL FROM:<eggs@example> SIZE=2096',
+           'MAIL from:   <foo@example.com> size=20',
+           'MAIL from: <naive@example.com> BODY=8BITMIME SMTPUTF8',
+           'MAIL From: naïve@examplé BODY=8BITMIME SMTPUTF8',
+           'RCPT To:späm@examplé', 'RCPT to eggs@example',
+           'RCPT to: <eggs@example>', 'RCPT TO:<eggs@example> ham=green',
+           'RCPT to:spam@example', 'RCPT', 'MAIL', 'VRFY eggs@example',
+           'VRFY', 'VRFY <>', 'VRFY ""', 'VRFY <a@b.>']
+    for _ in range(700):
+        r = rng.random()
+        if r < 0.3:
+            a = (rng.choice(['<', '', ' <', '  ']) + rng.choice(REAL_LOCAL) +
+                 '@' + rng.choice(REAL_DOMAIN) +
+                 rng.choice(['>', '', '> ', '>(c)']))
+        elif r < 0.6:
+            a = ''.join(rng.choice(PIECES) for _ in range(rng.randint(0, 6)))
+        else:
+            a = ''.join(rng.choice(REPLY_CHARS)
+                        for _ in range(rng.randint(0, 10)))
+        o = ''.join(rng.choice(REPLY_OPTS) for _ in range(rng.randint(0, 3)))
+        out.append(rng.choice(REPLY_HEADS) + a + o)
+    return out
+
+
+def channel_reply(line, settings):
+    """What a fresh SMTPChannel answers to line after HELO/EHLO (and, for
+    RCPT, a MAIL), as the golden field."""
+    import asyncore
+    from test import mock_socket
+    smtpd.socket = asyncore.socket = mock_socket
+    extended, dd, utf8, limit = (c == '1' for c in settings)
+    server = smtpd.SMTPServer(('127.0.0.1', 0), ('b', 0), decode_data=dd,
+                              enable_SMTPUTF8=utf8)
+    conn, addr = server.accept()
+    ch = smtpd.SMTPChannel(server, conn, addr, decode_data=dd,
+                           enable_SMTPUTF8=utf8,
+                           data_size_limit=1000 if limit else 0)
+
+    def write(data):
+        ch.socket.queue_recv(data)
+        ch.handle_read()
+    write(b'EHLO x' if extended else b'HELO x')
+    verb = line.split(' ', 1)[0].upper()
+    if verb == 'RCPT':
+        write(b'MAIL FROM:<m@x>')
+    try:
+        write(line.encode('utf-8'))
+    except Exception:
+        return '!CRASH'
+    reply = ch.socket.last.decode('utf-8').rstrip('\r\n')
+    if reply.startswith('250') and verb == 'MAIL':
+        reply += '|%s|%s' % (ch.mailfrom, ' '.join(ch.mail_options))
+    elif reply.startswith('250') and verb == 'RCPT':
+        reply += '|%s|%s' % (ch.rcpttos[-1], ' '.join(ch.rcpt_options))
+    return reply
+
+
+def upper_to_ascii(c):
+    """True for a non-ASCII character that str.upper() maps to ASCII
+    (U+017F to S, U+00DF to SS...): ASCII upper-casing keeps it."""
+    return not c.isascii() and any(x.isascii() for x in c.upper())
+
+
+def main_commands():
+    rng = random.Random(5322)
+    seen = set()
+    print('# generated by tests/gen_addr_golden.py commands with Python '
+          '%d.%d.%d; do not edit' % sys.version_info[:3])
+    print('# line<TAB>extended,decode_data,smtputf8,limit<TAB>reply')
+    for line in reply_lines(rng):
+        if line in seen or '=?' in line:
+            continue
+        seen.add(line)
+        settings = rng.choice(SETTINGS)
+        reply = channel_reply(line, settings)
+        # psmtpd upper-cases options in ASCII only (a documented
+        # difference): leave out the replies that show it.
+        if reply.startswith('250') and not reply.split('|')[2].isascii():
+            continue
+        if any(upper_to_ascii(c) for c in line):
+            continue
+        print('%s\t%s\t%s' % (escape(line), settings, escape(reply)))
+
+
 def main():
+    if sys.argv[1:] == ['commands']:
+        main_commands()
+        return
     rng = random.Random(5321)
     seen = set()
     print('# generated by tests/gen_addr_golden.py with Python %d.%d.%d; '
