@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,6 +93,30 @@ delivery_setting_text(psmtpd_init *ctx, const char *key, int required,
 	}
 	*out = v;
 	return 0;
+}
+
+int
+delivery_home(char *buf, size_t size)
+{
+	const char *home = getenv("HOME");
+
+	if (home == NULL || home[0] != '/') {
+		struct passwd *pw = getpwuid(geteuid());
+		home = pw != NULL ? pw->pw_dir : NULL;
+	}
+	if (home == NULL || home[0] != '/')
+		return -1;
+	return snprintf(buf, size, "%s", home) < (int)size ? 0 : -1;
+}
+
+int
+delivery_user(char *buf, size_t size)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	if (pw == NULL || pw->pw_name[0] == '\0')
+		return -1;
+	return snprintf(buf, size, "%s", pw->pw_name) < (int)size ? 0 : -1;
 }
 
 int

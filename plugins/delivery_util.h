@@ -33,6 +33,12 @@ int delivery_setting_flag(psmtpd_init *ctx, const char *key, int *out);
 int delivery_setting_text(psmtpd_init *ctx, const char *key, int required,
     const char **out);
 
+/* The home directory of the server's user ($HOME when it is an absolute
+ * path, else the password entry of the effective uid), and that user's
+ * name: the defaults of maildir's dir and mbox's file.  0 or -1. */
+int delivery_home(char *buf, size_t size);
+int delivery_user(char *buf, size_t size);
+
 /* Write all of buf to fd, retrying on EINTR and short writes.  0, or -1
  * with errno. */
 int delivery_write_all(int fd, const void *buf, size_t len);

@@ -7,7 +7,9 @@
  * File names follow the maildir conventions, unique across workers and
  * hosts: "<sec>.M<usec>P<pid>Q<count>R<random>.<host>,S=<size>".
  *
- * Settings: dir (required), create (default true: make dir, tmp/, new/ and
+ * Settings: dir (default: ~/Maildir of the user running the server, so
+ * that "-c maildir", which has no settings, works), create (default true:
+ * make dir, tmp/, new/ and
  * cur/ when missing, in the worker so that they belong to the worker's
  * user), add_headers (default true: "Return-Path: <sender>" on top and
  * "X-Peer: <ip>" after the last header line).
@@ -37,6 +39,7 @@ struct maildir_conf {
 	int add_headers;
 	unsigned long count;	/* deliveries by this process (per worker) */
 	char host[256];		/* the host part of names, '/' and ':' escaped */
+	char dir_default[PATH_MAX];
 };
 
 /* The pieces of one message file. */
@@ -149,7 +152,10 @@ maildir_init(psmtpd_init *ctx, void **plugin_data)
 	}
 	mc->create = 1;
 	mc->add_headers = 1;
-	int bad = delivery_setting_text(ctx, "dir", 1, &mc->dir) |
+	if (delivery_home(mc->dir_default, sizeof(mc->dir_default) - 8) == 0)
+		mc->dir = strcat(mc->dir_default, "/Maildir");
+	int bad = delivery_setting_text(ctx, "dir", mc->dir == NULL,
+	    &mc->dir) |
 	    delivery_setting_flag(ctx, "create", &mc->create) |
 	    delivery_setting_flag(ctx, "add_headers", &mc->add_headers);
 	if (!bad && mc->dir[0] != '/') {

@@ -11,7 +11,8 @@
  * directory must then be writable).  On a write failure the file is cut
  * back to its old size and the client gets 451.
  *
- * Settings: file (required, absolute), dotlock (default false),
+ * Settings: file (absolute; default: $MAIL, else /var/mail/<user>, the
+ * user running the server, so that "-c mbox" works), dotlock (default false),
  * lock_timeout (seconds to wait for a dotlock, default 60).  A new file
  * is made with mode 0600.
  */
@@ -37,6 +38,7 @@
 struct mbox_conf {
 	const char *file;
 	char lock[PATH_MAX];
+	char file_default[PATH_MAX];
 	int dotlock;
 	int lock_ms;
 };
@@ -166,6 +168,23 @@ mbox_lock(int fd)
 	return -1;
 }
 
+/* mbox_default_file - $MAIL, or /var/mail/<user>, or none. */
+static void
+mbox_default_file(struct mbox_conf *mc)
+{
+	const char *mail = getenv("MAIL");
+	char user[256];
+
+	if (mail != NULL && mail[0] == '/' && strlen(mail) <
+	    sizeof(mc->file_default))
+		mc->file = strcpy(mc->file_default, mail);
+	else if (delivery_user(user, sizeof(user)) == 0) {
+		snprintf(mc->file_default, sizeof(mc->file_default),
+		    "/var/mail/%s", user);
+		mc->file = mc->file_default;
+	}
+}
+
 static int
 mbox_init(psmtpd_init *ctx, void **plugin_data)
 {
@@ -176,7 +195,9 @@ mbox_init(psmtpd_init *ctx, void **plugin_data)
 		psmtpd_init_error(ctx, NULL, "out of memory");
 		return -1;
 	}
-	int bad = delivery_setting_text(ctx, "file", 1, &mc->file) |
+	mbox_default_file(mc);
+	int bad = delivery_setting_text(ctx, "file", mc->file == NULL,
+	    &mc->file) |
 	    delivery_setting_flag(ctx, "dotlock", &mc->dotlock) |
 	    delivery_setting_range(ctx, "lock_timeout", 1, 3600, &lock_s);
 	if (!bad && mc->file[0] != '/') {

@@ -16,8 +16,9 @@
  * Stdin and the output are served with poll(2), so a command that does not
  * read its input cannot block the worker, and SIGPIPE is held off.
  *
- * Settings: command (required; the first element an absolute path),
- * timeout (seconds, default 120).
+ * Settings: command (the first element an absolute path; default
+ * ["/usr/sbin/sendmail", "-i", "-f", "%s", "--", "%r"], so that "-c pipe"
+ * hands mail to the local MTA), timeout (seconds, default 120).
  */
 #define _GNU_SOURCE	/* plugins see no autoconfig.h; GNU/Linux interfaces */
 
@@ -77,6 +78,19 @@ pipe_check_arg(psmtpd_init *ctx, const char *arg)
 	return 0;
 }
 
+/* pipe_check_program - the command is an absolute path we may run. */
+static int
+pipe_check_program(psmtpd_init *ctx, const struct pipe_conf *pc)
+{
+	if (pc->argv[0][0] != '/' || access(pc->argv[0], X_OK) != 0) {
+		psmtpd_init_error(ctx, "command", "%s: %s", pc->argv[0],
+		    pc->argv[0][0] != '/' ? "not an absolute path" :
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 pipe_read_command(psmtpd_init *ctx, struct pipe_conf *pc)
 {
@@ -85,9 +99,16 @@ pipe_read_command(psmtpd_init *ctx, struct pipe_conf *pc)
 
 	if (r < 0)
 		return -1;
-	if (r == 0 || n == 0) {
-		psmtpd_init_error(ctx, r == 0 ? NULL : "command", "the "
-		    "setting command (a list of strings) is required");
+	if (r == 0) {
+		static const char *const dflt[] = { "/usr/sbin/sendmail",
+		    "-i", "-f", "%s", "--", "%r" };
+		pc->argc = sizeof(dflt) / sizeof(dflt[0]);
+		memcpy(pc->argv, dflt, sizeof(dflt));
+		return pipe_check_program(ctx, pc);
+	}
+	if (n == 0) {
+		psmtpd_init_error(ctx, "command", "command must not be "
+		    "empty");
 		return -1;
 	}
 	if (n >= PIPE_MAX_ARGS) {
@@ -101,13 +122,7 @@ pipe_read_command(psmtpd_init *ctx, struct pipe_conf *pc)
 			return -1;
 	}
 	pc->argc = n;
-	if (pc->argv[0][0] != '/' || access(pc->argv[0], X_OK) != 0) {
-		psmtpd_init_error(ctx, "command", "%s: %s", pc->argv[0],
-		    pc->argv[0][0] != '/' ? "not an absolute path" :
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
+	return pipe_check_program(ctx, pc);
 }
 
 static int

@@ -461,6 +461,34 @@ START_TEST(test_mbox_concurrent)
 }
 END_TEST
 
+/* -c maildir and -c mbox, without settings: ~/Maildir and $MAIL. */
+START_TEST(test_class)
+{
+	char dir[512], path[700];
+	struct du_daemon d;
+	const char *args[] = { "-n", "-c", _i == 0 ? "maildir" : "mbox",
+	    NULL };
+
+	tu_tempdir(dir, sizeof(dir), "dlclass");
+	snprintf(path, sizeof(path), "%s/%s", dir, _i == 0 ? "Maildir" :
+	    "mbox");
+	setenv(_i == 0 ? "HOME" : "MAIL", _i == 0 ? dir : path, 1);
+	ck_assert_int_eq(du_start(&d, "127.0.0.1", args), 0);
+	ck_assert_int_eq(dl_send(&d, "b@example.org", "Subject: c\r\n\r\n"
+	    "body\r\n"), 250);
+	dl_stop(&d);
+	char *got = _i == 0 ? dl_only_file(path) : tu_read_file(path, NULL);
+	ck_assert_ptr_nonnull(got);
+	if (_i == 0)
+		ck_assert_str_eq(got, "Return-Path: <a@example.org>\n"
+		    "Subject: c\nX-Peer: 127.0.0.1\n\nbody\n");
+	else
+		ck_assert_ptr_nonnull(strstr(got, "\nSubject: c\n\nbody\n\n"));
+	free(got);
+	tu_rmtree(dir);
+}
+END_TEST
+
 /* ---- pipe ----------------------------------------------------------------- */
 
 static const struct {
@@ -512,14 +540,14 @@ static const struct {
 } dl_bad_cases[] = {
 	{ "name = \"maildir\"; settings = { dir = \"rel\"; };",
 	    ":2: plugin maildir: setting 'dir': dir must be an absolute path" },
-	{ "name = \"maildir\"; settings = { create = true; };",
-	    ":2: plugin maildir: the setting dir is required" },
+	{ "name = \"maildir\"; settings = { dir = \"\"; };",
+	    ":2: plugin maildir: setting 'dir': dir must not be empty" },
 	{ "name = \"mbox\"; settings = { file = \"/tmp/x\"; dotlock = 1; };",
 	    ":2: plugin mbox: setting 'dotlock'" },
 	{ "name = \"pipe\"; settings = { command = [ \"/bin/cat\", \"%x\" ]; "
 	    "};", ":2: plugin pipe: setting 'command': bad placeholder" },
-	{ "name = \"pipe\"; settings = { timeout = 5; };",
-	    ":2: plugin pipe: the setting command" },
+	{ "name = \"pipe\"; settings = { command = [ \"cat\" ]; };",
+	    ":2: plugin pipe: setting 'command': cat: not an absolute path" },
 	{ "name = \"proxy\"; settings = { remote = \"nohost\"; };",
 	    ":2: plugin proxy: setting 'remote': bad remote address" },
 	{ "name = \"proxy\"; settings = { reply_timeout = 0; };",
@@ -562,6 +590,7 @@ daemon_suite(void)
 	tcase_set_timeout(tl, 120);
 	tcase_add_test(tl, test_maildir_concurrent);
 	tcase_add_loop_test(tl, test_mbox_concurrent, 0, 2);
+	tcase_add_loop_test(tl, test_class, 0, 2);
 	tcase_add_loop_test(tl, test_pipe, 0, NELEM(dl_pipe_cases));
 	tcase_add_loop_test(tl, test_bad_settings, 0, NELEM(dl_bad_cases));
 	suite_add_tcase(s, tl);

@@ -132,7 +132,6 @@ static const struct {
 	struct stub_setting set[3];
 	const char *error;
 } md_bad_cases[] = {
-	{ { { .key = NULL } }, "(plugin): the setting dir is required" },
 	{ { { .key = "dir", .type = STUB_STR, .str = "rel/dir" } },
 	    "dir: dir must be an absolute path" },
 	{ { { .key = "dir", .type = STUB_INT, .num = 3 } }, "dir: wrong" },
@@ -145,6 +144,22 @@ static const struct {
 	    { .key = "add_headers", .type = STUB_STR, .str = "yes" } },
 	    "add_headers: wrong" },
 };
+
+/* Without settings ("-c maildir"): ~/Maildir. */
+START_TEST(test_default_dir)
+{
+	struct psmtpd_init ctx;
+	struct stub_setting none[] = { { .key = NULL } };
+	void *pd = NULL;
+
+	setenv("HOME", "/home/someone", 1);
+	stub_init_ctx(&ctx, none);
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	ck_assert_str_eq(((struct maildir_conf *)pd)->dir,
+	    "/home/someone/Maildir");
+	psmtpd_plugin.fini(pd);
+}
+END_TEST
 
 START_TEST(test_bad_settings)
 {
@@ -293,6 +308,7 @@ maildir_suite(void)
 	tcase_add_loop_test(tc, test_deliver_headers, 0,
 	    sizeof(md_header_cases) / sizeof(md_header_cases[0]));
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_default_dir);
 	tcase_add_loop_test(tc, test_bad_settings, 0,
 	    sizeof(md_bad_cases) / sizeof(md_bad_cases[0]));
 	tcase_add_test(tc, test_write_failure);

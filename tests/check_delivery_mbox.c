@@ -186,7 +186,6 @@ static const struct {
 	struct stub_setting set[3];
 	const char *error;
 } mb_bad_cases[] = {
-	{ { { .key = NULL } }, "(plugin): the setting file is required" },
 	{ { { .key = "file", .type = STUB_STR, .str = "mbox" } },
 	    "file: file must be an absolute path" },
 	{ { { .key = "file", .type = STUB_STR, .str = "/tmp/mbox" },
@@ -196,6 +195,28 @@ static const struct {
 	    { .key = "dotlock", .type = STUB_INT, .num = 1 } },
 	    "dotlock: wrong" },
 };
+
+/* Without settings ("-c mbox"): $MAIL, else /var/mail/<user>. */
+START_TEST(test_default_file)
+{
+	struct psmtpd_init ctx;
+	struct stub_setting none[] = { { .key = NULL } };
+	void *pd = NULL;
+	char want[300];
+
+	setenv("MAIL", "/var/spool/mail/x", 1);
+	stub_init_ctx(&ctx, none);
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	ck_assert_str_eq(((struct mbox_conf *)pd)->file, "/var/spool/mail/x");
+	psmtpd_plugin.fini(pd);
+	unsetenv("MAIL");
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	ck_assert_int_eq(delivery_user(want + 10, sizeof(want) - 10), 0);
+	memcpy(want, "/var/mail/", 10);
+	ck_assert_str_eq(((struct mbox_conf *)pd)->file, want);
+	psmtpd_plugin.fini(pd);
+}
+END_TEST
 
 START_TEST(test_bad_settings)
 {
@@ -301,6 +322,7 @@ mbox_suite(void)
 	tcase_add_loop_test(tc, test_quote, 0,
 	    sizeof(mb_quote_cases) / sizeof(mb_quote_cases[0]));
 	tcase_add_test(tc, test_from_line);
+	tcase_add_test(tc, test_default_file);
 	tcase_add_loop_test(tc, test_append, 0, 2);
 	tcase_add_test(tc, test_write_failure);
 	tcase_add_test(tc, test_dotlock_busy);

@@ -180,7 +180,7 @@ static const struct {
 	long long timeout;
 	const char *error;
 } pp_bad_cases[] = {
-	{ { NULL }, 5, "command: the setting command" },
+	{ { NULL }, 5, "command: command must not be empty" },
 	{ { "sendmail", "-i", NULL }, 5, "command: sendmail: not an "
 	    "absolute path" },
 	{ { "/nonexistent/sendmail", NULL }, 5, "command: "
@@ -191,6 +191,29 @@ static const struct {
 	{ { "/bin/true", "50%", NULL }, 5, "command: bad placeholder" },
 	{ { "/bin/true", NULL }, 0, "timeout: timeout must be between" },
 };
+
+/* Without settings ("-c pipe"): sendmail -i -f sender -- recipients. */
+START_TEST(test_default_command)
+{
+	struct psmtpd_init ctx;
+	struct stub_setting none[] = { { .key = NULL } };
+	void *pd = NULL;
+
+	stub_init_ctx(&ctx, none);
+	if (access("/usr/sbin/sendmail", X_OK) != 0) {
+		ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), -1);
+		ck_assert_str_eq(ctx.errors, "command: /usr/sbin/sendmail: "
+		    "No such file or directory\n");
+		return;
+	}
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	struct pipe_conf *pc = pd;
+	ck_assert_uint_eq(pc->argc, 6);
+	ck_assert_str_eq(pc->argv[0], "/usr/sbin/sendmail");
+	ck_assert_str_eq(pc->argv[5], "%r");
+	psmtpd_plugin.fini(pd);
+}
+END_TEST
 
 START_TEST(test_bad_settings)
 {
@@ -212,6 +235,7 @@ pipe_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_success);
+	tcase_add_test(tc, test_default_command);
 	tcase_add_loop_test(tc, test_status, 0,
 	    sizeof(pp_status_cases) / sizeof(pp_status_cases[0]));
 	tcase_add_loop_test(tc, test_hang, 0,
