@@ -228,6 +228,7 @@ START_TEST(test_crash_in_plugin)
 	int a, b;
 
 	pd_prepare(&d);
+	d.crashes = true;
 	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
 	write_config(conf, "plugins = ( { path = \"" POOL_TEST_PLUGINS
 	    "/tplug.so\"; settings = { rcpt = \"crash\"; rcpt_only = "
@@ -242,8 +243,9 @@ START_TEST(test_crash_in_plugin)
 	snprintf(text, sizeof(text), "state=plugin plugin=tplug "
 	    "client=127.0.0.1:%d", smtp_local_port(a));
 	close(a);
-	ck_assert(pd_log_has(&d, "signal=11", 5));
-	ck_assert(pd_log_has(&d, text, 0));
+	/* "worker died ... signal=11", or, in a sanitizer build, whose
+	 * handler turns the SEGV into an exit, "worker failed". */
+	ck_assert(pd_log_has(&d, text, 5));
 	ck_assert_int_eq(smtp_message(b, BODY), 250);
 	session_quit(b);
 	ck_assert_int_eq(one_message(d.port), 250);
@@ -300,6 +302,7 @@ START_TEST(test_crash_loop)
 	int deaths;
 
 	pd_prepare(&d);
+	d.crashes = true;
 	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
 	snprintf(cfg, sizeof(cfg), "plugins = ( { path = \"" POOL_TEST_PLUGINS
 	    "/pool_tcrash.so\"; settings = { worker_init = \"%s\"; }; } );\n",
@@ -308,7 +311,7 @@ START_TEST(test_crash_loop)
 	pd_spawn(&d, args);
 	ck_assert(pd_log_has(&d, "respawn paused", 5));
 	pd_sleep_ms(4000);
-	deaths = log_count(&d, _i == 0 ? "worker died" : "worker failed");
+	deaths = log_count(&d, "worker died") + log_count(&d, "worker failed");
 	ck_assert_int_ge(deaths, 3);
 	/* Some 5 s in all: without the back-off, thousands of forks. */
 	ck_assert_msg(deaths <= 20, "%d deaths", deaths);

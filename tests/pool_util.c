@@ -195,7 +195,14 @@ pd_cleanup(struct pd *d)
 	DIR *dir;
 	struct dirent *e;
 
-	if (d->dir[0] == '\0' || (dir = opendir(d->dir)) == NULL)
+	if (d->dir[0] == '\0')
+		return;
+	/* A sanitizer build reports in the daemon's log, not in the exit
+	 * status of every process: look there before the log goes. */
+	ck_assert_msg((d->crashes || !pd_log_has(d, "Sanitizer", 0)) &&
+	    !pd_log_has(d, "runtime error:", 0), "sanitizer report in %s",
+	    d->log);
+	if ((dir = opendir(d->dir)) == NULL)
 		return;
 	while ((e = readdir(dir)) != NULL) {
 		char path[600];
