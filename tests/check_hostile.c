@@ -90,8 +90,8 @@ assert_delivered(const struct hu_daemon *d, const char *want, size_t len)
 	ck_assert_msg(n == 1, "%zu messages delivered, want 1", n);
 	ck_assert_ptr_nonnull(files[0]);
 	ck_assert_msg(lens[0] == len + 1 && memcmp(files[0], want, len) == 0 &&
-	    files[0][len] == '\n', "delivered message differs: \"%.*s\"",
-	    (int)lens[0], files[0]);
+	    files[0][len] == '\n', "delivered message differs (%zu bytes, "
+	    "want %zu): \"%.80s\"", lens[0], len + 1, files[0]);
 	free(files[0]);
 }
 

@@ -6,9 +6,14 @@
  * The input is written before the session starts and the client side is
  * half-closed, so the channel always ends at EOF; the input is capped so
  * that it and the replies fit in the socket buffers (nothing can block),
- * and the timeouts are one second besides.  Byte 0 picks the settings
- * (size limit, decode_data, SMTPUTF8, recipient and error limits), the
- * rest is the client's side of the session.
+ * and the timeouts are one second besides.  The socketpair is
+ * SOCK_SEQPACKET and the input is sent in up to FC_CHUNKS packets, so
+ * that each of the channel's reads returns one of them: the fuzzer
+ * chooses where the reads end (a CRLF split between two reads, a message
+ * buffer filled to its last byte).  Byte 0 picks the settings (size
+ * limit, decode_data, SMTPUTF8, recipient and error limits), byte 1
+ * seeds the packet sizes (0: one packet), the rest is the client's side
+ * of the session.
  *
  * Beyond what ASan and UBSan see, the target aborts when a reply line is
  * not "DDD[ -]text" ended by CRLF, or a reply holds a bare CR or LF (reply
@@ -33,6 +38,7 @@
 
 #define FC_INPUT_MAX 16384
 #define FC_REPLY_MAX (1024 * 1024)
+#define FC_CHUNKS 64
 
 static struct plugin_set *fc_plugins;
 
@@ -153,22 +159,39 @@ fc_drain(int fd, char *buf, size_t cap)
 	return n;
 }
 
+/* fc_send - the input in packets whose sizes come from seed. */
+static void
+fc_send(int fd, const uint8_t *p, size_t n, uint8_t seed)
+{
+	unsigned x = seed * 2654435761u + 1;
+
+	for (int k = 0; n > 0; k++) {
+		x = x * 1103515245u + 12345u;
+		size_t chunk = seed == 0 || k == FC_CHUNKS - 1 ? n :
+		    1 + (x >> 8) % (seed & 0x80 ? 4096 : 64);
+		if (chunk > n)
+			chunk = n;
+		if (send(fd, p, chunk, MSG_DONTWAIT) != (ssize_t)chunk)
+			abort();
+		p += chunk;
+		n -= chunk;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char replies[FC_REPLY_MAX];
 	int sv[2];
 
-	if (size < 1 || size - 1 > FC_INPUT_MAX)
+	if (size < 2 || size - 2 > FC_INPUT_MAX)
 		return 0;
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
 		abort();
 	int bufsz = 4 * 1024 * 1024;
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
 	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
-	if (size > 1 && send(sv[0], data + 1, size - 1, MSG_DONTWAIT) !=
-	    (ssize_t)(size - 1))
-		abort();
+	fc_send(sv[0], data + 2, size - 2, data[1]);
 	shutdown(sv[0], SHUT_WR);
 	struct channel_params p = fc_params(data[0]);
 	channel_serve(&p, fc_plugins, sv[1], NULL, 0, NULL, NULL);

@@ -105,7 +105,7 @@ hu_exec(const struct hu_daemon *d, const char *conf, const char *const *opts)
 	}
 	argv[n] = NULL;
 	setenv("PSMTPD_PLUGIN_PATH", HARD_PLUGIN_PATH, 1);
-	execv(argv[0], argv);
+	execvp(argv[0], argv);
 	_exit(127);
 }
 
