@@ -15,6 +15,10 @@ struct master_ops {
 	void *arg;
 };
 
+/*
+ * master_run takes rt over: it frees it, or the generation that replaced
+ * it on SIGHUP, before it returns.  The caller must not free rt after.
+ */
 /* Bind, (detach if rt->cfg.detach), fork the pool, manage it until stopped; returns the exit status. */
 int master_run(struct runtime *rt, const struct master_ops *ops);
 

@@ -324,13 +324,35 @@ END_TEST
 
 /* ---- reload ---------------------------------------------------------- */
 
+/* Sessions one after another while the daemon reloads: none refused. */
+struct hammer {
+	int port;
+	int sessions, ok;
+};
+
+static void *
+hammer_run(void *arg)
+{
+	struct hammer *h = arg;
+
+	for (int i = 0; i < h->sessions; i++) {
+		if (one_message(h->port) == 250)
+			h->ok++;
+		pd_sleep_ms(10);
+	}
+	return NULL;
+}
+
 /* SIGHUP with a new hostname: new sessions see it, a session open across
- * the reload finishes as it began, and its old worker then goes. */
+ * the reload finishes as it began, and its old worker then goes; no
+ * session is refused meanwhile. */
 START_TEST(test_reload_hostname)
 {
 	char conf[512], greet[512];
 	const char *args[] = { "-C", conf, "-o", "pool.start=2", NULL };
+	struct hammer h = { 0, 60, 0 };
 	struct pd d = { 0 };
+	pthread_t th;
 	pid_t old;
 	int a, fd = -1;
 
@@ -342,8 +364,13 @@ START_TEST(test_reload_hostname)
 	ck_assert_msg(strstr(greet, "220 one.example") == greet, "%s", greet);
 	old = pd_log_worker(&d, smtp_local_port(a), 5);
 	write_config(conf, "hostname = \"two.example\";\n");
+	h.port = d.port;
+	ck_assert_int_eq(pthread_create(&th, NULL, hammer_run, &h), 0);
+	pd_sleep_ms(100);
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	ck_assert(pd_log_has(&d, "reload done generation=1", 5));
+	pthread_join(th, NULL);
+	ck_assert_int_eq(h.ok, h.sessions);
 	for (int i = 0; i < 50; i++) {
 		fd = smtp_open(d.port, greet, sizeof(greet));
 		ck_assert_int_ne(fd, -1);
@@ -361,9 +388,9 @@ START_TEST(test_reload_hostname)
 	/* The session from before the reload is not disturbed. */
 	ck_assert_int_eq(smtp_message(a, BODY), 250);
 	session_quit(a);
-	for (int i = 0; i < 100 && kill(old, 0) == 0; i++)
+	for (int i = 0; i < 100 && pd_alive(old); i++)
 		pd_sleep_ms(50);
-	ck_assert_int_eq(kill(old, 0), -1);
+	ck_assert(!pd_alive(old));
 	ck_assert_int_eq(pd_stop(&d), 0);
 	pd_cleanup(&d);
 }
@@ -458,6 +485,35 @@ START_TEST(test_stop_timeout)
 	close(a);
 	ck_assert_int_eq(pd_wait_exit(d.pid, 10), 0);
 	d.pid = 0;
+	pd_cleanup(&d);
+}
+END_TEST
+
+/* The master killed outright: its workers notice and go (an idle one at
+ * once; this one after its session). */
+START_TEST(test_master_killed)
+{
+	const char *args[] = { "-o", "pool.start=3", NULL };
+	pid_t w[PD_MAX_WORKERS];
+	char greet[512];
+	struct pd d = { 0 };
+	int n, a;
+
+	pd_start(&d, args);
+	ck_assert_int_eq(pd_wait_workers(d.pid, 3, 3, 5), 3);
+	n = pd_workers(d.pid, w, PD_MAX_WORKERS);
+	a = session_ehlo(d.port, greet, sizeof(greet));
+	ck_assert_int_eq(kill(d.pid, SIGKILL), 0);
+	ck_assert_int_eq(pd_wait_exit(d.pid, 5), 128 + SIGKILL);
+	d.pid = 0;
+	ck_assert_int_eq(smtp_message(a, BODY), 250);
+	session_quit(a);
+	for (int i = 0; i < n; i++) {
+		for (int j = 0; j < 100 && pd_alive(w[i]); j++)
+			pd_sleep_ms(50);
+		ck_assert_msg(!pd_alive(w[i]), "worker %ld still there",
+		    (long)w[i]);
+	}
 	pd_cleanup(&d);
 }
 END_TEST
@@ -647,6 +703,7 @@ daemon_suite(void)
 	tcase_add_test(tc, test_reload_broken);
 	tcase_add_test(tc, test_stop_during_data);
 	tcase_add_test(tc, test_stop_timeout);
+	tcase_add_test(tc, test_master_killed);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("daemon");
 	tcase_set_timeout(tc, 60);

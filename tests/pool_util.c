@@ -252,6 +252,25 @@ pd_ppid(const char *pid)
 	return (pid_t)ppid;
 }
 
+bool
+pd_alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool alive = false;
+
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		alive = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	fclose(f);
+	return alive;
+}
+
 int
 pd_workers(pid_t master, pid_t *pids, int max)
 {

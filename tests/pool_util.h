@@ -43,6 +43,8 @@ int pd_wait_exit(pid_t pid, int seconds);
 /* Path of a file in d->dir. */
 void pd_path(const struct pd *d, const char *name, char *buf, size_t size);
 
+/* Whether a process runs (a zombie that nobody reaps does not). */
+bool pd_alive(pid_t pid);
 /* The workers: children of the master (from /proc); their number. */
 int pd_workers(pid_t master, pid_t *pids, int max);
 /* Wait until the number of workers satisfies lo <= n <= hi; n or -1. */
