@@ -301,6 +301,29 @@ START_TEST(test_upstream_down)
 }
 END_TEST
 
+/* The same over IPv6, "[::1]:port" (skipped without IPv6 loopback). */
+START_TEST(test_upstream_down_v6)
+{
+	struct psmtpd_session s;
+	char remote[64];
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	socklen_t sl = sizeof(sin6);
+
+	sin6.sin6_addr = in6addr_loopback;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) != 0) {
+		printf("SKIP: no IPv6 loopback\n");
+		return;
+	}
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin6, &sl), 0);
+	close(fd);
+	snprintf(remote, sizeof(remote), "[::1]:%d", ntohs(sin6.sin6_port));
+	ck_assert_int_eq(px_one(remote, 5, &s, NULL), 451);
+	ck_assert_msg(strstr(s.log, "remote=[::1]:") != NULL &&
+	    strstr(s.log, "Connection refused") != NULL, "log: %s", s.log);
+}
+END_TEST
+
 /* A listen queue that is full drops the SYN: the connect times out. */
 START_TEST(test_connect_timeout)
 {
@@ -402,6 +425,7 @@ proxy_suite(void)
 	tcase_set_timeout(tr, 30);
 	tcase_add_loop_test(tr, test_relay, 0, NELEM(px_relay_cases));
 	tcase_add_test(tr, test_upstream_down);
+	tcase_add_test(tr, test_upstream_down_v6);
 	tcase_add_test(tr, test_connect_timeout);
 	tcase_add_test(tr, test_smtputf8);
 	suite_add_tcase(s, tr);
