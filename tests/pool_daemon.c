@@ -96,6 +96,38 @@ START_TEST(test_start_workers)
 }
 END_TEST
 
+/* Connections that arrive together, as many as there are idle workers:
+ * each worker takes one (with EPOLLEXCLUSIVE no connection may be left
+ * behind in the queue of a worker that has gone busy).  max_workers
+ * leaves no other worker to rescue one that was left. */
+START_TEST(test_burst_accept)
+{
+	const char *args[] = { "-o", "pool.start=3", "-o", "pool.max_workers=3",
+	    "-o", "pool.min_spare=1", "-o", "pool.max_spare=3", NULL };
+	struct pd d = { 0 };
+
+	pd_start(&d, args);
+	for (int round = 0; round < 20; round++) {
+		char reply[512];
+		int fd[3];
+
+		ck_assert_int_eq(pd_wait_workers(d.pid, 3, 3, 5), 3);
+		/* The handshakes complete in the kernel; then read. */
+		for (int i = 0; i < 3; i++) {
+			fd[i] = smtp_connect(d.port);
+			ck_assert_int_ne(fd[i], -1);
+		}
+		for (int i = 0; i < 3; i++)
+			ck_assert_int_eq(smtp_reply(fd[i], reply,
+			    sizeof(reply)), 220);
+		for (int i = 0; i < 3; i++)
+			session_quit(fd[i]);
+	}
+	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
+}
+END_TEST
+
 /* ---- load ------------------------------------------------------------ */
 
 #define LOAD_CLIENTS 100
@@ -690,6 +722,7 @@ daemon_suite(void)
 
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_start_workers);
+	tcase_add_test(tc, test_burst_accept);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_kill_busy_worker);
 	tcase_add_test(tc, test_crash_in_plugin);

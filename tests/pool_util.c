@@ -376,7 +376,7 @@ pd_log_worker(const struct pd *d, int client_port, int seconds)
 }
 
 int
-smtp_open(int port, char *greet, size_t size)
+smtp_connect(int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 	    .sin_port = htons((unsigned short)port),
@@ -388,8 +388,19 @@ smtp_open(int port, char *greet, size_t size)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    smtp_reply(fd, greet, size) == -1) {
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+smtp_open(int port, char *greet, size_t size)
+{
+	int fd = smtp_connect(port);
+
+	if (fd != -1 && smtp_reply(fd, greet, size) == -1) {
 		close(fd);
 		return -1;
 	}

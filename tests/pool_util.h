@@ -54,6 +54,8 @@ bool pd_log_has(const struct pd *d, const char *text, int seconds);
 /* The pid of the worker that logged "connect ... port=PORT". */
 pid_t pd_log_worker(const struct pd *d, int client_port, int seconds);
 
+/* A TCP connection to 127.0.0.1:port, 10 s timeouts; -1 on failure. */
+int smtp_connect(int port);
 /* SMTP client: connect (reads the greeting into greet), -1 on failure. */
 int smtp_open(int port, char *greet, size_t size);
 /* The local port of a client socket. */
