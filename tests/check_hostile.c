@@ -328,6 +328,32 @@ START_TEST(test_slow_data)
 }
 END_TEST
 
+/* timeouts.session bounds a whole session, however busy: a client that
+ * sends a NOOP every 400 ms is ended with 421 at the limit. */
+START_TEST(test_session_timeout)
+{
+	struct session s;
+	const char *opts[] = { "timeouts.session=2", NULL };
+	int code = 0;
+
+	start(&s, opts);
+	long long t0 = hu_now_ms();
+	for (int i = 0; i < 20; i++) {
+		ck_assert_int_eq(hu_sendstr(&s.c, "NOOP\r\n"), 0);
+		code = hu_reply(&s.c, s.text, sizeof(s.text), T_MS);
+		if (code != 250)
+			break;
+		usleep(400 * 1000);
+	}
+	long long took = hu_now_ms() - t0;
+	ck_assert_msg(code == 421, "want 421, got %d \"%s\"", code, s.text);
+	ck_assert_msg(took >= 1500 && took < 4500, "421 after %lld ms", took);
+	ck_assert(hu_closed(&s.c, T_MS));
+	still_serving(&s.d);
+	stop(&s);
+}
+END_TEST
+
 /* Over the DATA size limit: 552, nothing delivered, and the session is
  * back in command state (a new MAIL is not "nested"). */
 START_TEST(test_data_size_limit)
@@ -459,6 +485,7 @@ hostile_suite(void)
 	tcase_add_test(tc, test_command_timeout);
 	tcase_add_test(tc, test_slow_command);
 	tcase_add_test(tc, test_slow_data);
+	tcase_add_test(tc, test_session_timeout);
 	tcase_add_test(tc, test_data_size_limit);
 	suite_add_tcase(s, tc);
 
