@@ -239,6 +239,11 @@ START_TEST(test_relay)
 		    "sent: %s", sent);
 	ck_assert_msg(strstr(s.log, px_relay_cases[_i].log) != NULL,
 	    "log: %s", s.log);
+	if (_i == 0)	/* the protocol trace, commands and reply lines */
+		ck_assert_msg(strstr(s.log, "proxy > EHLO mx.example.org\n")
+		    && strstr(s.log, "proxy < 250-SIZE 100000\n") &&
+		    strstr(s.log, "proxy > QUIT\n") && !strstr(s.log,
+		    "proxy > Subject"), "log: %s", s.log);
 	free(sent);
 	psmtpd_plugin.fini(pd);
 	tu_rmtree(dir);

@@ -283,6 +283,16 @@ proxy_quit(struct smtpc *c)
 	smtpc_close(c);
 }
 
+/* proxy_trace - the upstream conversation at debug level (psmtpd -d). */
+static void
+proxy_trace(void *arg, const char *dir, const char *line)
+{
+	char clean[SMTPC_LINE_MAX];
+
+	delivery_sanitize(clean, sizeof(clean), line, strlen(line));
+	psmtpd_session_log(arg, PSMTPD_LOG_DEBUG, "proxy %s %s", dir, clean);
+}
+
 /* proxy_relay - one message to the upstream; res tells the outcome. */
 static void
 proxy_relay(const struct proxy_conf *pc, psmtpd_session *s,
@@ -305,6 +315,8 @@ proxy_relay(const struct proxy_conf *pc, psmtpd_session *s,
 		free(c);
 		return;
 	}
+	c->trace = proxy_trace;
+	c->trace_arg = s;
 	proxy_transaction(pc, c, s, parts, nparts, res);
 	proxy_quit(c);
 	free(c);

@@ -416,6 +416,8 @@ smtpc_read_reply_ext(struct smtpc *c, struct smtpc_reply *r, int ehlo)
 		    deadline);
 		if (st != SMTPC_OK)
 			return st;
+		if (c->trace != NULL)
+			c->trace(c->trace_arg, "<", line);
 		if (smtpc_parse_reply_line(line, len, &code, &last,
 		    &text) != 0 || (i > 0 && code != r->code))
 			return SMTPC_PROTOCOL;
@@ -448,6 +450,8 @@ smtpc_vsend(struct smtpc *c, const char *fmt, va_list ap)
 		c->err = ENAMETOOLONG;
 		return SMTPC_ERROR;
 	}
+	if (c->trace != NULL)
+		c->trace(c->trace_arg, ">", line);
 	memcpy(line + n, "\r\n", 2);
 	return smtpc_write(c, line, (size_t)n + 2);
 }

@@ -41,6 +41,10 @@ struct smtpc {
 	long long size_max;	/* 0: SIZE without a limit */
 	int eightbitmime;
 	int smtputf8;
+	/* called with each command sent ("> ") and reply line read ("< "),
+	 * not the message, for protocol traces; may be NULL */
+	void (*trace)(void *arg, const char *dir, const char *line);
+	void *trace_arg;
 	/* unread input is rbuf[rpos..rlen) */
 	size_t rpos, rlen;
 	char rbuf[4096];
@@ -74,7 +78,8 @@ size_t smtpc_encode(const struct smtpc_part *parts, size_t nparts,
 /* ---- I/O ------------------------------------------------------------- */
 
 /* Connect to spec within connect_ms (for all its addresses together).
- * On failure err tells why, for the log. */
+ * On failure err tells why, for the log.  Clears *c first: set trace
+ * after it. */
 enum smtpc_status smtpc_connect(struct smtpc *c, const char *spec,
     int connect_ms, int reply_ms, char *err, size_t errlen);
 /* Read one (multi-line) reply. */
