@@ -19,7 +19,9 @@
  * offset in arg of what the parser left.  An empty arg gives OK with ""
  * (Python's ('', '')).  INVALID where Python raises (HeaderParseError or
  * any other exception while parsing or rendering); TOO_LONG when addr
- * cannot hold the result.
+ * cannot hold the result.  The address is never longer than 2 * len + 2
+ * (quoting escapes each character at most once and adds two quotes), so
+ * an addr of 2 * len + 3 bytes always suffices.
  */
 enum smtp_parse_status smtp_addr_get(const char *arg, size_t len,
     char *addr, size_t addrsize, size_t *restoff);
