@@ -118,7 +118,12 @@ pipe_read_command(psmtpd_init *ctx, struct pipe_conf *pc)
 	}
 	for (size_t i = 0; i < n; i++) {
 		pc->argv[i] = psmtpd_setting_strings_at(ctx, "command", i);
-		if (pc->argv[i] == NULL || pipe_check_arg(ctx, pc->argv[i]))
+		if (pc->argv[i] == NULL) {
+			psmtpd_init_error(ctx, "command", "command must be a "
+			    "list of strings");
+			return -1;
+		}
+		if (pipe_check_arg(ctx, pc->argv[i]) != 0)
 			return -1;
 	}
 	pc->argc = n;
