@@ -425,6 +425,34 @@ START_TEST(test_maildir_concurrent)
 }
 END_TEST
 
+/* new/ gone (a file in its place) after the start: every message is a
+ * 451 and tmp/ keeps nothing. */
+START_TEST(test_maildir_failure)
+{
+	char dir[512], conf[700], md[600], text[1024], sub[700];
+	struct du_daemon d;
+
+	tu_tempdir(dir, sizeof(dir), "dlmd");
+	snprintf(md, sizeof(md), "%s/md", dir);
+	snprintf(text, sizeof(text), "plugins = ( { name = \"maildir\"; "
+	    "settings = { dir = \"%s\"; }; } );\n" DL_POOL, md);
+	dl_conf(conf, sizeof(conf), dir, "md.conf", text);
+	dl_start(&d, conf, NULL);
+	snprintf(sub, sizeof(sub), "%s/new", md);
+	for (int i = 0; i < 50 && rmdir(sub) != 0; i++)
+		usleep(20000);	/* until a worker has made it */
+	tu_write_file(sub, "", 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(dl_send(&d, "b@example.org", "Subject: f\r\n"
+		    "\r\nbody\r\n"), 451);
+	ck_assert(dl_log_has(&d, "maildir not delivered step=rename"));
+	dl_stop(&d);
+	snprintf(sub, sizeof(sub), "%s/tmp", md);
+	ck_assert_int_eq(tu_count_dir(sub), 0);
+	tu_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_mbox_concurrent)
 {
 	char dir[512], conf[700], mbox[600], text[1024];
@@ -589,6 +617,7 @@ daemon_suite(void)
 	suite_add_tcase(s, tp);
 	tcase_set_timeout(tl, 120);
 	tcase_add_test(tl, test_maildir_concurrent);
+	tcase_add_test(tl, test_maildir_failure);
 	tcase_add_loop_test(tl, test_mbox_concurrent, 0, 2);
 	tcase_add_loop_test(tl, test_class, 0, 2);
 	tcase_add_loop_test(tl, test_pipe, 0, NELEM(dl_pipe_cases));
