@@ -21,6 +21,11 @@
 
 #define T_MS 10000	/* a reply that takes longer is a failure */
 
+/* The output room smtp_data.h asks for beyond the input's size. */
+#ifndef SMTP_DATA_SLACK
+#define SMTP_DATA_SLACK 0
+#endif
+
 struct session {
 	struct hu_daemon d;
 	struct hu_conn c;
@@ -404,8 +409,9 @@ END_TEST
 
 /* Found by fuzz_smtp_data: a CRLF or ".\r" left pending at the end of one
  * feed is emitted in the next, so a feed could write up to two bytes more
- * than its input, past the room smtp_data.h promises (and the channel
- * gives: channel_data_room(avail)). */
+ * than its input, past the room smtp_data.h asked for (and the channel
+ * gave: channel_data_room(avail)).  Either the decoder keeps within its
+ * input, or the header names the slack as SMTP_DATA_SLACK. */
 START_TEST(test_data_output_bounded)
 {
 	static const char *const pieces[][2] = {
@@ -424,8 +430,9 @@ START_TEST(test_data_output_bounded)
 			used = smtp_data_feed(&sd, pieces[i][k], n, out,
 			    &produced);
 			ck_assert_uint_eq(used, n);
-			ck_assert_msg(produced <= used, "case %zu feed %d: "
-			    "%zu bytes out of %zu in", i, k, produced, used);
+			ck_assert_msg(produced <= used + SMTP_DATA_SLACK,
+			    "case %zu feed %d: %zu bytes out of %zu in", i, k,
+			    produced, used);
 		}
 	}
 }
