@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -57,6 +58,32 @@ void
 pd_path(const struct pd *d, const char *name, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/%s", d->dir, name);
+}
+
+/* pd_env_add - append ":opt" to a sanitizer's options variable. */
+static void
+pd_env_add(const char *name, const char *opt)
+{
+	const char *old = getenv(name);
+	char buf[2048];
+
+	snprintf(buf, sizeof(buf), "%s%s%s", old ? old : "",
+	    old && *old ? ":" : "", opt);
+	setenv(name, buf, 1);
+}
+
+/* pd_crash_env - for a daemon whose workers are meant to crash: they die
+ * of the signal, as they would in production, rather than a sanitizer
+ * turning the crash into a report (which a sanitizer CI run counts as a
+ * failure); and no core files. */
+static void
+pd_crash_env(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &none);
+	pd_env_add("ASAN_OPTIONS", "handle_segv=0");
+	pd_env_add("UBSAN_OPTIONS", "handle_segv=0");
 }
 
 /* pd_exec - in the child: the daemon, stderr to the log. */
@@ -101,6 +128,8 @@ pd_exec(const struct pd *d, const char *const *args)
 	argv[n++] = addr;
 	argv[n] = NULL;
 	setenv("PSMTPD_PLUGIN_PATH", POOL_PLUGIN_PATH, 1);
+	if (d->crashes)
+		pd_crash_env();
 	execv(argv[0], (char *const *)argv);
 	_exit(127);
 }
@@ -199,7 +228,7 @@ pd_cleanup(struct pd *d)
 		return;
 	/* A sanitizer build reports in the daemon's log, not in the exit
 	 * status of every process: look there before the log goes. */
-	ck_assert_msg((d->crashes || !pd_log_has(d, "Sanitizer", 0)) &&
+	ck_assert_msg(!pd_log_has(d, "Sanitizer", 0) &&
 	    !pd_log_has(d, "runtime error:", 0), "sanitizer report in %s",
 	    d->log);
 	if ((dir = opendir(d->dir)) == NULL)

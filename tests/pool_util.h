@@ -18,8 +18,8 @@ struct pd {
 	int port;
 	char log[300];		/* its stderr */
 	char dir[256];		/* a private temporary directory */
-	bool crashes;		/* crashes are the test: a sanitizer's SEGV
-				 * report in the log is expected */
+	bool crashes;		/* crashes are the test: no sanitizer SEGV
+				 * handler, no core files */
 };
 
 /* A private directory (for config files, the log) for a daemon not yet
