@@ -107,8 +107,99 @@ REAL_REST = ['', ' SIZE=1000', ' BODY=8BITMIME', ' SMTPUTF8',
              ' SIZE=10 BODY=7BIT', '  size=1', ' X=Y Z']
 
 
+class Grammar:
+    """Random addresses along RFC 5322's grammar (CFWS, comments, quoted
+    strings, obs-local-part, obs-domain, domain literals, obs-route), with
+    breakage sprinkled in."""
+    WS = [' ', '\t', '  ', ' \x0b', '\u00a0', ' \u3000', '\x1c', ' \r\n ']
+    ATEXT = ['a', 'b', 'Z', '1', '-', '+', '=', '#', '\u00fc', '\x0b',
+             '\u00a0', '!', '~']
+    QTEXT = ['a', ' ', '\t', '\\"', '\\\\', '\\a', '\\ ', '@', '<', '>',
+             '(', '.', '\u00fc', '\u3000', '\\']
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def pick(self, choices):
+        return self.rng.choice(choices)
+
+    def cfws(self, depth=0):
+        r = self.rng.random()
+        if r < 0.5:
+            return ''
+        if r < 0.75:
+            return self.pick(self.WS)
+        return self.pick(['', ' ']) + self.comment(depth) + \
+            self.pick(['', ' '])
+
+    def comment(self, depth):
+        parts = []
+        for _ in range(self.rng.randint(0, 3)):
+            r = self.rng.random()
+            if r < 0.2 and depth < 3:
+                parts.append(self.comment(depth + 1))
+            elif r < 0.35:
+                parts.append('\\' + self.pick('()\\a '))
+            elif r < 0.5:
+                parts.append(self.pick(self.WS))
+            else:
+                parts.append(self.pick(['x', '\u00fc', 'a b', '"', '<', '@']))
+        return '(' + ''.join(parts) + self.pick([')', ')', ')', ''])
+
+    def atext(self):
+        return ''.join(self.pick(self.ATEXT)
+                       for _ in range(self.rng.randint(1, 4)))
+
+    def word(self):
+        if self.rng.random() < 0.3:
+            core = '"' + ''.join(self.pick(self.QTEXT) for _ in
+                                 range(self.rng.randint(0, 4))) + \
+                self.pick(['"', '"', '"', ''])
+        else:
+            core = self.atext()
+        return self.cfws() + core + self.cfws()
+
+    def local(self):
+        s = self.word() + ''.join(
+            self.pick(['.', '.', '..', ' ', '\\', '', '. ']) + self.word()
+            for _ in range(self.rng.randint(0, 3)))
+        if self.rng.random() < 0.1:
+            s = self.pick(['.', '\\', '"']) + s
+        return s
+
+    def domain(self):
+        if self.rng.random() < 0.2:
+            return self.cfws() + '[' + self.pick(['', ' ']) + \
+                self.pick(['1.2.3.4', 'a\\]b', '', 'IPv6::1', 'x\u3000y',
+                           'a\\ ']) + self.pick(['', ' ']) + \
+                self.pick([']', ']', '', '[']) + self.cfws()
+        return self.cfws() + self.atext() + self.cfws() + ''.join(
+            self.pick(['.', '.', '..', ' .', '. ']) + self.cfws() +
+            self.atext() + self.cfws()
+            for _ in range(self.rng.randint(0, 3)))
+
+    def route(self):
+        s = self.pick(['', ',', ' ,']) + '@' + self.domain()
+        for _ in range(self.rng.randint(0, 2)):
+            s += ',' + self.cfws() + self.pick(['@' + self.domain(), '', ' '])
+        return s + self.pick([':', ':', '', ';'])
+
+    def address(self):
+        s = self.local()
+        if self.rng.random() < 0.9:
+            s += '@' + self.domain()
+        if self.rng.random() < 0.5:
+            route = self.route() if self.rng.random() < 0.2 else ''
+            s = self.cfws() + '<' + route + s + \
+                self.pick(['>', '>', '>', '']) + self.cfws()
+        if self.rng.random() < 0.3:
+            s += self.pick([' SIZE=1', 'x', '>', ' <a@b>'])
+        return s
+
+
 def generated(rng):
-    """Realistic forms, then random concatenations of hostile pieces."""
+    """Realistic forms, random concatenations of hostile pieces, then
+    addresses along the grammar."""
     out = []
     for lp in REAL_LOCAL:
         for dom in REAL_DOMAIN:
@@ -121,6 +212,8 @@ def generated(rng):
         if rng.random() < 0.5:
             s = '<' + s
         out.append(s)
+    grammar = Grammar(rng)
+    out.extend(grammar.address() for _ in range(400))
     return out
 
 
