@@ -29,7 +29,8 @@
  * - Comments may nest to any depth; Python raises RecursionError past
  *   about 975 levels (about 240 inside an obs-local-part, which it
  *   re-parses from its rendered text).
- * - NUL cannot occur (the input is a C string).
+ * - NUL: the channel never passes one (smtp_parse_command refuses it);
+ *   here it would count as atext.
  */
 #include "autoconfig.h"
 
