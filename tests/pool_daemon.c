@@ -128,6 +128,49 @@ START_TEST(test_burst_accept)
 }
 END_TEST
 
+/* Two listeners: both served, by the same workers, a burst on both at
+ * once included. */
+START_TEST(test_two_listeners)
+{
+	char opt[128];
+	const char *args[] = { "-L", "-o", opt, "-o", "pool.start=2", "-o",
+	    "pool.max_workers=4", "-o", "pool.max_spare=4", "-o",
+	    "pool.min_spare=1", NULL };
+	struct pd d = { 0 };
+	int port[2];
+
+	pd_prepare(&d);
+	port[0] = d.port = pd_free_port();
+	do
+		port[1] = pd_free_port();
+	while (port[1] == port[0]);
+	snprintf(opt, sizeof(opt), "listen=[\"127.0.0.1:%d\",\"127.0.0.1:%d\"]",
+	    port[0], port[1]);
+	pd_start(&d, args);
+	ck_assert_int_eq(d.port, port[0]);
+	for (int round = 0; round < 10; round++) {
+		char reply[512];
+		int fd[4];
+
+		for (int i = 0; i < 4; i++) {
+			fd[i] = smtp_connect(port[i % 2]);
+			ck_assert_int_ne(fd[i], -1);
+		}
+		for (int i = 0; i < 4; i++) {
+			ck_assert_int_eq(smtp_reply(fd[i], reply,
+			    sizeof(reply)), 220);
+			ck_assert_int_eq(smtp_cmd(fd[i], "HELO c.example",
+			    reply, sizeof(reply)), 250);
+			ck_assert_int_eq(smtp_message(fd[i], BODY), 250);
+		}
+		for (int i = 0; i < 4; i++)
+			session_quit(fd[i]);
+	}
+	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
+}
+END_TEST
+
 /* ---- load ------------------------------------------------------------ */
 
 #define LOAD_CLIENTS 100
@@ -724,6 +767,7 @@ daemon_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_start_workers);
 	tcase_add_test(tc, test_burst_accept);
+	tcase_add_test(tc, test_two_listeners);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_kill_busy_worker);
 	tcase_add_test(tc, test_crash_in_plugin);

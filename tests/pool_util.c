@@ -35,8 +35,7 @@ pd_sleep_ms(int ms)
 		;
 }
 
-/* pd_free_port - a port that was free a moment ago on 127.0.0.1. */
-static int
+int
 pd_free_port(void)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
@@ -103,7 +102,7 @@ pd_exec(const struct pd *d, const char *const *args)
 		close(fd);
 	}
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", d->port);
-	bool keep_user = true, sink = true;
+	bool keep_user = true, sink = true, localaddr = true;
 
 	/* Our own leading markers: "-N" leaves out -n (to test the user
 	 * switch), "-P" leaves out -c SinkServer (the config names the
@@ -113,6 +112,8 @@ pd_exec(const struct pd *d, const char *const *args)
 			keep_user = false;
 		else if (strcmp(args[0], "-P") == 0)
 			sink = false;
+		else if (strcmp(args[0], "-L") == 0)
+			localaddr = false;
 		else
 			break;
 	}
@@ -125,7 +126,8 @@ pd_exec(const struct pd *d, const char *const *args)
 	}
 	for (int i = 0; args != NULL && args[i] != NULL && i < PD_MAX_ARGS; i++)
 		argv[n++] = args[i];
-	argv[n++] = addr;
+	if (localaddr)
+		argv[n++] = addr;
 	argv[n] = NULL;
 	setenv("PSMTPD_PLUGIN_PATH", POOL_PLUGIN_PATH, 1);
 	if (d->crashes)
@@ -173,7 +175,8 @@ pd_spawn(struct pd *d, const char *const *args)
 {
 	if (d->dir[0] == '\0')
 		pd_prepare(d);
-	d->port = pd_free_port();
+	if (d->port == 0)
+		d->port = pd_free_port();
 	ck_assert_int_gt(d->port, 0);
 	d->pid = fork();
 	ck_assert_int_ne(d->pid, -1);
@@ -195,8 +198,11 @@ pd_start(struct pd *d, const char *const *args)
 
 	/* The free port may be taken between our probe and the bind: try
 	 * again on another. */
-	for (int i = 0; i < 3 && rc != -1; i++)
+	for (int i = 0; i < 3 && rc != -1; i++) {
+		if (i > 0)
+			d->port = 0;
 		rc = pd_try_start(d, args);
+	}
 	ck_assert_msg(rc == -1, "psmtpd did not start (%d), see %s", rc,
 	    d->log);
 }

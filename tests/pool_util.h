@@ -25,9 +25,12 @@ struct pd {
 /* A private directory (for config files, the log) for a daemon not yet
  * started; pd_start() makes one itself for a struct pd that is zero. */
 void pd_prepare(struct pd *d);
+/* A port that was free a moment ago on 127.0.0.1. */
+int pd_free_port(void);
 /* Start psmtpd -n -c SinkServer [args...] 127.0.0.1:PORT (args ends with
- * NULL; leading "-N" leaves out -n, "-P" leaves out -c SinkServer) and
- * wait until it greets.  Fails the test if it cannot. */
+ * NULL; leading "-N" leaves out -n, "-P" leaves out -c SinkServer, "-L"
+ * leaves out the localaddr) and wait until it greets on d->port (a free
+ * port unless set).  Fails the test if it cannot. */
 void pd_start(struct pd *d, const char *const *args);
 /* As pd_start, but return the exit status when it exits by itself
  * within a few seconds (-1 when it is still running: then it is up). */
