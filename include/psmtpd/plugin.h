@@ -23,6 +23,12 @@
  * runs in a worker, one session at a time; worker_fini runs when a worker
  * exits cleanly.  Nothing a plugin keeps in memory is shared between workers.
  *
+ * Signals in a worker.  SIGPIPE is ignored (a write to a closed socket or
+ * pipe fails with EPIPE); SIGCHLD has its default action, so a plugin may
+ * fork and must reap its own children with waitpid() on their pid.  The
+ * server's own signals (SIGTERM, SIGUSR1) may interrupt a blocking call in
+ * a hook with EINTR: retry it.  Leave the signal dispositions as found.
+ *
  * The chain.  Plugins run in the order of the `plugins` list of the config.
  * For each hook, each plugin in turn returns PSMTPD_CONTINUE (no opinion: go
  * on to the next plugin), PSMTPD_REPLY (it answered with psmtpd_reply():
@@ -179,7 +185,8 @@ const char *psmtpd_setting_strings_at(psmtpd_init *ctx, const char *key,
  * server prints it with the config file and line. */
 void psmtpd_init_error(psmtpd_init *ctx, const char *key, const char *fmt,
     ...) PSMTPD_PRINTF(3, 4);
-/* The server's settings a plugin may need. */
+/* The server's settings a plugin may need: the host name the server
+ * announces (`hostname`, or the host's FQDN when that is not set). */
 const char *psmtpd_init_hostname(const psmtpd_init *ctx);
 /* remoteaddr: "host:port" (Python's SMTPServer._remoteaddr). */
 const char *psmtpd_init_remote(const psmtpd_init *ctx);
