@@ -28,7 +28,7 @@ master_busy_wanted(struct master *m)
 	if (m->stopping || !m->rt->cfg.pool.busy_reply)
 		return false;
 	scoreboard_count(m->sb, m->generation, &c);
-	return c.idle == 0 && c.live >= m->rt->cfg.pool.max_workers;
+	return c.idle == 0 && c.live >= master_max_workers(m);
 }
 
 /* master_busy_refuse - take one waiting connection and refuse it.  The
@@ -57,5 +57,5 @@ master_busy_refuse(struct master *m, int listen_fd)
 	shutdown(fd, SHUT_WR);
 	close(fd);
 	log_info("refused client=%s reason=busy max_workers=%d", client,
-	    m->rt->cfg.pool.max_workers);
+	    master_max_workers(m));
 }

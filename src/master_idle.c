@@ -46,14 +46,14 @@ master_idle_maintain(struct master *m, bool tick)
 		.idle = c.idle, .busy = c.busy, .live = c.live,
 		.start = cfg->pool.start, .min_spare = cfg->pool.min_spare,
 		.max_spare = cfg->pool.max_spare,
-		.max_workers = cfg->pool.max_workers, .rate = m->rate,
+		.max_workers = master_max_workers(m), .rate = m->rate,
 	};
 	master_idle_plan(&in, &plan);
 	if (!tick && plan.spawn == 0)
 		return;
 	if (plan.at_max && !m->warned_max)
 		log_warnx("pool full max_workers=%d busy=%d: new connections "
-		    "wait%s", cfg->pool.max_workers, c.busy,
+		    "wait%s", master_max_workers(m), c.busy,
 		    cfg->pool.busy_reply ? " or get 421" : " in the backlog");
 	m->warned_max = plan.at_max;
 	if (plan.retire > 0) {

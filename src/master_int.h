@@ -96,6 +96,7 @@ long long master_backoff_wait(const struct master_backoff *b, long long now);
 void master_reap(struct master *m);
 
 /* master_spawn.c */
+int master_max_workers(const struct master *m);
 int master_spawn(struct master *m, int n);
 void master_tell_leave(struct master *m, size_t slot);
 void master_leave_old(struct master *m);

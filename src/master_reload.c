@@ -42,7 +42,7 @@ master_reload_fixed(const struct master *m, const struct config *now)
 	if ((size_t)now->pool.max_workers > scoreboard_size(m->sb))
 		log_warnx("reload: pool.max_workers=%d is above the %zu "
 		    "workers the scoreboard was made for at start; restart "
-		    "to raise it", now->pool.max_workers,
+		    "to go past it", now->pool.max_workers,
 		    scoreboard_size(m->sb));
 }
 

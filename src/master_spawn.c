@@ -70,6 +70,17 @@ master_spawn_one(struct master *m, long long now)
 	return 0;
 }
 
+/* master_max_workers - pool.max_workers, within what the scoreboard made
+ * at start can hold (a reload may ask for more). */
+int
+master_max_workers(const struct master *m)
+{
+	size_t slots = scoreboard_size(m->sb);
+	int max = m->rt->cfg.pool.max_workers;
+
+	return (size_t)max > slots ? (int)slots : max;
+}
+
 /*
  * master_spawn - fork up to n workers; how many were forked.  None while
  * the crash-loop back-off holds, none past max_workers, none when
@@ -85,8 +96,8 @@ master_spawn(struct master *m, int n)
 	if (m->stopping || master_backoff_wait(&m->backoff, now) > 0)
 		return 0;
 	scoreboard_count(m->sb, m->generation, &c);
-	if (n > m->rt->cfg.pool.max_workers - c.live)
-		n = m->rt->cfg.pool.max_workers - c.live;
+	if (n > master_max_workers(m) - c.live)
+		n = master_max_workers(m) - c.live;
 	while (done < n && master_spawn_one(m, now) == 0)
 		done++;
 	return done;
