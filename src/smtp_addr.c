@@ -247,6 +247,8 @@ struct sa_lp {
 	bool pending_space;
 };
 
+/* sa_lp_token - a token other than CFWS comes: the last word keeps its
+ * trailing CFWS (as ' ') unless the token is a dot. */
 static void
 sa_lp_token(struct sa_lp *r, const char *text, bool dot)
 {
