@@ -254,6 +254,11 @@ ops_spawn(const char *conf, const char *name)
 		execl(ops.psmtpd, "psmtpd", "-n", "-C", conf, (char *)NULL);
 		_exit(127);
 	}
+	/* For main() to stop it should the test fail with it running. */
+	char text[32];
+	snprintf(log, sizeof(log), "%s/%s.pid", ops.tmp, name);
+	snprintf(text, sizeof(text), "%ld\n", (long)pid);
+	tu_write_file(log, text, 0);
 	return pid;
 }
 
@@ -437,7 +442,8 @@ ops_example_session(int fd)
 
 START_TEST(test_example_plugin)
 {
-	char so[1024], conf[1024], spool[300], msg[400], *text, *out = NULL;
+	char so[1024], conf[1024], spool[300], msg[400], path[800], *text;
+	char *out = NULL;
 	int port = ops_free_port();
 
 	ops_build_example(so, sizeof(so));
@@ -456,11 +462,12 @@ START_TEST(test_example_plugin)
 	close(fd);
 	kill(pid, SIGTERM);
 	ck_assert_int_eq(ops_wait_exit(pid, 40), 0);
+	snprintf(path, sizeof(path), "%s/example.pid", ops.tmp);
+	unlink(path);
 
 	/* The stored message: the worker's pid, the first message. */
 	ck_assert_int_eq(tu_count_dir(spool), 1);
 	ck_assert_int_eq(tu_dir_entry(spool, 0, msg, sizeof(msg)), 0);
-	char path[800];
 	snprintf(path, sizeof(path), "%s/%s", spool, msg);
 	text = tu_read_file(path, NULL);
 	ck_assert_ptr_nonnull(text);
@@ -526,18 +533,28 @@ ops_init(const char *dir, const char *action, char **out)
 	    "'%s/contrib/init.d/psmtpd' %s", dir, OPS_SRCDIR, action);
 }
 
-/* ops_init_pid - the pid in the run directory's pidfile, 0 if none. */
+/* ops_read_pid - the pid in a file, 0 if none.  No check calls: main()
+ * uses it. */
 static long
-ops_init_pid(const char *dir)
+ops_read_pid(const char *path)
 {
-	char path[600], *text;
+	char *text;
 	long pid = 0;
 
-	snprintf(path, sizeof(path), "%s/psmtpd.pid", dir);
 	if ((text = tu_read_file(path, NULL)) != NULL)
 		pid = strtol(text, NULL, 10);
 	free(text);
 	return pid;
+}
+
+/* ops_init_pid - the pid in a run directory's pidfile, 0 if none. */
+static long
+ops_init_pid(const char *dir)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/psmtpd.pid", dir);
+	return ops_read_pid(path);
 }
 
 /* ops_greets - whether the server on port says 220. */
@@ -642,18 +659,20 @@ ops_add_init_tests(TCase *tc)
 	tcase_add_test(tc, test_init_broken_reload);
 }
 
-/* ops_init_cleanup - stop what a failed init test left running. */
+/* ops_cleanup - stop what a failed test left running. */
 static void
-ops_init_cleanup(void)
+ops_cleanup(void)
 {
-	static const char *const dirs[] = {
-		"init-cycle", "init-broken", "init-reload",
+	static const char *const pidfiles[] = {
+		"init-cycle/psmtpd.pid", "init-broken/psmtpd.pid",
+		"init-reload/psmtpd.pid", "example.pid",
 	};
-	char dir[400];
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(dir, sizeof(dir), "%s/%s", ops.tmp, dirs[i]);
-		long pid = ops_init_pid(dir);
+	char path[600];
+
+	for (size_t i = 0; i < sizeof(pidfiles) / sizeof(pidfiles[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", ops.tmp, pidfiles[i]);
+		long pid = ops_read_pid(path);
 		if (pid > 0)
 			kill((pid_t)pid, SIGTERM);
 	}
@@ -817,7 +836,7 @@ main(void)
 		fprintf(stderr, "make install DESTDIR=%s failed; see %s/install.log\n",
 		    ops.destdir, ops.tmp);
 	int status = tu_run_suite(ops_suite());
-	ops_init_cleanup();
+	ops_cleanup();
 	if (status == 0 && getenv("OPS_KEEP") == NULL)
 		tu_rmtree(ops.tmp);
 	else
