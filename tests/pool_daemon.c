@@ -592,6 +592,38 @@ START_TEST(test_master_killed)
 }
 END_TEST
 
+/* A worker that ignores the stop (stuck in a plugin): killed after
+ * timeouts.shutdown and the grace after it; the master still exits 0. */
+START_TEST(test_stop_kills_stuck)
+{
+	char conf[512], greet[512], reply[512];
+	const char *args[] = { "-P", "-C", conf, "-o", "pool.start=1", "-o",
+	    "timeouts.shutdown=1", NULL };
+	struct pd d = { 0 };
+	int a;
+
+	pd_prepare(&d);
+	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
+	write_config(conf, "plugins = ( { path = \"" POOL_TEST_PLUGINS
+	    "/pool_tcrash.so\"; settings = { rcpt = \"hang\"; }; } );\n");
+	pd_start(&d, args);
+	a = session_ehlo(d.port, greet, sizeof(greet));
+	ck_assert_int_eq(smtp_cmd(a, "MAIL FROM:<x@example.org>", reply,
+	    sizeof(reply)), 250);
+	ck_assert_int_eq(smtp_send(a, "RCPT TO:<y@example.org>\r\n"), 0);
+	ck_assert_int_eq(pd_log_worker(&d, smtp_local_port(a), 5) > 0, 1);
+	pd_sleep_ms(200);
+	ck_assert_int_eq(kill(d.pid, SIGTERM), 0);
+	ck_assert_int_eq(pd_wait_exit(d.pid, 20), 0);
+	d.pid = 0;
+	ck_assert(pd_log_has(&d, "killing the workers left", 0));
+	ck_assert(pd_log_has(&d, "signal=9", 0));
+	ck_assert(pd_log_has(&d, "state=plugin plugin=pool_tcrash", 0));
+	close(a);
+	pd_cleanup(&d);
+}
+END_TEST
+
 /* ---- recycling, busy --------------------------------------------------- */
 
 START_TEST(test_recycle)
@@ -782,6 +814,7 @@ daemon_suite(void)
 	tcase_add_test(tc, test_stop_during_data);
 	tcase_add_test(tc, test_stop_timeout);
 	tcase_add_test(tc, test_master_killed);
+	tcase_add_test(tc, test_stop_kills_stuck);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("daemon");
 	tcase_set_timeout(tc, 60);
