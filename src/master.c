@@ -11,7 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
