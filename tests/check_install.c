@@ -371,8 +371,9 @@ END_TEST
 
 /* ---- the example plugin, out of tree -------------------------------- */
 
-/* ops_build_example - copy contrib/example-plugin and build it with the
- * installed psmtpd.pc only; the path of the .so in so. */
+/* ops_build_example - copy contrib/example-plugin, build it with the
+ * installed psmtpd.pc only, and install it into the plugin directory
+ * that the .pc names; the path of the built .so in so. */
 static void
 ops_build_example(char *so, size_t size)
 {
@@ -384,7 +385,7 @@ ops_build_example(char *so, size_t size)
 	    "cp -R '%2$s/contrib/example-plugin' '%1$s/ex' && "
 	    "chmod -R u+w '%1$s/ex' && cd '%1$s/ex' && "
 	    "unset MAKEFLAGS MFLAGS; PKG_CONFIG_LIBDIR='%3$s' "
-	    "PKG_CONFIG_SYSROOT_DIR='%4$s' make clean all 2>&1",
+	    "PKG_CONFIG_SYSROOT_DIR='%4$s' make clean all install 2>&1",
 	    ops.tmp, OPS_SRCDIR, ops.pcdir, ops.destdir);
 	ck_assert_msg(r == 0, "example plugin build failed: %s", out);
 	ck_assert_msg(strstr(out, ops.destdir) != NULL,
@@ -393,7 +394,8 @@ ops_build_example(char *so, size_t size)
 	ck_assert_int_lt(snprintf(so, size, "%s/ex/xstats.so", ops.tmp), size);
 }
 
-/* ops_example_conf - a config loading the example then sink. */
+/* ops_example_conf - a config loading the example by name (from the
+ * plugin directory it was installed into) then sink. */
 static void
 ops_example_conf(char *conf, size_t size, int port, const char *spool)
 {
@@ -405,10 +407,10 @@ ops_example_conf(char *conf, size_t size, int port, const char *spool)
 	    "pool = { start = 1; min_spare = 1; max_spare = 1; "
 	    "max_workers = 1; };\n"
 	    "plugins = (\n"
-	    "  { path = \"%s/ex/xstats.so\";\n"
+	    "  { name = \"xstats\";\n"
 	    "    settings = { reject_domains = [ \"blocked.example\" ];\n"
 	    "                 spool = \"%s\"; }; },\n"
-	    "  { name = \"sink\"; }\n);\n", port, ops.tmp, spool);
+	    "  { name = \"sink\"; }\n);\n", port, spool);
 	tu_write_file(conf, text, 0);
 }
 
