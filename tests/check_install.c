@@ -15,7 +15,10 @@
  *
  * Why in `make check` and not installcheck: CI runs `make check`, and a
  * DESTDIR install is harmless to the build tree and needs no root.  The
- * install runs once, in main(), before check forks the tests.
+ * install runs once, in main(), before check forks the tests.  What only
+ * a real install can show (plugins found by name in $(pkglibdir) without
+ * PSMTPD_PLUGIN_PATH) is in tests/ops.am's installcheck-local, which
+ * distcheck runs.
  */
 #include "autoconfig.h"
 
