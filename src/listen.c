@@ -195,7 +195,8 @@ listen_spec(struct listen_set *set, const char *spec, int backlog,
 		ok = 1;
 		if (*nbound < maxbound) {
 			memset(&bound[*nbound], 0, sizeof(bound[0]));
-			memcpy(&bound[(*nbound)++], ai->ai_addr, ai->ai_addrlen);
+			memcpy(&bound[*nbound], ai->ai_addr, ai->ai_addrlen);
+			(*nbound)++;
 		}
 	}
 	freeaddrinfo(res);

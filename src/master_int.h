@@ -44,7 +44,7 @@ struct idle_plan {
 	int spawn;
 	int retire;		/* idle workers to tell to leave */
 	int rate;		/* spawn rate for the next second */
-	bool at_max;		/* short of spares, but max_workers is reached */
+	bool at_max;		/* short of spares, at max_workers */
 };
 
 /* The crash-loop back-off: spawning waits while `until` is ahead. */
@@ -62,17 +62,17 @@ struct master {
 	size_t nlisteners;
 	struct scoreboard *sb;
 	struct privsep_creds creds;	/* for the workers of rt */
-	int alive[2];			/* workers hold [0]: EOF = master gone */
+	int alive[2];		/* workers hold [0]: EOF = master gone */
 	int rate;			/* idle maintenance spawn rate */
 	bool warned_max;		/* "max_workers reached" said once */
 	struct master_backoff backoff;
 	long long next_tick;		/* ms */
 	bool stopping;
-	int stop_stage;			/* 0 graceful, 1 SIGTERM sent, 2 SIGKILL */
+	int stop_stage;		/* 0 graceful, 1 SIGTERM sent, 2 SIGKILL */
 	long long stop_deadline;	/* ms of the next stage */
 	int status;			/* exit status of master_run */
 	char pidfile[4096];		/* written by us, "" if none */
-	int ready_fd;			/* -D: tell the starting process, or -1 */
+	int ready_fd;		/* -D: tell the starting process, or -1 */
 };
 
 long long master_now_ms(void);

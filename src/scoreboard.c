@@ -88,7 +88,8 @@ scoreboard_find(const struct scoreboard *sb, pid_t pid)
 	if (pid <= 0)
 		return -1;
 	for (size_t i = 0; i < sb->nslots; i++)
-		if (sb->slot[i].pid == pid && slot_state(&sb->slot[i]) != SB_FREE)
+		if (sb->slot[i].pid == pid &&
+		    slot_state(&sb->slot[i]) != SB_FREE)
 			return (int)i;
 	return -1;
 }

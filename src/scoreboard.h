@@ -23,7 +23,7 @@
 
 enum sb_state {
 	SB_FREE = 0,	/* no worker */
-	SB_STARTING,	/* forked, dropping privileges, plugin worker init */
+	SB_STARTING,	/* forked: privileges, plugin worker init */
 	SB_IDLE,	/* waiting for a connection */
 	SB_COMMAND,	/* in a session, reading or handling a command */
 	SB_DATA,	/* in a session, receiving a message */
@@ -36,7 +36,7 @@ struct sb_slot {
 	pid_t pid;		/* master: 0 until the fork returned */
 	unsigned generation;	/* master: the runtime it runs */
 	int state;		/* enum sb_state; atomic */
-	int leave;		/* master: finish the session, then exit; atomic */
+	int leave;		/* master: end after the session; atomic */
 	long long started;	/* master: fork time, monotonic ms */
 	unsigned long long sessions;	/* worker: connections served */
 	char client[SCOREBOARD_CLIENT_MAX];	/* worker: current peer */

@@ -235,7 +235,8 @@ worker_accept(struct worker *w, struct sockaddr_storage *peer,
 			int fd;
 
 			if (l == NULL) {
-				w->master_gone = true;	/* alive fd: EOF */
+				/* the alive fd: EOF */
+				w->master_gone = true;
 				return -1;
 			}
 			*peerlen = sizeof(*peer);

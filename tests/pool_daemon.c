@@ -509,6 +509,33 @@ START_TEST(test_reload_broken)
 }
 END_TEST
 
+/* SIGHUP with new pool settings: the new generation follows them. */
+START_TEST(test_reload_pool_settings)
+{
+	char conf[512];
+	const char *args[] = { "-C", conf, NULL };
+	struct pd d = { 0 };
+
+	pd_prepare(&d);
+	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
+	write_config(conf, "pool = { start = 2; min_spare = 1; "
+	    "max_spare = 2; };\n");
+	pd_start(&d, args);
+	ck_assert_int_eq(pd_wait_workers(d.pid, 2, 2, 5), 2);
+	write_config(conf, "pool = { start = 4; min_spare = 1; "
+	    "max_spare = 4; };\n");
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	ck_assert(pd_log_has(&d, "reload done generation=1 started=4", 5));
+	/* The idle workers of generation 0 leave at once. */
+	ck_assert_int_eq(pd_wait_workers(d.pid, 4, 4, 5), 4);
+	pd_sleep_ms(1500);
+	ck_assert_int_eq(pd_workers(d.pid, NULL, 0), 4);
+	ck_assert_int_eq(one_message(d.port), 250);
+	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
+}
+END_TEST
+
 /* ---- stop ------------------------------------------------------------ */
 
 /* SIGTERM while a message is half sent: new clients are refused, the
@@ -811,6 +838,7 @@ daemon_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_reload_hostname);
 	tcase_add_test(tc, test_reload_broken);
+	tcase_add_test(tc, test_reload_pool_settings);
 	tcase_add_test(tc, test_stop_during_data);
 	tcase_add_test(tc, test_stop_timeout);
 	tcase_add_test(tc, test_master_killed);
