@@ -726,6 +726,31 @@ END_TEST
 
 /* ---- daemon, privileges ------------------------------------------------ */
 
+/* guard_daemon - a detached daemon is nobody's child: should the test
+ * fail half-way, a guard process kills it once the test has gone (its
+ * pipe reads EOF), if the pidfile says it still runs. */
+static void
+guard_daemon(pid_t pid, const char *pidfile)
+{
+	int p[2];
+	pid_t g;
+
+	ck_assert_int_eq(pipe(p), 0);
+	g = fork();
+	ck_assert_int_ne(g, -1);
+	if (g == 0) {
+		char c;
+
+		close(p[1]);
+		while (read(p[0], &c, 1) == -1 && errno == EINTR)
+			;
+		if (access(pidfile, F_OK) == 0)
+			kill(pid, SIGKILL);
+		_exit(0);
+	}
+	close(p[0]);	/* p[1] stays open until the test process ends */
+}
+
 /* pidfile_pid - the pid in a pidfile, 0 if none. */
 static pid_t
 pidfile_pid(const char *path)
@@ -758,6 +783,7 @@ START_TEST(test_detach_pidfile)
 	ck_assert_int_eq(pd_wait_exit(d.pid, 10), 0);
 	pid = pidfile_pid(pidfile);
 	ck_assert_int_gt(pid, 0);
+	guard_daemon(pid, pidfile);
 	ck_assert_int_ne(pid, d.pid);
 	ck_assert_int_eq(kill(pid, 0), 0);
 	for (int i = 0; i < 40; i++) {
