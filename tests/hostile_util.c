@@ -186,6 +186,22 @@ hu_rmtree(const char *path)
 }
 
 int
+hu_wait(struct hu_daemon *d, int timeout_ms)
+{
+	long long end = hu_now_ms() + timeout_ms;
+	int status;
+
+	while (d->pid > 0 && hu_now_ms() < end) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = -1;
+			return status;
+		}
+		usleep(20 * 1000);
+	}
+	return -1;
+}
+
+int
 hu_stop(struct hu_daemon *d)
 {
 	int status = -1;

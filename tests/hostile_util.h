@@ -25,6 +25,10 @@ int hu_start(struct hu_daemon *d, const char *const *opts);
 /* SIGTERM, wait (bounded), SIGKILL if need be, remove the scratch dir.
  * Returns the daemon's wait status. */
 int hu_stop(struct hu_daemon *d);
+/* Wait at most timeout_ms for the daemon to exit by itself (after a
+ * signal the test sent); its wait status, or -1 if it is still running.
+ * hu_stop() then only removes the scratch dir. */
+int hu_wait(struct hu_daemon *d, int timeout_ms);
 /* The daemon's log so far (malloc'd), for failure messages. */
 char *hu_log(const struct hu_daemon *d);
 
