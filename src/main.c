@@ -5,14 +5,61 @@
  */
 #include "autoconfig.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "log.h"
 #include "master.h"
 #include "runtime.h"
+
+/* main_absolute - a relative path made absolute against the working
+ * directory of the start, so that a reload after -D's chdir("/") still
+ * finds it.  The result is static storage: one per use below. */
+static const char *
+main_absolute(const char *path, char *buf, size_t size)
+{
+	char cwd[PATH_MAX];
+
+	if (path == NULL || path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return path;
+	if ((size_t)snprintf(buf, size, "%s/%s", cwd, path) >= size)
+		return path;
+	return buf;
+}
+
+/* main_absolute_plugin_path - the same for each entry of
+ * $PSMTPD_PLUGIN_PATH. */
+static void
+main_absolute_plugin_path(void)
+{
+	const char *env = getenv("PSMTPD_PLUGIN_PATH");
+	char out[8192], one[PATH_MAX + 1], abs[PATH_MAX * 2];
+	size_t off = 0;
+
+	if (env == NULL)
+		return;
+	for (const char *p = env; p != NULL;) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+		if (len > 0 && len < sizeof(one)) {
+			memcpy(one, p, len);
+			one[len] = '\0';
+			const char *a = main_absolute(one, abs, sizeof(abs));
+			int n = snprintf(out + off, sizeof(out) - off, "%s%s",
+			    off ? ":" : "", a);
+			if (n < 0 || (size_t)n >= sizeof(out) - off)
+				return;	/* too long: leave it as it was */
+			off += (size_t)n;
+		}
+		p = colon ? colon + 1 : NULL;
+	}
+	setenv("PSMTPD_PLUGIN_PATH", out, 1);
+}
 
 /* main_reload - the master's SIGHUP: the same command line, read again. */
 static struct runtime *
@@ -43,6 +90,13 @@ main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
+	static char config_abs[PATH_MAX * 2], class_abs[PATH_MAX * 2];
+	opts.config_file = main_absolute(opts.config_file, config_abs,
+	    sizeof(config_abs));
+	if (opts.classname != NULL && strchr(opts.classname, '/') != NULL)
+		opts.classname = main_absolute(opts.classname, class_abs,
+		    sizeof(class_abs));
+	main_absolute_plugin_path();
 	log_init(LOG_DEST_STDERR, LOG_MAIL, opts.debug ? LOG_DEBUG : LOG_INFO,
 	    "psmtpd");
 	struct runtime *rt = runtime_load(&opts, err, sizeof(err));

@@ -156,6 +156,35 @@ scoreboard_session(struct scoreboard *sb, size_t i, const char *client)
 		s->sessions++;
 }
 
+/* scoreboard_host_len - the length of the host part of "host:port". */
+static size_t
+scoreboard_host_len(const char *client)
+{
+	const char *colon = strrchr(client, ':');
+
+	return colon != NULL ? (size_t)(colon - client) : strlen(client);
+}
+
+int
+scoreboard_count_client(const struct scoreboard *sb, const char *client)
+{
+	size_t n = scoreboard_host_len(client);
+	int count = 0;
+
+	for (size_t i = 0; i < sb->nslots; i++) {
+		const struct sb_slot *s = &sb->slot[i];
+		int st = slot_state(s);
+		/* The string may be half-written by its worker: a rare
+		 * miscount, never a fault (both are NUL-terminated). */
+		if (st == SB_FREE || s->client[0] == '\0')
+			continue;
+		if (scoreboard_host_len(s->client) == n &&
+		    strncmp(s->client, client, n) == 0)
+			count++;
+	}
+	return count;
+}
+
 enum sb_state
 scoreboard_state(const struct scoreboard *sb, size_t i)
 {

@@ -75,6 +75,9 @@ void scoreboard_set_state(struct scoreboard *sb, size_t i,
 /* Worker: a session with client begins (counted), or ends (NULL). */
 void scoreboard_session(struct scoreboard *sb, size_t i, const char *client);
 enum sb_state scoreboard_state(const struct scoreboard *sb, size_t i);
+/* Sessions in progress, in every worker, from the host of client (the
+ * "addr:port" / "[addr]:port" form that scoreboard_session() takes). */
+int scoreboard_count_client(const struct scoreboard *sb, const char *client);
 bool scoreboard_leaving(const struct scoreboard *sb, size_t i);
 void scoreboard_set_leave(struct scoreboard *sb, size_t i);
 

@@ -277,6 +277,24 @@ worker_phase(void *arg, enum channel_phase phase, const char *detail)
 	scoreboard_set_state(w->a->sb, w->a->slot, st, detail);
 }
 
+/* worker_client_over_limit - limits.max_connections_per_client, counted
+ * across every worker (this session included): refuse with a 421. */
+static bool
+worker_client_over_limit(struct worker *w, int fd, const char *client)
+{
+	const struct runtime *rt = w->a->rt;
+	long long limit = rt->cfg.limits.max_connections_per_client;
+
+	if (limit <= 0 ||
+	    scoreboard_count_client(w->a->sb, client) <= limit)
+		return false;
+	log_info("refused client=%s reason=max_connections_per_client "
+	    "limit=%lld", client, limit);
+	channel_refuse(&rt->chan, fd, "Error: too many connections from "
+	    "your address");
+	return true;
+}
+
 /* worker_session - serve one accepted connection to its end. */
 static void
 worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
@@ -294,6 +312,11 @@ worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	scoreboard_set_state(w->a->sb, w->a->slot, SB_COMMAND, NULL);
 	/* The channel logs the connection; this says where it came in. */
 	log_debug("accept client=%s listener=%s", client, from->name);
+	if (worker_client_over_limit(w, fd, client)) {
+		close(fd);
+		scoreboard_session(w->a->sb, w->a->slot, NULL);
+		return;
+	}
 	/* SIGTERM may interrupt the channel's waits from here on. */
 	sigprocmask(SIG_SETMASK, &w->sessmask, &saved);
 	end = channel_serve(&rt->chan, rt->plugins, fd,

@@ -239,6 +239,58 @@ START_TEST(test_timeouts)
 }
 END_TEST
 
+/* read_greeting - the first reply line of a new connection. */
+static void
+read_greeting(int fd, char *buf, size_t size)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n = 0;
+
+	if (poll(&p, 1, 5000) == 1)
+		n = recv(fd, buf, size - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* limits.max_connections_per_client counts sessions across workers. */
+START_TEST(test_connections_per_client)
+{
+	struct du_daemon d;
+	const char *args[] = { "-n", "-c", "SinkServer", "-o",
+	    "hostname=test.example", "-o", "pool.start=4", "-o",
+	    "limits.max_connections_per_client=2", NULL };
+	int fd[3];
+	char buf[256];
+
+	ck_assert_int_eq(du_start(&d, "127.0.0.1", args), 0);
+	for (int i = 0; i < 2; i++) {
+		fd[i] = du_connect(&d);
+		read_greeting(fd[i], buf, sizeof(buf));
+		ck_assert_msg(strncmp(buf, "220 ", 4) == 0, "%d: %s", i, buf);
+	}
+	fd[2] = du_connect(&d);
+	read_greeting(fd[2], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "421 test.example Error: too many connections "
+	    "from your address\r\n");
+	close(fd[2]);
+	close(fd[0]);
+	/* Once one leaves, a new one is served (the worker notices the
+	 * close at once; allow it a moment). */
+	bool served = false;
+	for (int i = 0; i < 50 && !served; i++) {
+		usleep(100000);
+		fd[0] = du_connect(&d);
+		read_greeting(fd[0], buf, sizeof(buf));
+		served = strncmp(buf, "220 ", 4) == 0;
+		if (!served)
+			close(fd[0]);
+	}
+	ck_assert_msg(served, "never served again: %s", buf);
+	close(fd[0]);
+	close(fd[1]);
+	ck_assert_int_eq(du_stop(&d), 0);
+}
+END_TEST
+
 /* The command line: what exits 0, 1 and 2, and says what. */
 static const struct {
 	const char *args[8];
@@ -311,6 +363,7 @@ main(void)
 	tcase_add_test(tc, test_smtplib_client);
 	tcase_add_test(tc, test_swaks_client);
 	tcase_add_test(tc, test_timeouts);
+	tcase_add_test(tc, test_connections_per_client);
 	tcase_add_loop_test(tc, test_cli, 0,
 	    (int)(sizeof(cli_cases) / sizeof(cli_cases[0])));
 	tcase_add_test(tc, test_sample_config);
