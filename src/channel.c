@@ -78,6 +78,9 @@ channel_reply_raw(struct psmtpd_session *s, const char *text)
 	}
 }
 
+/* channel_reply - one reply line.  Its text may echo the client (the
+ * verb, a VRFY argument): CR and LF there would inject reply lines, and
+ * smtpd.py raises on non-ASCII, so those bytes are sent as '?'. */
 void
 channel_reply(struct psmtpd_session *s, const char *fmt, ...)
 {
@@ -87,6 +90,9 @@ channel_reply(struct psmtpd_session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	for (char *p = text; *p != '\0'; p++)
+		if (*p == '\r' || *p == '\n' || (unsigned char)*p >= 0x80)
+			*p = '?';
 	channel_reply_raw(s, text);
 }
 
@@ -126,21 +132,6 @@ channel_command_limit(const struct psmtpd_session *s, const char *verb)
 	return limit;
 }
 
-/* channel_printable_verb - the verb for "command not recognized" as
- * smtpd.py echoes it, but with CR, LF (reply injection) and non-ASCII
- * bytes (on which smtpd.py's ASCII encoder raises) shown as '?'. */
-static void
-channel_printable_verb(const char *verb, char *out, size_t size)
-{
-	size_t i;
-
-	for (i = 0; verb[i] != '\0' && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)verb[i];
-		out[i] = c != '\r' && c != '\n' && c < 0x80 ? (char)c : '?';
-	}
-	out[i] = '\0';
-}
-
 /* channel_dispatch - found_terminator in COMMAND state. */
 static void
 channel_dispatch(struct psmtpd_session *s, size_t len)
@@ -171,10 +162,8 @@ channel_dispatch(struct psmtpd_session *s, size_t len)
 		return;
 	channel_verb_fn fn = channel_builtin_verb(cmd.verb);
 	if (fn == NULL) {
-		char shown[CHANNEL_LINE_MAX + 1];
-		channel_printable_verb(cmd.verb, shown, sizeof(shown));
 		channel_reply(s, "500 Error: command \"%s\" not recognized",
-		    shown);
+		    cmd.verb);
 		return;
 	}
 	fn(s, cmd.arg);
