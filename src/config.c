@@ -1,7 +1,7 @@
 /*
  * config.c - the settings of psmtpd: built-in defaults, a libconfig file
- * read against one schema table, -o overrides through the same table, and
- * the checks across settings.
+ * read against one schema table, and the checks across settings.  The
+ * text of -o overrides goes through the same table in config_text.c.
  *
  * Every setting is one row of cfg_schema (dotted path, kind, field,
  * bounds); what a kind accepts, from the file or from the command line,
@@ -17,41 +17,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <syslog.h>
 #include <sys/stat.h>
 
 #include "addr.h"
 #include "config.h"
+#include "config_int.h"
 #include "log.h"
 
 #ifndef PSMTPD_RUNSTATEDIR
 #define PSMTPD_RUNSTATEDIR "/run"
 #endif
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define CFG_PATH_MAX 256
-
-enum cfg_kind {
-	CK_GROUP,	/* a group of settings: walked, never stored */
-	CK_BOOL,	/* bool */
-	CK_INT,		/* int, within min..max */
-	CK_LLONG,	/* long long, within min..max */
-	CK_STRING,	/* char *, not empty */
-	CK_ADDR,	/* char *, a "host:port" spec that addr_parse takes */
-	CK_HOST,	/* char *, one word of printable ASCII (a reply text) */
-	CK_LISTEN,	/* cfg->listen: one spec or a list of them */
-	CK_FACILITY,	/* int, a syslog facility by name */
-	CK_LEVEL,	/* int, a syslog level by name */
-	CK_PLUGINS,	/* cfg->plugins: a list of groups */
-};
-
-struct cfg_row {
-	const char *path;	/* dotted, as in the file and in -o */
-	enum cfg_kind kind;
-	size_t off;		/* the field in struct config */
-	long long min, max;	/* for CK_INT and CK_LLONG */
-};
 
 #define F(field) offsetof(struct config, field)
 #define TIMEOUT(name) \
@@ -108,26 +86,8 @@ static const struct {
 	{ "settings", CE_GROUP, offsetof(struct config_plugin, settings) },
 };
 
-/* Where a file error is: the setting, or one element inside it. */
-struct cfg_err {
-	char msg[CONFIG_ERR_MAX];
-	const config_setting_t *at;	/* NULL: the setting being read */
-};
-
-typedef int cfg_from_setting_fn(struct config *, const struct cfg_row *,
-    const config_setting_t *, struct cfg_err *);
-typedef int cfg_from_text_fn(struct config *, const struct cfg_row *,
-    const char *, struct cfg_err *);
-
-struct cfg_kind_ops {
-	cfg_from_setting_fn *from_setting;
-	cfg_from_text_fn *from_text;
-};
-
-static const struct cfg_kind_ops cfg_kinds[];
-
 /* cfg_fail - write a message for the caller to prefix; always -1. */
-static int LOG_PRINTF(2, 3)
+int
 cfg_fail(struct cfg_err *e, const char *fmt, ...)
 {
 	va_list ap;
@@ -138,13 +98,13 @@ cfg_fail(struct cfg_err *e, const char *fmt, ...)
 	return -1;
 }
 
-static void *
+void *
 cfg_field(struct config *cfg, const struct cfg_row *row)
 {
 	return (char *)cfg + row->off;
 }
 
-static const struct cfg_row *
+const struct cfg_row *
 cfg_row_find(const char *path)
 {
 	for (size_t i = 0; i < NELEM(cfg_schema); i++)
@@ -171,7 +131,7 @@ cfg_range(const struct cfg_row *row, long long v, struct cfg_err *e)
 }
 
 /* cfg_store_int - range-check and store into an int or long long field. */
-static int
+int
 cfg_store_int(struct config *cfg, const struct cfg_row *row, long long v,
     struct cfg_err *e)
 {
@@ -197,7 +157,7 @@ cfg_addr(const char *what, const char *spec, struct cfg_err *e)
 	return 0;
 }
 
-static int
+int
 cfg_store_string(struct config *cfg, const struct cfg_row *row,
     const char *s, struct cfg_err *e)
 {
@@ -216,7 +176,7 @@ cfg_store_string(struct config *cfg, const struct cfg_row *row,
 }
 
 /* cfg_store_name - a facility or level by name, through log.h's tables. */
-static int
+int
 cfg_store_name(struct config *cfg, const struct cfg_row *row,
     const char *s, struct cfg_err *e)
 {
@@ -243,7 +203,7 @@ cfg_free_list(char **list, size_t n)
 }
 
 /* cfg_store_listen - check every spec, then replace the whole list. */
-static int
+int
 cfg_store_listen(struct config *cfg, const char *const *specs, size_t n,
     struct cfg_err *e)
 {
@@ -549,138 +509,7 @@ cfg_walk(struct config *cfg, const config_setting_t *group,
 	return 0;
 }
 
-/* ---- from the command line ------------------------------------------ */
-
-/* cfg_no_text - a group or the plugin list, which -o does not set. */
-static int
-cfg_no_text(struct config *cfg, const struct cfg_row *row, const char *text,
-    struct cfg_err *e)
-{
-	(void)cfg;
-	(void)text;
-	if (row->kind == CK_PLUGINS)
-		return cfg_fail(e, "'%s' is set in the file, or with -c for "
-		    "one plugin", row->path);
-	return cfg_fail(e, "'%s' is a group: set one of its settings, "
-	    "e.g. -o %s", row->path, row[1].path);
-}
-
-static int
-cfg_bool_from_text(struct config *cfg, const struct cfg_row *row,
-    const char *text, struct cfg_err *e)
-{
-	static const struct {
-		const char *word;
-		bool value;
-	} words[] = {
-		{ "true", true }, { "yes", true }, { "on", true }, { "1", true },
-		{ "false", false }, { "no", false }, { "off", false },
-		{ "0", false },
-	};
-
-	for (size_t i = 0; i < NELEM(words); i++)
-		if (strcasecmp(text, words[i].word) == 0) {
-			*(bool *)cfg_field(cfg, row) = words[i].value;
-			return 0;
-		}
-	return cfg_fail(e, "'%s' must be true or false", row->path);
-}
-
-/* cfg_parse_size - decimal, optional L (libconfig's int64 mark) or a
- * K/M/G suffix (powers of 1024).  0, or -1 when not such a number. */
-static int
-cfg_parse_size(const char *text, long long *out)
-{
-	static const struct {
-		char suffix;
-		long long mult;
-	} units[] = {
-		{ '\0', 1 }, { 'L', 1 }, { 'k', 1LL << 10 }, { 'K', 1LL << 10 },
-		{ 'm', 1LL << 20 }, { 'M', 1LL << 20 }, { 'g', 1LL << 30 },
-		{ 'G', 1LL << 30 },
-	};
-	char *end;
-	long long v;
-
-	if (*text != '-' && (*text < '0' || *text > '9'))
-		return -1;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno != 0 || end == text || (*end != '\0' && end[1] != '\0'))
-		return -1;
-	for (size_t i = 0; i < NELEM(units); i++) {
-		if (*end != units[i].suffix)
-			continue;
-		if (v > LLONG_MAX / units[i].mult ||
-		    v < LLONG_MIN / units[i].mult)
-			return -1;
-		*out = v * units[i].mult;
-		return 0;
-	}
-	return -1;
-}
-
-static int
-cfg_int_from_text(struct config *cfg, const struct cfg_row *row,
-    const char *text, struct cfg_err *e)
-{
-	long long v;
-
-	if (cfg_parse_size(text, &v) == -1)
-		return cfg_fail(e, "'%s' must be an integer", row->path);
-	return cfg_store_int(cfg, row, v, e);
-}
-
-/* cfg_unquote - trim blanks and one pair of double quotes, in place. */
-static char *
-cfg_unquote(char *s)
-{
-	size_t n;
-
-	s += strspn(s, " \t");
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
-		s[n - 1] = '\0';
-		s++;
-	}
-	return s;
-}
-
-/* cfg_listen_from_text - "a:1,b:2", also in brackets as in the file. */
-static int
-cfg_listen_from_text(struct config *cfg, const struct cfg_row *row,
-    const char *text, struct cfg_err *e)
-{
-	char *copy, *p, *tok, *save = NULL;
-	const char **specs;
-	size_t n = 0, len;
-	int rc;
-
-	(void)row;
-	if ((copy = strdup(text)) == NULL ||
-	    (specs = calloc(strlen(text) + 1, sizeof(*specs))) == NULL) {
-		free(copy);
-		return cfg_fail(e, "out of memory");
-	}
-	p = copy;
-	len = strlen(p);
-	if (len >= 2 && ((p[0] == '[' && p[len - 1] == ']') ||
-	    (p[0] == '(' && p[len - 1] == ')'))) {
-		p[len - 1] = '\0';
-		p++;
-	}
-	for (tok = strtok_r(p, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save))
-		specs[n++] = cfg_unquote(tok);
-	rc = cfg_store_listen(cfg, specs, n, e);
-	free(specs);
-	free(copy);
-	return rc;
-}
-
-static const struct cfg_kind_ops cfg_kinds[] = {
+const struct cfg_kind_ops cfg_kinds[] = {
 	[CK_GROUP] = { cfg_group_from_setting, cfg_no_text },
 	[CK_BOOL] = { cfg_bool_from_setting, cfg_bool_from_text },
 	[CK_INT] = { cfg_int_from_setting, cfg_int_from_text },
@@ -827,38 +656,6 @@ config_load_file(struct config *cfg, const char *path, char *err,
 	    config_setting_source_file(e.at), buf, sizeof(buf)),
 	    config_setting_source_line(e.at), e.msg);
 	return -1;
-}
-
-int
-config_override(struct config *cfg, const char *assignment, char *err,
-    size_t errlen)
-{
-	struct cfg_err e = { "", NULL };
-	const struct cfg_row *row;
-	const char *eq = strchr(assignment, '=');
-	char *key, *value;
-	int rc = -1;
-
-	if (eq == NULL) {
-		snprintf(err, errlen, "-o %s: expected key=value", assignment);
-		return -1;
-	}
-	if ((key = strndup(assignment, (size_t)(eq - assignment))) == NULL ||
-	    (value = strdup(eq + 1)) == NULL) {
-		free(key);
-		snprintf(err, errlen, "-o %s: out of memory", assignment);
-		return -1;
-	}
-	if ((row = cfg_row_find(cfg_unquote(key))) == NULL)
-		cfg_fail(&e, "unknown setting '%s'", cfg_unquote(key));
-	else
-		rc = cfg_kinds[row->kind].from_text(cfg, row,
-		    cfg_unquote(value), &e);
-	if (rc == -1)
-		snprintf(err, errlen, "-o %s: %s", assignment, e.msg);
-	free(key);
-	free(value);
-	return rc;
 }
 
 /* cfg_is_path - "x.so" or anything with a slash is a file, else a name. */

@@ -1,0 +1,71 @@
+/*
+ * config_int.h - what config.c (the schema, the file, the checks) and
+ * config_text.c (the text of -o overrides) share; not for other modules,
+ * which use config.h.
+ */
+#ifndef PSMTPD_CONFIG_INT_H
+#define PSMTPD_CONFIG_INT_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "log.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+enum cfg_kind {
+	CK_GROUP,	/* a group of settings: walked, never stored */
+	CK_BOOL,	/* bool */
+	CK_INT,		/* int, within min..max */
+	CK_LLONG,	/* long long, within min..max */
+	CK_STRING,	/* char *, not empty */
+	CK_ADDR,	/* char *, a "host:port" spec that addr_parse takes */
+	CK_HOST,	/* char *, one word of printable ASCII (a reply text) */
+	CK_LISTEN,	/* cfg->listen: one spec or a list of them */
+	CK_FACILITY,	/* int, a syslog facility by name */
+	CK_LEVEL,	/* int, a syslog level by name */
+	CK_PLUGINS,	/* cfg->plugins: a list of groups */
+};
+
+/* One row of the schema (cfg_schema in config.c). */
+struct cfg_row {
+	const char *path;	/* dotted, as in the file and in -o */
+	enum cfg_kind kind;
+	size_t off;		/* the field in struct config */
+	long long min, max;	/* for CK_INT and CK_LLONG */
+};
+
+/* Where a file error is: the setting, or one element inside it. */
+struct cfg_err {
+	char msg[CONFIG_ERR_MAX];
+	const config_setting_t *at;	/* NULL: the setting being read */
+};
+
+typedef int cfg_from_setting_fn(struct config *, const struct cfg_row *,
+    const config_setting_t *, struct cfg_err *);
+typedef int cfg_from_text_fn(struct config *, const struct cfg_row *,
+    const char *, struct cfg_err *);
+
+struct cfg_kind_ops {
+	cfg_from_setting_fn *from_setting;
+	cfg_from_text_fn *from_text;
+};
+
+/* What each kind accepts, indexed by enum cfg_kind (config.c). */
+extern const struct cfg_kind_ops cfg_kinds[];
+
+/* config.c: the schema and the setters, whatever the value's source. */
+int cfg_fail(struct cfg_err *, const char *, ...) LOG_PRINTF(2, 3);
+void *cfg_field(struct config *, const struct cfg_row *);
+const struct cfg_row *cfg_row_find(const char *);
+int cfg_store_int(struct config *, const struct cfg_row *, long long,
+    struct cfg_err *);
+cfg_from_text_fn cfg_store_string, cfg_store_name;
+int cfg_store_listen(struct config *, const char *const *, size_t,
+    struct cfg_err *);
+
+/* config_text.c: a value from the text after -o key=. */
+cfg_from_text_fn cfg_no_text, cfg_bool_from_text, cfg_int_from_text,
+    cfg_listen_from_text;
+
+#endif /* PSMTPD_CONFIG_INT_H */
