@@ -349,8 +349,8 @@ static const struct { const char *file, *where, *what; } ops_broken[] = {
 	{ "bad-facility.conf", ":3:", "email" },
 	{ "no-plugin.conf", ":4:", "no-such-plugin" },
 	{ "plugin-setting.conf", ":4:", "colour" },
-	/* a check across two settings: no single line to blame (yet) */
-	{ "conflict.conf", "", "decode_data and enable_smtputf8" },
+	/* a check across two settings blames the later one */
+	{ "conflict.conf", ":3:", "decode_data and enable_smtputf8" },
 };
 #define OPS_NBROKEN (int)(sizeof(ops_broken) / sizeof(ops_broken[0]))
 
