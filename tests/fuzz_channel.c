@@ -15,6 +15,12 @@
  * seeds the packet sizes (0: one packet), the rest is the client's side
  * of the session.
  *
+ * A second plugin answers from its hooks, keyed on what the client sends
+ * (a HELO "reject..." is refused, a RCPT "no..." rejected, XFUZZ echoes
+ * its words as a multi-line reply, ...), so that the plugin chain, the
+ * per-session and per-transaction data and the plugin verbs are fuzzed
+ * too.
+ *
  * Beyond what ASan and UBSan see, the target aborts when a reply line is
  * not "DDD[ -]text" ended by CRLF, or a reply holds a bare CR or LF (reply
  * injection), or a message handed to process_message has no sender or no
@@ -24,6 +30,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,20 +76,135 @@ static const struct psmtpd_plugin fc_plugin = {
 	.process_message = fc_check_message,
 };
 
+/* fh_starts - s begins with prefix. */
+static bool
+fh_starts(const char *s, const char *prefix)
+{
+	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static enum psmtpd_result
+fh_helo(psmtpd_session *s, const char *helo, void *data)
+{
+	(void)data;
+	if (fh_starts(helo, "reject")) {
+		psmtpd_reply(s, "550 go away");
+		return PSMTPD_REPLY;
+	}
+	if (fh_starts(helo, "drop"))
+		return PSMTPD_DISCONNECT;
+	if (fh_starts(helo, "keep"))
+		psmtpd_session_set_data(s, strdup(helo), free);
+	return PSMTPD_CONTINUE;
+}
+
+static enum psmtpd_result
+fh_mail(psmtpd_session *s, const char *mailfrom, void *data)
+{
+	(void)data;
+	if (fh_starts(mailfrom, "txn"))
+		psmtpd_txn_set_data(s, strdup(mailfrom), free);
+	if (fh_starts(mailfrom, "deny")) {
+		psmtpd_reply(s, "553 sender denied");
+		return PSMTPD_REPLY;
+	}
+	return PSMTPD_CONTINUE;
+}
+
+static enum psmtpd_result
+fh_rcpt(psmtpd_session *s, const char *rcpt, void *data)
+{
+	(void)data;
+	if (fh_starts(rcpt, "no")) {
+		psmtpd_reply(s, "550 no such user");
+		return PSMTPD_REPLY;
+	}
+	if (fh_starts(rcpt, "ok")) {
+		psmtpd_reply(s, "250-fine\n250 really");
+		return PSMTPD_REPLY;
+	}
+	if (fh_starts(rcpt, "bye"))
+		return PSMTPD_DISCONNECT;
+	return PSMTPD_CONTINUE;
+}
+
+static enum psmtpd_result
+fh_data(psmtpd_session *s, void *data)
+{
+	(void)data;
+	const char *t = psmtpd_txn_get_data(s);
+	if (t != NULL && strstr(t, "nodata") != NULL) {
+		psmtpd_reply(s, "554 no data for you");
+		return PSMTPD_REPLY;
+	}
+	return PSMTPD_CONTINUE;
+}
+
+static enum psmtpd_result
+fh_message(psmtpd_session *s, void *data)
+{
+	size_t len;
+
+	(void)data;
+	(void)psmtpd_message_data(s, &len);
+	if (len % 5 == 1) {
+		psmtpd_reply(s, "451 try again later");
+		return PSMTPD_REPLY;
+	}
+	return PSMTPD_CONTINUE;
+}
+
+/* fh_xfuzz - the argument's words (up to 8) as a multi-line 250. */
+static enum psmtpd_result
+fh_xfuzz(psmtpd_session *s, const char *arg, void *data)
+{
+	char buf[512];
+	const char *lines[8];
+	size_t n = 0;
+
+	(void)data;
+	snprintf(buf, sizeof(buf), "%s", arg != NULL ? arg : "");
+	for (char *save, *w = strtok_r(buf, " ", &save); w != NULL &&
+	    n < 8; w = strtok_r(NULL, " ", &save))
+		lines[n++] = w;
+	if (n == 0)
+		lines[n++] = "nothing";
+	if (psmtpd_reply_lines(s, 250, lines, n) != 0)
+		psmtpd_reply(s, "501 bad words");
+	return PSMTPD_REPLY;
+}
+
+static const struct psmtpd_command fh_commands[] = {
+	{ "XFUZZ", fh_xfuzz, "Syntax: XFUZZ words" },
+	{ NULL, NULL, NULL }
+};
+
+static const struct psmtpd_plugin fh_plugin = {
+	PSMTPD_PLUGIN_HEADER,
+	.name = "fuzzhooks",
+	.version = "1",
+	.on_helo = fh_helo,
+	.on_mail = fh_mail,
+	.on_rcpt = fh_rcpt,
+	.on_data = fh_data,
+	.process_message = fh_message,
+	.commands = fh_commands,
+};
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const struct psmtpd_plugin *list[] = { &fc_plugin };
+	const struct psmtpd_plugin *list[] = { &fc_plugin, &fh_plugin };
 	char err[256];
 
 	(void)argc;
 	(void)argv;
 	log_init(LOG_DEST_STDERR, LOG_MAIL, LOG_CRIT, "fuzz_channel");
 	signal(SIGPIPE, SIG_IGN);
-	fc_plugins = plugin_set_builtin(list, 1, "FQDN", err, sizeof(err));
+	fc_plugins = plugin_set_builtin(list, 2, "FQDN", err, sizeof(err));
 	if (fc_plugins == NULL) {
 		fprintf(stderr, "fuzz_channel: %s\n", err);
 		abort();
