@@ -65,7 +65,7 @@ channel_read_message(struct psmtpd_session *s, struct smtp_data *sd,
 		const char *in = io_peek(&s->io, &avail);
 		char *out = NULL;
 		if (!sd->overflow && !*nomem) {
-			if (channel_data_room(s, avail) == 0)
+			if (channel_data_room(s, avail + SMTP_DATA_SLACK) == 0)
 				out = s->data + s->data_len;
 			else
 				*nomem = true;

@@ -3,6 +3,8 @@
  */
 #include "autoconfig.h"
 
+#include <string.h>
+
 #include "smtp_data.h"
 
 void
@@ -107,6 +109,24 @@ smtp_data_check_limit(struct smtp_data *sd)
 		sd->overflow = true;
 }
 
+/* smtp_data_run - inside a line everything up to the next CR is data:
+ * copy it in one go (the byte-at-a-time machine was most of the cost of
+ * a large message).  Returns the bytes taken. */
+static size_t
+smtp_data_run(struct smtp_data_out *w, const char *in, size_t n)
+{
+	const char *cr = memchr(in, '\r', n);
+	size_t run = cr != NULL ? (size_t)(cr - in) : n;
+
+	if (!w->sd->overflow) {
+		memcpy(w->out + w->n, in, run);
+		w->n += run;
+	}
+	w->sd->consumed += run;
+	smtp_data_check_limit(w->sd);
+	return run;
+}
+
 size_t
 smtp_data_feed(struct smtp_data *sd, const char *in, size_t inlen,
     char *out, size_t *produced)
@@ -115,6 +135,13 @@ smtp_data_feed(struct smtp_data *sd, const char *in, size_t inlen,
 	size_t i;
 
 	for (i = 0; i < inlen && !sd->done; i++) {
+		if (sd->state == SMTP_DATA_TEXT) {
+			size_t run = smtp_data_run(&w, in + i, inlen - i);
+			if (run > 0) {
+				i += run - 1;
+				continue;
+			}
+		}
 		sd->consumed++;
 		if (smtp_data_byte(&w, in[i])) {
 			sd->done = true;

@@ -9,15 +9,20 @@
  * 5321 4.1.1.4).  A bare CR or LF is data and never ends anything, so a
  * message cannot be split by "\n.\n" tricks (SMTP smuggling).
  *
- * Output never exceeds input, so a caller that gives out room for inlen
- * bytes never loses a byte.  Past `limit` raw bytes the decoder keeps
- * scanning for the end but stores nothing more (overflow).
+ * Output never exceeds input overall, but a call may emit up to
+ * SMTP_DATA_SLACK bytes held back from earlier calls (a CR not yet known
+ * to be bare, the "\n" of a CRLF not yet known not to start the end
+ * marker), so out needs room for inlen + SMTP_DATA_SLACK bytes.  Past
+ * `limit` raw bytes the decoder keeps scanning for the end but stores
+ * nothing more (overflow).
  */
 #ifndef PSMTPD_SMTP_DATA_H
 #define PSMTPD_SMTP_DATA_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#define SMTP_DATA_SLACK 2
 
 enum smtp_data_state {
 	SMTP_DATA_BOL,		/* at the start of a line */
@@ -41,8 +46,9 @@ struct smtp_data {
 void smtp_data_init(struct smtp_data *sd, unsigned long long limit);
 
 /*
- * Feed input.  Writes the decoded bytes at out (room for at least inlen
- * bytes unless sd->overflow, when out may be NULL).  Returns the number of
+ * Feed input.  Writes the decoded bytes at out (room for at least inlen +
+ * SMTP_DATA_SLACK bytes unless sd->overflow, when out may be NULL).
+ * Returns the number of
  * input bytes consumed: all of them unless the end was found, in which
  * case sd->done is set and the rest (pipelined commands) is left.
  * *produced is how many bytes were written at out.
