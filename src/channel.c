@@ -53,6 +53,15 @@ channel_close(struct psmtpd_session *s, enum channel_end end)
 	}
 }
 
+bool
+channel_greeted(struct psmtpd_session *s)
+{
+	if (s->seen_greeting[0] != '\0')
+		return true;
+	channel_reply(s, "503 Error: send HELO first");
+	return false;
+}
+
 /* channel_reply_raw - one reply (possibly several lines joined by "\n"),
  * each line sent with CRLF. */
 void

@@ -226,10 +226,8 @@ channel_handle_data(struct psmtpd_session *s, char *arg)
 {
 	struct channel_verdict v;
 
-	if (s->seen_greeting[0] == '\0') {
-		channel_reply(s, "503 Error: send HELO first");
+	if (!channel_greeted(s))
 		return;
-	}
 	if (s->nrcpt == 0) {
 		channel_reply(s, "503 Error: need RCPT command");
 		return;

@@ -109,10 +109,8 @@ channel_handle_mail(struct psmtpd_session *s, char *arg)
 	const char *rest;
 	struct channel_verdict v;
 
-	if (s->seen_greeting[0] == '\0') {
-		channel_reply(s, "503 Error: send HELO first");
+	if (!channel_greeted(s))
 		return;
-	}
 	if (!channel_parse_envelope_arg(s, arg, "FROM:", CHANNEL_MAIL_SYNTAX,
 	    addr, sizeof(addr), &rest))
 		return;
@@ -180,10 +178,8 @@ channel_handle_rcpt(struct psmtpd_session *s, char *arg)
 	const char *rest;
 	struct channel_verdict v;
 
-	if (s->seen_greeting[0] == '\0') {
-		channel_reply(s, "503 Error: send HELO first");
+	if (!channel_greeted(s))
 		return;
-	}
 	if (s->mailfrom == NULL) {
 		channel_reply(s, "503 Error: need MAIL command");
 		return;

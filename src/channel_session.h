@@ -91,6 +91,8 @@ void channel_phase(struct psmtpd_session *s, enum channel_phase phase,
 void channel_reset_transaction(struct psmtpd_session *s);
 void channel_rset_state(struct psmtpd_session *s);
 void channel_close(struct psmtpd_session *s, enum channel_end end);
+/* MAIL, RCPT and DATA need a HELO/EHLO first: false (503 sent) if not. */
+bool channel_greeted(struct psmtpd_session *s);
 
 /* channel_cmds.c: the built-in verbs, by name; NULL if none. */
 typedef void (*channel_verb_fn)(struct psmtpd_session *s, char *arg);
