@@ -28,8 +28,9 @@ channel_greeting_ok(struct psmtpd_session *s, const char *verb,
 		channel_reply(s, "503 Duplicate HELO/EHLO");
 		return false;
 	}
-	channel_rset_state(s);
+	/* The plugins see the transaction that is being reset. */
 	channel_run_rset_hooks(s);
+	channel_rset_state(s);
 	snprintf(s->seen_greeting, sizeof(s->seen_greeting), "%s", arg);
 	return true;
 }
@@ -216,8 +217,8 @@ channel_handle_rset(struct psmtpd_session *s, char *arg)
 		channel_reply(s, "501 Syntax: RSET");
 		return;
 	}
-	channel_rset_state(s);
 	channel_run_rset_hooks(s);
+	channel_rset_state(s);
 	channel_reply(s, "250 OK");
 }
 

@@ -179,6 +179,27 @@ START_TEST(test_verbs)
 }
 END_TEST
 
+/* RSET and disconnect hooks run (they have no reply: the log shows it). */
+START_TEST(test_void_hooks)
+{
+	struct du_daemon d;
+	char *got = run(TPLUG(""), "EHLO me\r\nMAIL FROM:<a@b>\r\nRSET\r\n"
+	    "QUIT\r\n", &d);
+
+	ck_assert_msg(strstr(got, "250 OK\r\n250 OK\r\n221 Bye") != NULL,
+	    "%s", got);
+	free(got);
+	ck_assert_int_eq(du_stop(&d), 0);
+	char *log = du_slurp(d.err);
+	/* RSET runs the hook before the reset; EHLO resets too. */
+	ck_assert_msg(strstr(log, "plugin=tplug hook=rset mailfrom=a@b") !=
+	    NULL, "%s", log);
+	ck_assert_msg(strstr(log, "plugin=tplug hook=disconnect greeting=me") !=
+	    NULL, "%s", log);
+	free(log);
+}
+END_TEST
+
 /* -t on a config: the status and what it must say. */
 static void
 check_t(const char *plugins, int status, const char *says)
@@ -277,6 +298,7 @@ main(void)
 	tcase_add_loop_test(tc, test_hooks, 0,
 	    (int)(sizeof(hook_cases) / sizeof(hook_cases[0])));
 	tcase_add_test(tc, test_verbs);
+	tcase_add_test(tc, test_void_hooks);
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_crash);
 	suite_add_tcase(s, tc);

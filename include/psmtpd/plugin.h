@@ -149,7 +149,9 @@ struct psmtpd_plugin {
 	 */
 	enum psmtpd_result (*process_message)(psmtpd_session *s,
 	    void *plugin_data);
-	/* RSET, or HELO/EHLO resetting the transaction.  Reply ignored. */
+	/* RSET, or HELO/EHLO resetting the transaction; the transaction
+	 * (mailfrom, rcpttos, txn data) is still there to see and is reset
+	 * after the hook.  No reply. */
 	void (*on_rset)(psmtpd_session *s, void *plugin_data);
 	/* The connection is closing, whatever the reason.  No reply. */
 	void (*on_disconnect)(psmtpd_session *s, void *plugin_data);

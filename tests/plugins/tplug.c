@@ -90,6 +90,23 @@ tplug_message(psmtpd_session *s, void *d)
 	return tplug_act(s, ((struct tplug *)d)->action[H_MESSAGE]);
 }
 
+/* The hooks without a reply say in the log that they ran. */
+static void
+tplug_rset(psmtpd_session *s, void *d)
+{
+	(void)d;
+	psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "hook=rset mailfrom=%s",
+	    psmtpd_session_mailfrom(s) ? psmtpd_session_mailfrom(s) : "-");
+}
+
+static void
+tplug_disconnect(psmtpd_session *s, void *d)
+{
+	(void)d;
+	psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "hook=disconnect greeting=%s",
+	    psmtpd_session_greeting(s));
+}
+
 static int
 tplug_init(psmtpd_init *ctx, void **data)
 {
@@ -129,4 +146,6 @@ const struct psmtpd_plugin psmtpd_plugin = {
 	.on_rcpt = tplug_rcpt,
 	.on_data = tplug_data,
 	.process_message = tplug_message,
+	.on_rset = tplug_rset,
+	.on_disconnect = tplug_disconnect,
 };
