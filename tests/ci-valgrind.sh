@@ -32,7 +32,9 @@ if ! test -f Makefile; then
 	"$srcdir/configure" -q CFLAGS="-g -O1" >configure.log 2>&1 ||
 	    fail "configure failed (see $builddir/configure.log)"
 fi
-make -j"$jobs" all tests/check_hostile tests/check_channel >build.log 2>&1 ||
+# `all` runs a second make (the config header); build the tests after it,
+# not beside it, or both makes compile the same objects at once.
+{ make -j"$jobs" all && make -j"$jobs" tests/check_hostile tests/check_channel; } >build.log 2>&1 ||
     fail "build failed (see $builddir/build.log)"
 
 logdir=$builddir/valgrind
