@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,10 +78,18 @@ du_connect(const struct du_daemon *d)
 	return fd;
 }
 
-/* du_exec - the child: stdout/stderr to files, exec psmtpd. */
+/* du_exec - the child: stdout/stderr to files, limits, exec psmtpd. */
 static void
-du_exec(const char *out, const char *err, const char *const *argv)
+du_exec(const char *out, const char *err, const char *const *argv,
+    const struct du_opts *opts)
 {
+	if (opts != NULL && opts->fsize_limit > 0) {
+		struct rlimit rl = { (rlim_t)opts->fsize_limit,
+		    (rlim_t)opts->fsize_limit };
+		if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR ||
+		    setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(126);
+	}
 	int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
@@ -120,6 +129,13 @@ du_wait_ready(struct du_daemon *d)
 int
 du_start(struct du_daemon *d, const char *host, const char *const *args)
 {
+	return du_start_with(d, host, args, NULL);
+}
+
+int
+du_start_with(struct du_daemon *d, const char *host,
+    const char *const *args, const struct du_opts *opts)
+{
 	const char *argv[64];
 	char local[128];
 	int n = 0;
@@ -143,7 +159,7 @@ du_start(struct du_daemon *d, const char *host, const char *const *args)
 		if (d->pid < 0)
 			return -1;
 		if (d->pid == 0)
-			du_exec(d->out, d->err, argv);
+			du_exec(d->out, d->err, argv, opts);
 		if (du_wait_ready(d) == 0)
 			return 0;
 		if (d->pid > 0)

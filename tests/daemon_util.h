@@ -19,12 +19,21 @@ struct du_daemon {
 	char err[256];		/* its stderr */
 };
 
+/* What du_start_with sets up in the daemon's process before exec. */
+struct du_opts {
+	long long fsize_limit;	/* RLIMIT_FSIZE in bytes (0: unchanged);
+				 * SIGXFSZ is then ignored, so a write past
+				 * it fails with EFBIG, as on a full disk */
+};
+
 /* A port that was free a moment ago on host. */
 int du_free_port(const char *host);
 /* Start psmtpd with args (NULL-terminated, without the program name and
  * without localaddr, which is added as [host]:port); wait until it accepts.
  * 0, or -1 (its stderr is printed). */
 int du_start(struct du_daemon *d, const char *host, const char *const *args);
+int du_start_with(struct du_daemon *d, const char *host,
+    const char *const *args, const struct du_opts *opts);
 /* SIGTERM, wait up to 10 s, then SIGKILL.  The exit status. */
 int du_stop(struct du_daemon *d);
 /* Connect to the daemon; -1 on failure. */
