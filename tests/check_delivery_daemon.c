@@ -34,7 +34,7 @@ dl_conf(char *path, size_t size, const char *dir, const char *name,
     const char *text)
 {
 	snprintf(path, size, "%s/%s", dir, name);
-	tu_write_file(path, text, 0);
+	ck_assert_int_eq(du_write_config(path, "%s", text), 0);
 }
 
 /* dl_start - the daemon with -n -C conf (and extra args). */
@@ -79,21 +79,6 @@ dl_send(const struct du_daemon *d, const char *rcpt, const char *body)
 	free(out.p);
 	free(in.p);
 	return code;
-}
-
-/* dl_log_has - the daemon's stderr says text (it may come a bit later). */
-static int
-dl_log_has(const struct du_daemon *d, const char *text)
-{
-	for (int i = 0; i < 50; i++) {
-		char *log = du_slurp(d->err);
-		int found = log != NULL && strstr(log, text) != NULL;
-		free(log);
-		if (found)
-			return 1;
-		usleep(20000);
-	}
-	return 0;
 }
 
 /* dl_only_file - the one file in a maildir's new/. */
@@ -145,7 +130,7 @@ START_TEST(test_proxy_to_psmtpd)
 	char *got = dl_only_file(md);
 	ck_assert_str_eq(got, "Subject: x\nX-Peer: 127.0.0.1\n\nbody\n.dot\n");
 	free(got);
-	ck_assert(dl_log_has(&px, "proxy relayed"));
+	ck_assert(du_file_has(px.err, "proxy relayed", 1000));
 	dl_stop(&px);
 	dl_stop(&up);
 	tu_rmtree(dir);
@@ -175,7 +160,7 @@ START_TEST(test_proxy_upstream_stopped)
 	dl_proxy_to(&px, dir, du_free_port("127.0.0.1"), 5);
 	ck_assert_int_eq(dl_send(&px, "b@example.org", "Subject: x\r\n\r\n"
 	    "body\r\n"), 451);
-	ck_assert(dl_log_has(&px, "proxy not relayed"));
+	ck_assert(du_file_has(px.err, "proxy not relayed", 1000));
 	dl_stop(&px);
 	tu_rmtree(dir);
 }
@@ -201,7 +186,8 @@ START_TEST(test_proxy_upstream_hanging)
 	ck_assert_int_eq(dl_send(&px, "b@example.org", "Subject: x\r\n\r\n"
 	    "body\r\n"), 451);
 	ck_assert_int_le(time(NULL) - t0, 5);
-	ck_assert(dl_log_has(&px, "upstream timed out at greeting"));
+	ck_assert(du_file_has(px.err, "upstream timed out at greeting",
+	    1000));
 	dl_stop(&px);
 	close(lfd);
 	tu_rmtree(dir);
@@ -243,32 +229,14 @@ dl_sink_start(const char *dir, const char *opt, const char *arg, int *port)
 		_exit(127);
 	}
 	/* until it listens: 5 s at most */
-	for (int i = 0; i < 100; i++) {
-		struct du_daemon probe = { .port = *port };
-		snprintf(probe.host, sizeof(probe.host), "127.0.0.1");
-		int fd = du_connect(&probe);
-		if (fd >= 0) {
+	for (int i = 0, fd; i < 100; i++) {
+		if ((fd = du_dial("127.0.0.1", *port)) >= 0) {
 			close(fd);
 			break;
 		}
-		usleep(50000);
+		du_sleep_ms(50);
 	}
 	return pid;
-}
-
-static void
-dl_sink_stop(pid_t pid)
-{
-	int st;
-
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return;
-		usleep(20000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
 }
 
 /* smtp-sink as the upstream: accepting, refusing hard and soft, closing
@@ -305,7 +273,7 @@ START_TEST(test_proxy_smtp_sink)
 	int code = dl_send(&px, "b@example.org", "Subject: sink\r\n\r\n"
 	    "body\r\n");
 	dl_stop(&px);
-	dl_sink_stop(sink);
+	du_kill_wait(sink, 2000);
 	ck_assert_int_eq(code, dl_sink_cases[_i].code);
 	if (code == 250) {
 		char name[512], path[1200];
@@ -445,7 +413,8 @@ START_TEST(test_maildir_failure)
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(dl_send(&d, "b@example.org", "Subject: f\r\n"
 		    "\r\nbody\r\n"), 451);
-	ck_assert(dl_log_has(&d, "maildir not delivered step=rename"));
+	ck_assert(du_file_has(d.err, "maildir not delivered step=rename",
+	    1000));
 	dl_stop(&d);
 	snprintf(sub, sizeof(sub), "%s/tmp", md);
 	ck_assert_int_eq(tu_count_dir(sub), 0);
@@ -548,8 +517,8 @@ START_TEST(test_pipe)
 	ck_assert_int_eq(dl_send(&d, "b@example.org", "Subject: p\r\n\r\n"
 	    "..x\r\n"), dl_pipe_cases[_i].code);
 	ck_assert_int_le(time(NULL) - t0, 5);
-	ck_assert_msg(dl_log_has(&d, dl_pipe_cases[_i].log), "log lacks %s",
-	    dl_pipe_cases[_i].log);
+	ck_assert_msg(du_file_has(d.err, dl_pipe_cases[_i].log, 1000),
+	    "log lacks %s", dl_pipe_cases[_i].log);
 	dl_stop(&d);
 	if (dl_pipe_cases[_i].code == 250) {
 		char *got = tu_read_file(out, NULL);

@@ -52,44 +52,6 @@ reply(int fd, const char *line, char *buf, size_t size)
 	return -1;
 }
 
-/* worker_of - the pid of the worker that logged the connection from
- * local port `port` (the channel logs "connect ... port=N"). */
-static pid_t
-worker_of(const struct du_daemon *d, int port)
-{
-	char needle[64];
-
-	snprintf(needle, sizeof(needle), " client=127.0.0.1 port=%d\n", port);
-	for (int i = 0; i < 100; i++) {
-		char *log = du_slurp(d->err);
-		char *hit = log ? strstr(log, needle) : NULL;
-		pid_t pid = 0;
-		if (hit != NULL) {
-			while (hit > log && hit[-1] != '\n')
-				hit--;
-			char *br = strstr(hit, "psmtpd/worker[");
-			if (br != NULL)
-				pid = (pid_t)atol(br + 14);
-		}
-		free(log);
-		if (pid > 0)
-			return pid;
-		usleep(50000);
-	}
-	return -1;
-}
-
-static int
-local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return -1;
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-}
-
 START_TEST(test_kill_worker_in_data)
 {
 	struct du_daemon d;
@@ -108,7 +70,7 @@ START_TEST(test_kill_worker_in_data)
 	ck_assert_int_eq(reply(fd, "DATA\r\n", buf, sizeof(buf)), 354);
 	ck_assert_int_gt(send(fd, "Subject: half\r\n\r\nhalf a message",
 	    31, 0), 0);
-	pid_t worker = worker_of(&d, local_port(fd));
+	pid_t worker = du_log_worker(d.err, du_local_port(fd), 5000);
 	ck_assert_int_gt(worker, 0);
 	ck_assert_int_eq(kill(worker, SIGKILL), 0);
 	/* The client sees the connection go, never a 250. */
@@ -153,11 +115,9 @@ START_TEST(test_disk_full_maildir)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(md, sizeof(md), "%s/Maildir", dir);
 	snprintf(conf, sizeof(conf), "%s/psmtpd.conf", dir);
-	FILE *f = fopen(conf, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "pool = { start = 1; };\nplugins = ( { name = \"maildir\"; "
-	    "settings = { dir = \"%s\"; add_headers = false; }; } );\n", md);
-	fclose(f);
+	ck_assert_int_eq(du_write_config(conf, "pool = { start = 1; };\n"
+	    "plugins = ( { name = \"maildir\"; settings = { dir = \"%s\"; "
+	    "add_headers = false; }; } );\n", md), 0);
 	const char *args[] = { "-n", "-C", conf, NULL };
 	ck_assert_int_eq(du_start_with(&d, "127.0.0.1", args, &opts), 0);
 

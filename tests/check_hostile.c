@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "smtp_data.h"
-#include "tests/hostile_util.h"
+#include "tests/daemon_util.h"
 
 #define T_MS 10000	/* a reply that takes longer is a failure */
 
@@ -268,11 +268,11 @@ START_TEST(test_command_timeout)
 	const char *opts[] = { "timeouts.command=1", NULL };
 
 	start(&s, opts);
-	long long t0 = hu_now_ms();
+	long long t0 = du_now_ms();
 	expect(&s, NULL, 421);
 	ck_assert_msg(strstr(s.text, "timeout") != NULL, "%s", s.text);
 	ck_assert(hu_closed(&s.c, T_MS));
-	long long took = hu_now_ms() - t0;
+	long long took = du_now_ms() - t0;
 	ck_assert_msg(took >= 500 && took < 4000, "421 after %lld ms", took);
 	still_serving(&s.d);
 	stop(&s);
@@ -284,7 +284,7 @@ END_TEST
 static long long
 send_slowly(struct session *s, const char *bytes, int interval_ms)
 {
-	long long t0 = hu_now_ms();
+	long long t0 = du_now_ms();
 
 	for (size_t i = 0; bytes[i] != '\0'; i++) {
 		if (hu_send(&s->c, bytes + i, 1, T_MS) != 0)
@@ -292,7 +292,7 @@ send_slowly(struct session *s, const char *bytes, int interval_ms)
 		int code = hu_reply(&s->c, s->text, sizeof(s->text),
 		    interval_ms);
 		if (code > 0)
-			return code == 421 ? hu_now_ms() - t0 : -code;
+			return code == 421 ? du_now_ms() - t0 : -code;
 	}
 	return -1;
 }
@@ -342,7 +342,7 @@ START_TEST(test_session_timeout)
 	int code = 0;
 
 	start(&s, opts);
-	long long t0 = hu_now_ms();
+	long long t0 = du_now_ms();
 	for (int i = 0; i < 20; i++) {
 		ck_assert_int_eq(hu_sendstr(&s.c, "NOOP\r\n"), 0);
 		code = hu_reply(&s.c, s.text, sizeof(s.text), T_MS);
@@ -350,7 +350,7 @@ START_TEST(test_session_timeout)
 			break;
 		usleep(400 * 1000);
 	}
-	long long took = hu_now_ms() - t0;
+	long long took = du_now_ms() - t0;
 	ck_assert_msg(code == 421, "want 421, got %d \"%s\"", code, s.text);
 	ck_assert_msg(took >= 1500 && took < 4500, "421 after %lld ms", took);
 	ck_assert(hu_closed(&s.c, T_MS));

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/hostile_util.h"
+#include "tests/daemon_util.h"
 
 #define SESSIONS 200
 #define MESSAGES 5
@@ -183,7 +183,7 @@ load_start(struct load *l, int sessions)
 	memset(l, 0, sizeof(*l));
 	l->sessions = sessions;
 	ck_assert_msg(hu_start(&l->d, opts) == 0, "psmtpd did not start");
-	l->t0 = hu_now_ms();
+	l->t0 = du_now_ms();
 	for (int i = 0; i < sessions; i++) {
 		l->cls[i] = (struct client){ .port = l->d.port, .index = i,
 		    .progress = &l->progress };
@@ -197,10 +197,10 @@ load_start(struct load *l, int sessions)
 static void
 load_signal(struct load *l, int n, int sig)
 {
-	long long end = hu_now_ms() + OP_MS;
+	long long end = du_now_ms() + OP_MS;
 
 	while (__atomic_load_n(&l->progress, __ATOMIC_RELAXED) < n &&
-	    hu_now_ms() < end)
+	    du_now_ms() < end)
 		usleep(1000);
 	ck_assert_int_eq(kill(l->d.pid, sig), 0);
 	fprintf(stderr, "signal %d after %d messages\n", sig,
@@ -220,7 +220,7 @@ load_join(struct load *l, const char *what)
 	}
 	fprintf(stderr, "%s: %d sessions x %d messages, %d accepted in "
 	    "%lld ms\n", what, l->sessions, MESSAGES, l->replies,
-	    hu_now_ms() - l->t0);
+	    du_now_ms() - l->t0);
 }
 
 /* load_verify - every message answered 250 was delivered once and is

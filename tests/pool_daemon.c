@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pool_util.h"
+#include "tests/daemon_util.h"
 
 #define BODY "Subject: pool test\r\n\r\nhello\r\n"
 
@@ -27,17 +27,7 @@
 static void
 write_config(const char *path, const char *text)
 {
-	char tmp[512];
-	FILE *f;
-
-	/* Replace it whole, as an editor would, so that a reload never
-	 * reads half a file. */
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(rename(tmp, path), 0);
+	ck_assert_int_eq(du_write_config(path, "%s", text), 0);
 }
 
 /* session_ehlo - a connection past EHLO; the greeting in greet. */
@@ -87,7 +77,7 @@ START_TEST(test_start_workers)
 	ck_assert_int_eq(pd_wait_workers(d.pid, 3, 3, 5), 3);
 	/* Two maintenance seconds later: still three (an idle pool keeps
 	 * `start` even though min_spare is 5). */
-	pd_sleep_ms(2500);
+	du_sleep_ms(2500);
 	ck_assert_int_eq(pd_workers(d.pid, NULL, 0), 3);
 	ck_assert_int_eq(one_message(d.port), 250);
 	ck_assert_int_eq(pd_stop(&d), 0);
@@ -140,9 +130,9 @@ START_TEST(test_two_listeners)
 	int port[2];
 
 	pd_prepare(&d);
-	port[0] = d.port = pd_free_port();
+	port[0] = d.port = du_free_port("127.0.0.1");
 	do
-		port[1] = pd_free_port();
+		port[1] = du_free_port("127.0.0.1");
 	while (port[1] == port[0]);
 	snprintf(opt, sizeof(opt), "listen=[\"127.0.0.1:%d\",\"127.0.0.1:%d\"]",
 	    port[0], port[1]);
@@ -197,7 +187,7 @@ load_client(void *arg)
 				ok++;
 			/* A client that takes its time, so that the
 			 * sessions overlap and the pool has to grow. */
-			pd_sleep_ms(20);
+			du_sleep_ms(20);
 		}
 		smtp_cmd(fd, "QUIT", reply, sizeof(reply));
 	}
@@ -232,7 +222,7 @@ START_TEST(test_load)
 		    __atomic_load_n(&l.failed, __ATOMIC_RELAXED) ==
 		    LOAD_CLIENTS * LOAD_MESSAGES)
 			break;
-		pd_sleep_ms(50);
+		du_sleep_ms(50);
 	}
 	for (int i = 0; i < LOAD_CLIENTS; i++)
 		pthread_join(th[i], NULL);
@@ -266,7 +256,7 @@ START_TEST(test_kill_busy_worker)
 	b = session_ehlo(d.port, greet, sizeof(greet));
 	ck_assert_int_eq(smtp_cmd(a, "MAIL FROM:<x@example.org>", reply,
 	    sizeof(reply)), 250);
-	port_a = smtp_local_port(a);
+	port_a = du_local_port(a);
 	victim = pd_log_worker(&d, port_a, 5);
 	ck_assert_int_gt(victim, 0);
 	n = pd_workers(d.pid, NULL, 0);
@@ -316,7 +306,7 @@ START_TEST(test_crash_in_plugin)
 	ck_assert_int_eq(smtp_cmd(a, "RCPT TO:<crash@example.org>", reply,
 	    sizeof(reply)), -1);
 	snprintf(text, sizeof(text), "state=plugin plugin=tplug "
-	    "client=127.0.0.1:%d", smtp_local_port(a));
+	    "client=127.0.0.1:%d", du_local_port(a));
 	close(a);
 	ck_assert(pd_log_has(&d, "signal=11", 5));
 	ck_assert(pd_log_has(&d, text, 0));
@@ -384,7 +374,7 @@ START_TEST(test_crash_loop)
 	write_config(conf, cfg);
 	pd_spawn(&d, args);
 	ck_assert(pd_log_has(&d, "respawn paused", 5));
-	pd_sleep_ms(4000);
+	du_sleep_ms(4000);
 	deaths = log_count(&d, "worker died") + log_count(&d, "worker failed");
 	ck_assert_int_ge(deaths, 3);
 	/* Some 5 s in all: without the back-off, thousands of forks. */
@@ -412,7 +402,7 @@ hammer_run(void *arg)
 	for (int i = 0; i < h->sessions; i++) {
 		if (one_message(h->port) == 250)
 			h->ok++;
-		pd_sleep_ms(10);
+		du_sleep_ms(10);
 	}
 	return NULL;
 }
@@ -436,11 +426,11 @@ START_TEST(test_reload_hostname)
 	pd_start(&d, args);
 	a = session_ehlo(d.port, greet, sizeof(greet));
 	ck_assert_msg(strstr(greet, "220 one.example") == greet, "%s", greet);
-	old = pd_log_worker(&d, smtp_local_port(a), 5);
+	old = pd_log_worker(&d, du_local_port(a), 5);
 	write_config(conf, "hostname = \"two.example\";\n");
 	h.port = d.port;
 	ck_assert_int_eq(pthread_create(&th, NULL, hammer_run, &h), 0);
-	pd_sleep_ms(100);
+	du_sleep_ms(100);
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	ck_assert(pd_log_has(&d, "reload done generation=1", 5));
 	pthread_join(th, NULL);
@@ -452,7 +442,7 @@ START_TEST(test_reload_hostname)
 			break;
 		close(fd);
 		fd = -1;
-		pd_sleep_ms(100);
+		du_sleep_ms(100);
 	}
 	ck_assert_msg(fd != -1, "new sessions still greet with %s", greet);
 	ck_assert_int_eq(smtp_cmd(fd, "EHLO c.example", greet, sizeof(greet)),
@@ -463,7 +453,7 @@ START_TEST(test_reload_hostname)
 	ck_assert_int_eq(smtp_message(a, BODY), 250);
 	session_quit(a);
 	for (int i = 0; i < 100 && pd_alive(old); i++)
-		pd_sleep_ms(50);
+		du_sleep_ms(50);
 	ck_assert(!pd_alive(old));
 	ck_assert_int_eq(pd_stop(&d), 0);
 	pd_cleanup(&d);
@@ -528,7 +518,7 @@ START_TEST(test_reload_pool_settings)
 	ck_assert(pd_log_has(&d, "reload done generation=1 started=4", 5));
 	/* The idle workers of generation 0 leave at once. */
 	ck_assert_int_eq(pd_wait_workers(d.pid, 4, 4, 5), 4);
-	pd_sleep_ms(1500);
+	du_sleep_ms(1500);
 	ck_assert_int_eq(pd_workers(d.pid, NULL, 0), 4);
 	ck_assert_int_eq(one_message(d.port), 250);
 	ck_assert_int_eq(pd_stop(&d), 0);
@@ -611,7 +601,7 @@ START_TEST(test_master_killed)
 	session_quit(a);
 	for (int i = 0; i < n; i++) {
 		for (int j = 0; j < 100 && pd_alive(w[i]); j++)
-			pd_sleep_ms(50);
+			du_sleep_ms(50);
 		ck_assert_msg(!pd_alive(w[i]), "worker %ld still there",
 		    (long)w[i]);
 	}
@@ -638,8 +628,8 @@ START_TEST(test_stop_kills_stuck)
 	ck_assert_int_eq(smtp_cmd(a, "MAIL FROM:<x@example.org>", reply,
 	    sizeof(reply)), 250);
 	ck_assert_int_eq(smtp_send(a, "RCPT TO:<y@example.org>\r\n"), 0);
-	ck_assert_int_eq(pd_log_worker(&d, smtp_local_port(a), 5) > 0, 1);
-	pd_sleep_ms(200);
+	ck_assert_int_eq(pd_log_worker(&d, du_local_port(a), 5) > 0, 1);
+	du_sleep_ms(200);
 	ck_assert_int_eq(kill(d.pid, SIGTERM), 0);
 	ck_assert_int_eq(pd_wait_exit(d.pid, 20), 0);
 	d.pid = 0;
@@ -668,7 +658,7 @@ START_TEST(test_recycle)
 		int fd = smtp_open(d.port, greet, sizeof(greet));
 
 		ck_assert_int_ne(fd, -1);
-		seen[i] = pd_log_worker(&d, smtp_local_port(fd), 5);
+		seen[i] = pd_log_worker(&d, du_local_port(fd), 5);
 		ck_assert_int_eq(smtp_cmd(fd, "HELO c.example", greet,
 		    sizeof(greet)), 250);
 		ck_assert_int_eq(smtp_message(fd, BODY), 250);
@@ -710,7 +700,7 @@ START_TEST(test_busy_reply)
 		if (c != -1 && strncmp(greet, "220 ", 4) != 0) {
 			close(c);
 			c = -1;
-			pd_sleep_ms(50);
+			du_sleep_ms(50);
 		}
 	}
 	ck_assert_int_ne(c, -1);
@@ -792,7 +782,7 @@ START_TEST(test_detach_pidfile)
 			close(fd);
 			break;
 		}
-		pd_sleep_ms(50);
+		du_sleep_ms(50);
 	}
 	ck_assert_msg(strncmp(greet, "220 ", 4) == 0, "%s", greet);
 	/* A second one with the same pidfile is refused. */
