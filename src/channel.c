@@ -311,10 +311,6 @@ channel_session_free(struct psmtpd_session *s)
 	channel_free_plugin_data(s, false);
 	free(s->pdata);
 	free(s->rcpttos);
-	free(s->mail_options_buf);
-	free(s->mail_options);
-	free(s->rcpt_options_buf);
-	free(s->rcpt_options);
 	free(s->data);
 }
 

@@ -4,6 +4,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,26 +29,16 @@ channel_syntax_error(struct psmtpd_session *s, const char *base)
 }
 
 /* channel_store_options - keep rest.upper().split() as the session's
- * mail_options or rcpt_options (strings owned by *buf). */
+ * mail_options or rcpt_options; -1 past SMTP_OPTIONS_MAX of them. */
 static int
-channel_store_options(const char *rest, char **buf, char ***opts,
-    size_t *count)
+channel_store_options(const char *rest, struct channel_options *o)
 {
-	char *copy = strdup(rest);
-	char **list = calloc(SMTP_OPTIONS_MAX, sizeof(*list));
-
-	if (copy == NULL || list == NULL ||
-	    smtp_parse_options(copy, list, SMTP_OPTIONS_MAX, count) !=
+	snprintf(o->buf, sizeof(o->buf), "%s", rest);
+	if (smtp_parse_options(o->buf, o->opt, SMTP_OPTIONS_MAX, &o->n) !=
 	    SMTP_PARSE_OK) {
-		free(copy);
-		free(list);
-		*count = 0;
+		o->n = 0;
 		return -1;
 	}
-	free(*buf);
-	free(*opts);
-	*buf = copy;
-	*opts = list;
 	return 0;
 }
 
@@ -88,8 +79,8 @@ channel_check_mail_options(struct psmtpd_session *s)
 		.data_size_limit = s->params->data_size_limit,
 	};
 	struct smtp_mail_params mp;
-	enum smtp_option_status st = smtp_check_mail_options(s->mail_options,
-	    s->nmail_options, &rules, &mp);
+	enum smtp_option_status st = smtp_check_mail_options(
+	    s->mail_options.opt, s->mail_options.n, &rules, &mp);
 
 	if (st == SMTP_OPTIONS_OK) {
 		s->require_smtputf8 = mp.smtputf8;
@@ -118,8 +109,7 @@ channel_handle_mail(struct psmtpd_session *s, char *arg)
 		channel_reply(s, "503 Error: nested MAIL command");
 		return;
 	}
-	if (channel_store_options(rest, &s->mail_options_buf,
-	    &s->mail_options, &s->nmail_options) != 0) {
+	if (channel_store_options(rest, &s->mail_options) != 0) {
 		channel_syntax_error(s, CHANNEL_MAIL_SYNTAX);
 		return;
 	}
@@ -187,14 +177,13 @@ channel_handle_rcpt(struct psmtpd_session *s, char *arg)
 	if (!channel_parse_envelope_arg(s, arg, "TO:", CHANNEL_RCPT_SYNTAX,
 	    addr, sizeof(addr), &rest))
 		return;
-	if (channel_store_options(rest, &s->rcpt_options_buf,
-	    &s->rcpt_options, &s->nrcpt_options) != 0 ||
-	    smtp_check_rcpt_options(s->rcpt_options, s->nrcpt_options) ==
+	if (channel_store_options(rest, &s->rcpt_options) != 0 ||
+	    smtp_check_rcpt_options(s->rcpt_options.opt, s->rcpt_options.n) ==
 	    SMTP_OPTIONS_SYNTAX) {
 		channel_syntax_error(s, CHANNEL_RCPT_SYNTAX);
 		return;
 	}
-	if (s->nrcpt_options > 0) {
+	if (s->rcpt_options.n > 0) {
 		channel_reply(s, "555 RCPT TO parameters not recognized or "
 		    "not implemented");
 		return;

@@ -28,6 +28,14 @@ struct channel_verdict {
 	char reply[CHANNEL_REPLY_MAX];	/* valid when result != CONTINUE */
 };
 
+/* mail_options or rcpt_options: rest.upper().split(), kept in the session
+ * (the line buffer is reused by the next command). */
+struct channel_options {
+	size_t n;
+	char *opt[SMTP_OPTIONS_MAX];	/* into buf */
+	char buf[CHANNEL_LINE_MAX + 1];
+};
+
 struct channel_plugin_data {
 	void *session_data;
 	void (*session_free)(void *);
@@ -54,12 +62,8 @@ struct psmtpd_session {
 	char *mailfrom;			/* NULL: no MAIL yet */
 	char **rcpttos;
 	size_t nrcpt, rcpt_cap;
-	char *mail_options_buf;		/* the upper-cased parameters */
-	char **mail_options;
-	size_t nmail_options;
-	char *rcpt_options_buf;
-	char **rcpt_options;
-	size_t nrcpt_options;
+	struct channel_options mail_options;	/* of the MAIL in effect */
+	struct channel_options rcpt_options;	/* of the last RCPT */
 	size_t mail_limit_extra;	/* command_size_limits['MAIL'] growth */
 
 	/* the message of the current DATA, for process_message */

@@ -78,26 +78,26 @@ psmtpd_session_rcpt(const psmtpd_session *s, size_t i)
 size_t
 psmtpd_session_mail_option_count(const psmtpd_session *s)
 {
-	return s->mailfrom != NULL ? s->nmail_options : 0;
+	return s->mailfrom != NULL ? s->mail_options.n : 0;
 }
 
 const char *
 psmtpd_session_mail_option(const psmtpd_session *s, size_t i)
 {
-	return i < psmtpd_session_mail_option_count(s) ? s->mail_options[i] :
+	return i < psmtpd_session_mail_option_count(s) ? s->mail_options.opt[i] :
 	    NULL;
 }
 
 size_t
 psmtpd_session_rcpt_option_count(const psmtpd_session *s)
 {
-	return s->nrcpt > 0 ? s->nrcpt_options : 0;
+	return s->nrcpt > 0 ? s->rcpt_options.n : 0;
 }
 
 const char *
 psmtpd_session_rcpt_option(const psmtpd_session *s, size_t i)
 {
-	return i < psmtpd_session_rcpt_option_count(s) ? s->rcpt_options[i] :
+	return i < psmtpd_session_rcpt_option_count(s) ? s->rcpt_options.opt[i] :
 	    NULL;
 }
 
