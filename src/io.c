@@ -224,19 +224,10 @@ io_read_line(struct io *io, char *line, size_t cap, size_t *len,
 			(*len)--;
 			break;
 		}
-		const char *lf = NULL;
-		for (const char *q = memchr(p, '\n', avail); q != NULL;
-		    q = memchr(q + 1, '\n', avail - (size_t)(q + 1 - p))) {
-			if (q > p && q[-1] == '\r') {
-				lf = q;
-				break;
-			}
-			if (q + 1 >= p + avail)
-				break;
-		}
-		if (lf != NULL) {
-			io_take(line, cap, len, p, (size_t)(lf - 1 - p));
-			io_consume(io, (size_t)(lf + 1 - p));
+		const char *crlf = memmem(p, avail, "\r\n", 2);
+		if (crlf != NULL) {
+			io_take(line, cap, len, p, (size_t)(crlf - p));
+			io_consume(io, (size_t)(crlf + 2 - p));
 			break;
 		}
 		io_take(line, cap, len, p, avail);

@@ -19,7 +19,7 @@
 
 /* main_absolute - a relative path made absolute against the working
  * directory of the start, so that a reload after -D's chdir("/") still
- * finds it.  The result is static storage: one per use below. */
+ * finds it.  The result is path itself or buf. */
 static const char *
 main_absolute(const char *path, char *buf, size_t size)
 {
@@ -90,7 +90,8 @@ main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
-	static char config_abs[PATH_MAX * 2], class_abs[PATH_MAX * 2];
+	/* main's frame lives as long as the options that point into it */
+	char config_abs[PATH_MAX * 2], class_abs[PATH_MAX * 2];
 	opts.config_file = main_absolute(opts.config_file, config_abs,
 	    sizeof(config_abs));
 	if (opts.classname != NULL && strchr(opts.classname, '/') != NULL)
