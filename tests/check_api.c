@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/check_run.h"
 #include "tests/daemon_util.h"
 
 #ifndef TESTS_BUILDDIR
@@ -290,7 +291,6 @@ main(void)
 {
 	Suite *s = suite_create("api");
 	TCase *tc = tcase_create("api");
-	int failed;
 
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)getpid());
@@ -302,9 +302,5 @@ main(void)
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_crash);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run_suite(s);
 }

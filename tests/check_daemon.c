@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/check_run.h"
 #include "tests/daemon_util.h"
 
 #ifndef TESTS_SRCDIR
@@ -134,28 +135,44 @@ START_TEST(test_debugging_output)
 }
 END_TEST
 
-/* Python's smtplib, a real client, through DebuggingServer. */
-START_TEST(test_smtplib_client)
+/* through_debugging - run a client command (PORT in it is the port)
+ * against a DebuggingServer; what the server printed, or NULL when the
+ * client is not installed (the test then skips, saying so). */
+static char *
+through_debugging(const char *probe, const char *command)
 {
 	struct du_daemon d;
 	char cmd[1024];
 	const char *args[] = { "-n", "-c", "DebuggingServer", NULL };
+	const char *at = strstr(command, "PORT");
 
-	if (system("python3 -c 'import smtplib' 2>/dev/null") != 0) {
-		printf("skip: python3 is not installed\n");
-		return;
+	if (system(probe) != 0) {
+		printf("skip: '%s' failed: client not installed\n", probe);
+		return NULL;
 	}
+	ck_assert_ptr_nonnull(at);
 	ck_assert_int_eq(du_start(&d, "127.0.0.1", args), 0);
-	snprintf(cmd, sizeof(cmd), "timeout 20 python3 -c \""
+	snprintf(cmd, sizeof(cmd), "%.*s%d%s", (int)(at - command), command,
+	    d.port, at + 4);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(du_stop(&d), 0);
+	return du_slurp(d.out);
+}
+
+/* Python's smtplib, a real client. */
+START_TEST(test_smtplib_client)
+{
+	char *out = through_debugging("python3 -c 'import smtplib' "
+	    "2>/dev/null", "timeout 20 python3 -c \""
 	    "import smtplib\n"
-	    "s = smtplib.SMTP('127.0.0.1', %d, timeout=10)\n"
+	    "s = smtplib.SMTP('127.0.0.1', PORT, timeout=10)\n"
 	    "r = s.sendmail('from@example.org', ['to@example.org', "
 	    "'cc@example.org'], 'Subject: smtplib\\r\\n\\r\\nHello.\\r\\n')\n"
 	    "assert r == {}, r\n"
-	    "s.quit()\n\"", d.port);
-	ck_assert_int_eq(system(cmd), 0);
-	ck_assert_int_eq(du_stop(&d), 0);
-	char *out = du_slurp(d.out);
+	    "s.quit()\n\"");
+
+	if (out == NULL)
+		return;
 	ck_assert_msg(strstr(out, "---------- MESSAGE FOLLOWS "
 	    "----------\nmail options: ['SIZE=28']\nSubject: smtplib\n"
 	    "X-Peer: 127.0.0.1\n\nHello.\n------------ END MESSAGE "
@@ -164,23 +181,16 @@ START_TEST(test_smtplib_client)
 }
 END_TEST
 
+/* swaks, another real client. */
 START_TEST(test_swaks_client)
 {
-	struct du_daemon d;
-	char cmd[1024];
-	const char *args[] = { "-n", "-c", "DebuggingServer", NULL };
+	char *out = through_debugging("command -v swaks >/dev/null 2>&1",
+	    "timeout 20 swaks --server 127.0.0.1 --port PORT --from "
+	    "a@example.org --to b@example.org --header 'Subject: swaks' "
+	    "--body 'from swaks' >/dev/null 2>&1");
 
-	if (system("command -v swaks >/dev/null 2>&1") != 0) {
-		printf("skip: swaks is not installed\n");
+	if (out == NULL)
 		return;
-	}
-	ck_assert_int_eq(du_start(&d, "127.0.0.1", args), 0);
-	snprintf(cmd, sizeof(cmd), "timeout 20 swaks --server 127.0.0.1 "
-	    "--port %d --from a@example.org --to b@example.org --header "
-	    "'Subject: swaks' --body 'from swaks' >/dev/null 2>&1", d.port);
-	ck_assert_int_eq(system(cmd), 0);
-	ck_assert_int_eq(du_stop(&d), 0);
-	char *out = du_slurp(d.out);
 	ck_assert_ptr_nonnull(strstr(out, "Subject: swaks\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\nfrom swaks\n"));
 	free(out);
@@ -351,7 +361,6 @@ main(void)
 {
 	Suite *s = suite_create("daemon");
 	TCase *tc = tcase_create("daemon");
-	int failed;
 
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)getpid());
@@ -368,9 +377,5 @@ main(void)
 	    (int)(sizeof(cli_cases) / sizeof(cli_cases[0])));
 	tcase_add_test(tc, test_sample_config);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run_suite(s);
 }

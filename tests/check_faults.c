@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/check_run.h"
 #include "tests/daemon_util.h"
 
 /* reply - send a line (NULL: none) and read one reply; its code, or -1
@@ -159,7 +160,6 @@ main(void)
 {
 	Suite *s = suite_create("faults");
 	TCase *tc = tcase_create("faults");
-	int failed;
 
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)getpid());
@@ -167,9 +167,5 @@ main(void)
 	tcase_add_test(tc, test_kill_worker_in_data);
 	tcase_add_test(tc, test_disk_full_maildir);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run_suite(s);
 }

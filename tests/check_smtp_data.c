@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "smtp_data.h"
+#include "tests/check_run.h"
 
 static const struct {
 	const char *in;		/* after the 354 */
@@ -118,15 +119,10 @@ main(void)
 {
 	Suite *s = suite_create("smtp_data");
 	TCase *tc = tcase_create("decode");
-	int failed;
 
 	tcase_add_loop_test(tc, test_decode, 0,
 	    (int)(sizeof(data_cases) / sizeof(data_cases[0])));
 	tcase_add_test(tc, test_limit);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run_suite(s);
 }
