@@ -64,7 +64,7 @@ START_TEST(test_ipv6_session)
 	struct su_buf r = { 0 };
 
 	if (du_free_port("::1") < 0) {
-		printf("skip: no IPv6 loopback on this machine\n");
+		printf("SKIP: test_ipv6_session: no IPv6 loopback on this machine\n");
 		return;
 	}
 	ck_assert_int_eq(du_start(&d, "::1", sink_args), 0);
@@ -147,7 +147,7 @@ through_debugging(const char *probe, const char *command)
 	const char *at = strstr(command, "PORT");
 
 	if (system(probe) != 0) {
-		printf("skip: '%s' failed: client not installed\n", probe);
+		printf("SKIP: '%s' failed: client not installed\n", probe);
 		return NULL;
 	}
 	ck_assert_ptr_nonnull(at);
