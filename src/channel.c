@@ -123,8 +123,9 @@ channel_dispatch(struct psmtpd_session *s, size_t len)
 		return;
 	const struct channel_verb *row = channel_verb_find(s, cmd.verb);
 	if (row == NULL) {
-		channel_reply(s, "500 Error: command \"%s\" not recognized",
-		    cmd.verb);
+		if (!channel_run_unknown_hooks(s, cmd.verb, cmd.arg))
+			channel_reply(s, "500 Error: command \"%s\" not "
+			    "recognized", cmd.verb);
 		return;
 	}
 	/* on the heap: it holds an address buffer twice a line long */

@@ -71,6 +71,23 @@ const void *const plugin_api_functions[] = {
 	(const void *)psmtpd_session_get_data,
 	(const void *)psmtpd_txn_set_data, (const void *)psmtpd_txn_get_data,
 	(const void *)psmtpd_log, (const void *)psmtpd_session_log,
+	/* API 2 */
+	(const void *)psmtpd_api_level, (const void *)psmtpd_message_id,
+	(const void *)psmtpd_header_count, (const void *)psmtpd_header_get,
+	(const void *)psmtpd_header_add, (const void *)psmtpd_header_remove,
+	(const void *)psmtpd_header_replace, (const void *)psmtpd_message_body,
+	(const void *)psmtpd_body_replace, (const void *)psmtpd_body_append,
+	(const void *)psmtpd_envelope_set_sender,
+	(const void *)psmtpd_envelope_add_rcpt,
+	(const void *)psmtpd_envelope_remove_rcpt,
+	(const void *)psmtpd_session_note_set,
+	(const void *)psmtpd_session_note_get,
+	(const void *)psmtpd_txn_note_set, (const void *)psmtpd_txn_note_get,
+	(const void *)psmtpd_check_result, (const void *)psmtpd_check_count,
+	(const void *)psmtpd_check_get, (const void *)psmtpd_reply_rcpt,
+	(const void *)psmtpd_rcpt_reply, (const void *)psmtpd_outcome_code,
+	(const void *)psmtpd_outcome_reply, (const void *)psmtpd_outcome_plugin,
+	(const void *)psmtpd_ehlo_keyword, (const void *)psmtpd_ask,
 };
 
 const char *
@@ -162,6 +179,12 @@ plugin_open(struct plugin_entry *e, char *why, size_t whylen)
 		    "psmtpd has ABI %u: rebuild it against this psmtpd's "
 		    "<psmtpd/plugin.h>", e->path, (unsigned)e->p->abi,
 		    (unsigned)PSMTPD_PLUGIN_ABI);
+		return -1;
+	}
+	if (e->p->api > PSMTPD_PLUGIN_API) {
+		snprintf(why, whylen, "%s was built for plugin API %u, this "
+		    "psmtpd has API %u: it needs a newer psmtpd", e->path,
+		    (unsigned)e->p->api, (unsigned)PSMTPD_PLUGIN_API);
 		return -1;
 	}
 	return 0;

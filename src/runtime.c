@@ -100,6 +100,10 @@ runtime_channel_params(struct runtime *rt)
 		.max_recipients = (size_t)c->limits.max_recipients,
 		.max_errors = (unsigned)c->limits.max_errors,
 		.trace = c->debug,
+		.spool_dir = c->spool.dir,
+		.spool_memory_limit = (size_t)c->spool.memory_limit,
+		.reply_queue_id = c->reply_queue_id,
+		.received_header = c->received_header,
 	};
 }
 

@@ -201,6 +201,128 @@ START_TEST(test_void_hooks)
 }
 END_TEST
 
+#define TAPI2(settings) \
+	"{ path = \"" PLUGDIR "tapi2.so\"; settings = { " settings " }; }"
+#define DATA_CMD "DATA\r\n"
+#define MSG "Subject: hi\r\nX-Remove: a\r\nTo: c@d\r\nX-Remove: b\r\n" \
+	"\r\nbody\r\n.\r\n"
+#define TWO_RCPT "EHLO me\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n" \
+	"RCPT TO:<e@f>\r\n"
+#define OKDATA "354 End data with <CR><LF>.<CR><LF>\r\n"
+
+/* API 2, one capability a row: the replies' tail and what the log must
+ * say (the plugins log what they see). */
+static const struct {
+	const char *name;
+	const char *plugins;
+	const char *payload;
+	const char *expect;	/* the end of the replies */
+	const char *log[4];	/* each must be in the log */
+} api2_cases[] = {
+	{ "header edits seen by the next plugin",
+	    TAPI2("headers = true; tag = \"p1\";") ","
+	    TAPI2("show = true; tag = \"p2\";"),
+	    ENVELOPE DATA_CMD MSG "QUIT\r\n", "@" OKDATA "250 OK\r\n"
+	    "221 Bye\r\n", { "p2 sees from=a@b to=c@d data=[X-First: p1|"
+	    "Subject: edited by p1|To: c@d|X-Last: p1||body] headers=4" } },
+	{ "body replaced", TAPI2("body = \"new|body\"; tag = \"p1\";") ","
+	    TAPI2("show = true; tag = \"p2\";"), ENVELOPE DATA_CMD MSG
+	    "QUIT\r\n", "@250 OK\r\n221 Bye\r\n", { "data=[Subject: hi|"
+	    "X-Remove: a|To: c@d|X-Remove: b||new|body]" } },
+	{ "envelope edits", TAPI2("sender = \"srs@x\"; add_rcpt = "
+	    "\"archive@x\"; remove_rcpt = 0; tag = \"p1\";") ","
+	    TAPI2("show = true; tag = \"p2\";"), TWO_RCPT DATA_CMD MSG
+	    "QUIT\r\n", "@250 OK\r\n221 Bye\r\n", { "p2 sees from=srs@x "
+	    "to=e@f,archive@x", "plugin=tapi2 sender=<srs@x> was=<a@b>",
+	    "removed to=<c@d>", "added to=<archive@x>" } },
+	{ "a bad envelope edit is refused", TAPI2("add_rcpt = \"a\tb\"; "
+	    "remove_rcpt = 7; show = true; tag = \"p1\";"), ENVELOPE
+	    DATA_CMD MSG "QUIT\r\n", "@250 OK\r\n221 Bye\r\n", {
+	    "psmtpd_envelope_add_rcpt refused: not a valid address",
+	    "psmtpd_envelope_remove_rcpt refused", "p1 sees from=a@b to=c@d "
+	    } },
+	{ "notes and check results", TAPI2("note = \"n1\"; check = "
+	    "\"spf=pass smtp.mailfrom=b\"; tag = \"p1\";") ","
+	    TAPI2("show = true; tag = \"p2\";"), ENVELOPE DATA_CMD MSG
+	    "QUIT\r\n", "@250 OK\r\n221 Bye\r\n", { "p2 check=spf=pass "
+	    "smtp.mailfrom=b", "p2 notes conn=n1 txn=c@d" } },
+	{ "a bad check result is refused", TAPI2("check = \"spf pass\";"),
+	    ENVELOPE "QUIT\r\n", "@250 OK\r\n221 Bye\r\n", {
+	    "psmtpd_check_result refused" } },
+	{ "on_mail sees the sender and its options", TAPI2("tag = \"p\";"),
+	    "EHLO me\r\nMAIL FROM:<a@b> BODY=8BITMIME\r\nQUIT\r\n",
+	    "@250 OK\r\n221 Bye\r\n", { "on_mail from=a@b session=a@b "
+	    "options=1 first=BODY=8BITMIME" } },
+	{ "verdicts: all accepted", TAPI2("verdicts = [ \"250 ok 1\", "
+	    "\"250 ok 2\" ]; tag = \"p\";"), TWO_RCPT DATA_CMD MSG "QUIT\r\n",
+	    "@" OKDATA "250 ok 1\r\n221 Bye\r\n", { "p outcome code=250 "
+	    "by=tapi2 rcpt0=250 ok 1" } },
+	{ "verdicts: delivered and temporary failure: 451 for all",
+	    TAPI2("verdicts = [ \"250 ok\", \"450 mailbox busy\" ];"),
+	    TWO_RCPT DATA_CMD MSG "QUIT\r\n", "@" OKDATA "451 Error: delivery "
+	    "failed for some recipients, try again later\r\n221 Bye\r\n",
+	    { "outcome code=451" } },
+	{ "verdicts: delivered and permanent failure: the 5xx",
+	    TAPI2("verdicts = [ \"250 ok\", \"550 no such user e@f\" ];"),
+	    TWO_RCPT DATA_CMD MSG "QUIT\r\n", "@" OKDATA "550 no such user "
+	    "e@f\r\n221 Bye\r\n", { "outcome code=550" } },
+	{ "verdicts: temporary and permanent failures: the 4xx",
+	    TAPI2("verdicts = [ \"550 no\", \"452 full\" ];"), TWO_RCPT
+	    DATA_CMD MSG "QUIT\r\n", "@" OKDATA "452 full\r\n221 Bye\r\n",
+	    { "outcome code=452" } },
+	{ "verdicts: one recipient settled, the rest go down the chain",
+	    TAPI2("verdicts = [ \"550 not here\" ]; verdict_go_on = true; "
+	    "tag = \"p1\";") "," TAPI2("tag = \"p2\";"), TWO_RCPT DATA_CMD
+	    MSG "QUIT\r\n", "@" OKDATA "550 not here\r\n221 Bye\r\n",
+	    { "p1 outcome code=550 by=server rcpt0=550 not here",
+	    "p2 outcome code=550" } },
+	{ "outcome: only the plugins that saw the message",
+	    TAPI2("tag = \"p1\";") "," TPLUG("message = \"reply:554 "
+	    "refused\";") "," TAPI2("tag = \"p3\";"), ENVELOPE DATA_CMD MSG
+	    "QUIT\r\n", "@554 refused\r\n221 Bye\r\n", { "p1 outcome "
+	    "code=554 by=tplug rcpt0=554 refused" } },
+	{ "a reply with mixed codes is refused", TAPI2("mixed_reply = true;"),
+	    ENVELOPE DATA_CMD MSG "QUIT\r\n", "@451 Error: local error in "
+	    "processing\r\n221 Bye\r\n", { "mixed reply=-1",
+	    "gave an invalid reply" } },
+	{ "a reply in on_rset is reported", TAPI2("rset_reply = true;"),
+	    ENVELOPE "RSET\r\nQUIT\r\n", "@250 OK\r\n221 Bye\r\n",
+	    { "set a reply in on_rset, which cannot answer", "rset reply=-1" } },
+	{ "EHLO keywords from plugins", TAPI2("ehlo = \"XASK\";"),
+	    "EHLO me\r\nQUIT\r\n", "@250-8BITMIME\r\n250-XASK\r\n"
+	    "250 HELP\r\n221 Bye\r\n", { "psmtpd_ehlo_keyword refused" } },
+	{ "unknown command hook", TAPI2(""), "XUNK arg\r\nXOTHER\r\n"
+	    "QUIT\r\n", "@502 tapi2 knows XUNK but not arg\r\n500 Error: "
+	    "command \"XOTHER\" not recognized\r\n221 Bye\r\n", { NULL } },
+	{ "a multi-line exchange", TAPI2(""), "XASK\r\nhello there\r\n"
+	    "XASK\r\n0123456789abcdefghij\r\nQUIT\r\n", "@334 go on\r\n"
+	    "250 got 11 [hello there] api=2\r\n334 go on\r\n501 answer too "
+	    "long\r\n221 Bye\r\n", { NULL } },
+};
+
+/* api2_log - each expected text is in the daemon's log. */
+static void
+api2_log(const char *name, const char *log, const char *const *want)
+{
+	for (int k = 0; k < 4 && want[k] != NULL; k++)
+		ck_assert_msg(strstr(log, want[k]) != NULL, "%s: log lacks "
+		    "'%s':\n%s", name, want[k], log);
+}
+
+START_TEST(test_api2)
+{
+	struct du_daemon d;
+	char *got = run(api2_cases[_i].plugins, api2_cases[_i].payload, &d);
+
+	check_replies(api2_cases[_i].name, got, api2_cases[_i].expect);
+	free(got);
+	ck_assert_int_eq(du_stop(&d), 0);
+	char *log = du_slurp(d.err);
+	api2_log(api2_cases[_i].name, log, api2_cases[_i].log);
+	free(log);
+}
+END_TEST
+
 /* -t on a config: the status and what it must say. */
 static void
 check_t(const char *plugins, int status, const char *says)
@@ -240,6 +362,8 @@ START_TEST(test_load_errors)
 	check_t(TPLUG("nosuch = 1;"), 1, "setting 'nosuch': unknown setting");
 	check_t(TPLUG("message = 5;"), 1, "setting 'message': must be a "
 	    "string");
+	check_t("{ path = \"" PLUGDIR "tnewapi.so\"; }", 1, "was built for "
+	    "plugin API 3, this psmtpd has API 2: it needs a newer psmtpd");
 }
 END_TEST
 
@@ -298,6 +422,8 @@ main(void)
 	tcase_add_loop_test(tc, test_hooks, 0,
 	    (int)(sizeof(hook_cases) / sizeof(hook_cases[0])));
 	tcase_add_test(tc, test_verbs);
+	tcase_add_loop_test(tc, test_api2, 0,
+	    (int)(sizeof(api2_cases) / sizeof(api2_cases[0])));
 	tcase_add_test(tc, test_void_hooks);
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_crash);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "message.h"
+#include "notes.h"
+#include "verdict.h"
 #include "tests/check_run.h"
 
 /* One edit: op 'a' add (at, name, value), 'r' remove (name, at),
@@ -234,6 +236,69 @@ START_TEST(test_spool_error)
 }
 END_TEST
 
+/* verdict_fold: per-recipient replies to one SMTP reply. */
+static const struct {
+	const char *r[3];
+	const char *want;
+} folds[] = {
+	{ { "250 a", "250 b", NULL }, "250 a" },
+	{ { "550 a", "551 b", NULL }, "550 a" },
+	{ { "550 a", "451 b", NULL }, "451 b" },
+	{ { "250 a", "451 b", NULL }, "MIXED" },
+	{ { "250 a", "550 b", "552 c" }, "550 b" },
+	{ { "250 a", "550 b", "452 c" }, "MIXED" },
+	{ { "250 a", "(null)", NULL }, "MIXED" },
+};
+
+START_TEST(test_verdict_fold)
+{
+	char *r[3];
+	size_t n = 0;
+
+	for (; n < 3 && folds[_i].r[n] != NULL; n++)
+		r[n] = strcmp(folds[_i].r[n], "(null)") == 0 ? NULL :
+		    (char *)folds[_i].r[n];
+	ck_assert_str_eq(verdict_fold(r, n, "MIXED"), folds[_i].want);
+}
+END_TEST
+
+static int frees;
+
+static void
+count_free(void *p)
+{
+	(void)p;
+	frees++;
+}
+
+/* notes: set, replace (the old value freed), remove, bad keys, checks. */
+START_TEST(test_notes)
+{
+	struct notes ns = { 0 };
+	int a, b;
+
+	frees = 0;
+	ck_assert_int_eq(notes_set(&ns, "x.a", &a, count_free), 0);
+	ck_assert_ptr_eq(notes_get(&ns, "x.a"), &a);
+	ck_assert_int_eq(notes_set(&ns, "x.a", &b, count_free), 0);
+	ck_assert_int_eq(frees, 1);
+	ck_assert_ptr_eq(notes_get(&ns, "x.a"), &b);
+	ck_assert_int_eq(notes_set(&ns, "", &a, count_free), -1);
+	ck_assert_int_eq(frees, 2);
+	ck_assert_int_eq(notes_set(&ns, "x.a", NULL, NULL), 0);
+	ck_assert_int_eq(frees, 3);
+	ck_assert_ptr_null(notes_get(&ns, "x.a"));
+	ck_assert_int_eq(notes_add_check(&ns, "spf=pass smtp.mailfrom=a"), 0);
+	ck_assert_int_eq(notes_add_check(&ns, "spf pass"), -1);
+	ck_assert_int_eq(notes_add_check(&ns, "dkim=pass; x"), -1);
+	ck_assert_int_eq(notes_add_check(&ns, "a=b\r\nX: y"), -1);
+	ck_assert_uint_eq(ns.nchecks, 1);
+	ck_assert_int_eq(notes_set(&ns, "x.b", &a, count_free), 0);
+	notes_clear(&ns);
+	ck_assert_int_eq(frees, 4);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -246,6 +311,9 @@ main(void)
 	tcase_add_loop_test(tc, test_bad_edits, 0,
 	    (int)(sizeof(bad_edits) / sizeof(bad_edits[0])));
 	tcase_add_test(tc, test_header_get);
+	tcase_add_loop_test(tc, test_verdict_fold, 0,
+	    (int)(sizeof(folds) / sizeof(folds[0])));
+	tcase_add_test(tc, test_notes);
 	tcase_add_test(tc, test_large_spooled);
 	tcase_add_test(tc, test_spool_error);
 	suite_add_tcase(s, tc);

@@ -165,6 +165,7 @@ su_params(const struct su_options *o)
 		.timeout_data = 10,
 		.max_recipients = 1000,
 		.max_errors = 0,
+		.spool_memory_limit = 262144,
 	};
 }
 
