@@ -12,6 +12,10 @@
 #include "channel_session.h"
 #include "log.h"
 #include "plugin_loader.h"
+#include "plugin_timeout.h"
+
+/* Seconds to answer and leave after a plugin timed out. */
+#define CHANNEL_TIMEOUT_GRACE 5
 
 /* The second level of the API: hooks that plugins built for API 1 do not
  * have (their slots were reserved, and are not read). */
@@ -157,6 +161,30 @@ channel_leave_plugin(struct psmtpd_session *s)
 	    CHANNEL_PHASE_DATA : CHANNEL_PHASE_COMMAND, NULL);
 }
 
+/* channel_plugin_timed_out - a hook ran past its plugin's `timeout`:
+ * answer what the client waits for (never a 250), log, and end the
+ * worker, bounded by a watchdog should the answer hang. */
+__attribute__((noreturn)) static void
+channel_plugin_timed_out(struct psmtpd_session *s, size_t i,
+    enum channel_hook hook, int limit)
+{
+	plugin_timeout_watchdog(CHANNEL_TIMEOUT_GRACE);
+	s->reply_target = NULL;
+	s->api.where = API_IN_NONE;
+	log_warnx("id=%s%s%s plugin=%s hook=%s timed out after %ds: the "
+	    "worker exits", s->id, s->api.msgid[0] ? " msgid=" : "",
+	    s->api.msgid, plugin_set_name(s->plugins, i),
+	    channel_hook_names[hook], limit);
+	if (hook != CHANNEL_HOOK_DISCONNECT && hook != CHANNEL_HOOK_OUTCOME &&
+	    hook != CHANNEL_HOOK_EHLO) {
+		channel_reply_raw(s, s->params->esmtp.enhanced_status_codes ?
+		    "451 4.3.0 Error: plugin timed out" :
+		    "451 Error: plugin timed out");
+	}
+	io_flush(&s->io, CHANNEL_TIMEOUT_GRACE);
+	plugin_timeout_exit();
+}
+
 /* channel_call_plugin - plugin i's hook, with everything around a call:
  * the API's place, the phase, the plugin's time limit. */
 static enum psmtpd_result
@@ -164,10 +192,19 @@ channel_call_plugin(struct psmtpd_session *s, size_t i,
     const struct channel_call *c, struct channel_verdict *v)
 {
 	enum psmtpd_result r;
+	int limit = plugin_set_timeout(s->plugins, i);
+	sigjmp_buf jb;
 
 	channel_enter_plugin(s, i, v, c->hook);
+	if (limit > 0) {
+		if (sigsetjmp(jb, 1) != 0)
+			channel_plugin_timed_out(s, i, c->hook, limit);
+		plugin_timeout_start(&jb, limit);
+	}
 	r = channel_call_hook(s, plugin_set_plugin(s->plugins, i),
 	    plugin_set_data(s->plugins, i), c);
+	if (limit > 0)
+		plugin_timeout_stop();
 	channel_leave_plugin(s);
 	return r;
 }

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "plugin_init.h"
 #include "plugin_loader.h"
+#include "plugin_trial.h"
 
 #ifndef PSMTPD_PLUGINDIR
 #define PSMTPD_PLUGINDIR "/usr/local/lib/psmtpd"
@@ -23,6 +24,7 @@ struct plugin_entry {
 	void *handle;
 	const struct psmtpd_plugin *p;
 	void *data;
+	int timeout;		/* seconds per hook; 0: none */
 	bool inited;
 	char name[128];
 	char path[PATH_MAX];
@@ -35,6 +37,7 @@ struct plugin_verb {
 };
 
 struct plugin_set {
+	int progress_fd;	/* a trial's pipe to the parent, or -1 */
 	size_t n;
 	struct plugin_entry *e;
 	size_t nverbs;
@@ -288,6 +291,7 @@ plugin_load_one(struct plugin_set *set, const struct config *cfg,
 
 	plugin_where(cp, where, sizeof(where));
 	snprintf(e->name, sizeof(e->name), "%s", label);
+	e->timeout = cp->timeout;
 	if (plugin_resolve(cp, plugindir, e->path, sizeof(e->path), why,
 	    sizeof(why)) != 0 || plugin_open(e, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%splugin %s: %s", where, label, why);
@@ -302,13 +306,15 @@ plugin_load_one(struct plugin_set *set, const struct config *cfg,
 		snprintf(err, errlen, "%splugin %s: %s", where, e->name, why);
 		return -1;
 	}
+	plugin_trial_progress(set->progress_fd, 'I', "%splugin %s", where,
+	    e->name);
 	return plugin_init_one(e, cfg, cp, fqdn, err, errlen);
 }
 
 int
-plugin_set_load(const struct config *cfg, const char *fqdn,
-    const char *plugindir, struct plugin_set **out, char *err,
-    size_t errlen)
+plugin_set_load_traced(const struct config *cfg, const char *fqdn,
+    const char *plugindir, int progress_fd, struct plugin_set **out,
+    char *err, size_t errlen)
 {
 	struct plugin_set *set = calloc(1, sizeof(*set));
 
@@ -319,6 +325,7 @@ plugin_set_load(const struct config *cfg, const char *fqdn,
 		snprintf(err, errlen, "out of memory loading plugins");
 		return -1;
 	}
+	set->progress_fd = progress_fd;
 	for (size_t i = 0; i < cfg->nplugins; i++) {
 		if (plugin_load_one(set, cfg, &cfg->plugins[i], fqdn,
 		    plugindir, err, errlen) != 0) {
@@ -326,8 +333,29 @@ plugin_set_load(const struct config *cfg, const char *fqdn,
 			return -1;
 		}
 	}
+	set->progress_fd = -1;
 	*out = set;
 	return 0;
+}
+
+int
+plugin_set_load_here(const struct config *cfg, const char *fqdn,
+    const char *plugindir, struct plugin_set **out, char *err,
+    size_t errlen)
+{
+	return plugin_set_load_traced(cfg, fqdn, plugindir, -1, out, err,
+	    errlen);
+}
+
+int
+plugin_set_load(const struct config *cfg, const char *fqdn,
+    const char *plugindir, struct plugin_set **out, char *err,
+    size_t errlen)
+{
+	*out = NULL;
+	if (plugin_set_trial(cfg, fqdn, plugindir, err, errlen) != 0)
+		return -1;
+	return plugin_set_load_here(cfg, fqdn, plugindir, out, err, errlen);
 }
 
 struct plugin_set *
@@ -342,6 +370,7 @@ plugin_set_builtin(const struct psmtpd_plugin *const *p, size_t n,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	set->progress_fd = -1;
 	config_defaults(&cfg);
 	for (size_t i = 0; i < n; i++) {
 		struct plugin_entry *e = &set->e[set->n++];
@@ -421,6 +450,12 @@ const struct psmtpd_plugin *
 plugin_set_plugin(const struct plugin_set *set, size_t i)
 {
 	return set->e[i].p;
+}
+
+int
+plugin_set_timeout(const struct plugin_set *set, size_t i)
+{
+	return set != NULL && i < set->n ? set->e[i].timeout : 0;
 }
 
 void *

@@ -110,6 +110,39 @@ runtime_channel_params(struct runtime *rt)
 struct runtime *
 runtime_load(const struct cli_options *opts, char *err, size_t errlen)
 {
+	struct runtime *rt = runtime_prepare(opts, err, errlen);
+
+	if (rt != NULL && plugin_set_load_here(&rt->cfg, rt->fqdn, NULL,
+	    &rt->plugins, err, errlen) != 0) {
+		runtime_free(rt);
+		return NULL;
+	}
+	return rt;
+}
+
+int
+runtime_swap_plugins(struct runtime *old, struct runtime *new, char *err,
+    size_t errlen)
+{
+	char again[512];
+
+	plugin_set_free(old->plugins);
+	old->plugins = NULL;
+	if (plugin_set_load_here(&new->cfg, new->fqdn, NULL, &new->plugins,
+	    err, errlen) == 0)
+		return 0;
+	/* The trial went through but the real init did not: bring the
+	 * running generation's plugins back. */
+	if (plugin_set_load_here(&old->cfg, old->fqdn, NULL, &old->plugins,
+	    again, sizeof(again)) != 0)
+		fatalx("reload: the new plugins failed (%s) and the running "
+		    "ones cannot be loaded again: %s", err, again);
+	return -1;
+}
+
+struct runtime *
+runtime_prepare(const struct cli_options *opts, char *err, size_t errlen)
+{
 	struct runtime *rt = calloc(1, sizeof(*rt));
 
 	if (rt == NULL) {
@@ -128,8 +161,7 @@ runtime_load(const struct cli_options *opts, char *err, size_t errlen)
 	snprintf(rt->version_text, sizeof(rt->version_text), "psmtpd %s",
 	    PACKAGE_VERSION);
 	runtime_channel_params(rt);
-	if (plugin_set_load(&rt->cfg, rt->fqdn, NULL, &rt->plugins, err,
-	    errlen) != 0) {
+	if (plugin_set_trial(&rt->cfg, rt->fqdn, NULL, err, errlen) != 0) {
 		config_free(&rt->cfg);
 		free(rt);
 		return NULL;

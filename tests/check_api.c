@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/check_run.h"
@@ -323,6 +324,62 @@ START_TEST(test_api2)
 }
 END_TEST
 
+/* serve_again - the pool answers a new session (the worker that ended
+ * was replaced). */
+static void
+serve_again(struct du_daemon *d, const char *want)
+{
+	struct su_buf r = { 0 };
+
+	for (int i = 0; i < 50; i++) {
+		free(r.p);
+		r = (struct su_buf){ 0 };
+		if (du_session(d, "NOOP\r\nQUIT\r\n", &r) == 0 &&
+		    r.p != NULL && strstr(r.p, want) != NULL)
+			break;
+		usleep(100000);
+	}
+	ck_assert_msg(r.p != NULL && strstr(r.p, want) != NULL,
+	    "no service after: %s", r.p ? r.p : "");
+	free(r.p);
+}
+
+#define TSLOW(hook) "{ path = \"" PLUGDIR "tplug.so\"; timeout = 1; " \
+	"settings = { " hook " = \"sleep:20\"; }; }"
+
+static const struct {
+	const char *plugins, *payload, *expect, *log;
+} timeout_cases[] = {
+	{ TSLOW("message"), ENVELOPE "DATA\r\nx\r\n.\r\nQUIT\r\n",
+	    "@354 End data with <CR><LF>.<CR><LF>\r\n451 Error: plugin timed "
+	    "out\r\n", "plugin=tplug hook=process_message timed out after 1s" },
+	{ TSLOW("connect"), "QUIT\r\n", "451 Error: plugin timed out\r\n",
+	    "plugin=tplug hook=on_connect timed out after 1s" },
+	{ TSLOW("rcpt"), ENVELOPE "QUIT\r\n", "@250 OK\r\n451 Error: plugin "
+	    "timed out\r\n", "hook=on_rcpt timed out" },
+};
+
+/* A hook over its plugin's timeout: 451, never 250, the plugin named in
+ * the log, the worker gone and replaced. */
+START_TEST(test_timeout)
+{
+	struct du_daemon d;
+	time_t t0 = time(NULL);
+	char *got = run(timeout_cases[_i].plugins, timeout_cases[_i].payload,
+	    &d);
+
+	ck_assert_msg(time(NULL) - t0 < 10, "the limit did not act");
+	check_replies("timeout", got, timeout_cases[_i].expect);
+	free(got);
+	serve_again(&d, _i == 1 ? "451 Error: plugin timed out" :
+	    "250 OK\r\n221 Bye");
+	ck_assert_int_eq(du_stop(&d), 0);
+	char *log = du_slurp(d.err);
+	ck_assert_msg(strstr(log, timeout_cases[_i].log) != NULL, "%s", log);
+	free(log);
+}
+END_TEST
+
 /* -t on a config: the status and what it must say. */
 static void
 check_t(const char *plugins, int status, const char *says)
@@ -367,18 +424,114 @@ START_TEST(test_load_errors)
 }
 END_TEST
 
+/* no_segv_report - under AddressSanitizer, let a crash be a plain
+ * SIGSEGV, as it is in production, rather than a sanitizer report. */
+static void
+no_segv_report(void)
+{
+	const char *asan = getenv("ASAN_OPTIONS");
+	char opts[512];
+
+	if (asan != NULL && strstr(asan, "handle_segv=0") != NULL)
+		return;
+	snprintf(opts, sizeof(opts), "%s%shandle_segv=0", asan ? asan : "",
+	    asan ? ":" : "");
+	setenv("ASAN_OPTIONS", opts, 1);
+}
+
+/* A crash in a plugin's init: -t names the plugin and exits 1 (not 139),
+ * and the start is refused the same way. */
+START_TEST(test_init_crash)
+{
+	no_segv_report();
+	check_t(TPLUG("init_crash = true;"), 1, ":4: plugin tplug: init "
+	    "crashed with signal 11");
+	check_t(TVERBS "," TPLUG("init_crash = true;"), 1, "tried in a child "
+	    "process; nothing changed");
+}
+END_TEST
+
+/* sighup - rewrite the config, SIGHUP, wait for the log to say word. */
+static void
+sighup(struct du_daemon *d, const char *conf, const char *plugins,
+    const char *word)
+{
+	ck_assert_int_eq(du_write_config(conf, "hostname = \"api.test\";\n"
+	    "pool = { start = 1; min_spare = 1; max_spare = 2; };\n"
+	    "plugins = (\n%s\n);\n", plugins), 0);
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert_msg(du_file_has(d->err, word, 10000), "no '%s' in the log",
+	    word);
+}
+
+/* deliver - one message through whichever worker takes it. */
+static void
+deliver(struct du_daemon *d)
+{
+	struct su_buf r = { 0 };
+
+	du_session(d, ENVELOPE "DATA\r\nx\r\n.\r\nQUIT\r\n", &r);
+	free(r.p);
+}
+
+/* new_message_logged - a message logged after offset seen. */
+static bool
+new_message_logged(const struct du_daemon *d, size_t seen)
+{
+	char *log = du_slurp(d->err);
+	bool yes = log != NULL && strlen(log) > seen &&
+	    strstr(log + seen, "inits=") != NULL;
+
+	free(log);
+	return yes;
+}
+
+/* Reload: a new generation whose init crashes is refused with the
+ * plugin's name and the running one keeps serving; a good one gets
+ * fresh static state (fini and dlclose of the old before its init). */
+START_TEST(test_reload_isolation)
+{
+	struct du_daemon d;
+	char *conf = write_config(TPLUG(""));
+	const char *args[] = { "-n", "-C", conf, NULL };
+
+	no_segv_report();
+	ck_assert_int_eq(du_start(&d, "127.0.0.1", args), 0);
+	deliver(&d);
+	ck_assert(du_file_has(d.err, "inits=1 global=set-by-init", 5000));
+	sighup(&d, conf, TPLUG("init_crash = true;"), "reload failed");
+	ck_assert(du_file_has(d.err, "plugin tplug: init crashed with "
+	    "signal 11", 1000));
+	serve_again(&d, "250 OK\r\n221 Bye");
+	sighup(&d, conf, TPLUG("rcpt = \"continue\";"), "reload done "
+	    "generation=1");
+	/* a message through the new generation's workers */
+	char *before = du_slurp(d.err);
+	size_t seen = strlen(before);
+	free(before);
+	for (int i = 0; i < 50 && !new_message_logged(&d, seen); i++) {
+		deliver(&d);
+		usleep(100000);
+	}
+	char *log = du_slurp(d.err);
+	ck_assert_msg(strstr(log + seen, "inits=1 global=set-by-init") !=
+	    NULL && strstr(log, "inits=2") == NULL && strstr(log,
+	    "global=(freed)") == NULL, "state shared across generations:\n"
+	    "%s", log);
+	free(log);
+	ck_assert_int_eq(du_stop(&d), 0);
+	unlink(conf);
+	free(conf);
+}
+END_TEST
+
 /* A plugin that crashes in process_message: the client never gets a 250
  * for that message, and the server goes on serving. */
 START_TEST(test_crash)
 {
 	struct du_daemon d;
-	/* Under AddressSanitizer, let the crash be a plain SIGSEGV, as it
-	 * is in production, rather than a sanitizer report. */
-	const char *asan = getenv("ASAN_OPTIONS");
-	char opts[512];
-	snprintf(opts, sizeof(opts), "%s%shandle_segv=0", asan ? asan : "",
-	    asan ? ":" : "");
-	setenv("ASAN_OPTIONS", opts, 1);
+
+	no_segv_report();
 	char *got = run(TPLUG("message = \"crash\";"), ENVELOPE
 	    "DATA\r\nx\r\n.\r\nQUIT\r\n", &d);
 
@@ -390,18 +543,7 @@ START_TEST(test_crash)
 	ck_assert_msg(strstr(got, "221 Bye") == NULL, "no crash?\n%s", got);
 	free(got);
 	/* The pool replaces the worker; a new session is served. */
-	struct su_buf r = { 0 };
-	for (int i = 0; i < 50; i++) {
-		free(r.p);
-		r = (struct su_buf){ 0 };
-		if (du_session(&d, "NOOP\r\nQUIT\r\n", &r) == 0 &&
-		    r.p != NULL && strstr(r.p, "221 Bye") != NULL)
-			break;
-		usleep(100000);
-	}
-	ck_assert_msg(r.p != NULL && strstr(r.p, "250 OK\r\n221 Bye") != NULL,
-	    "no service after the crash: %s", r.p ? r.p : "");
-	free(r.p);
+	serve_again(&d, "250 OK\r\n221 Bye");
 	du_stop(&d);
 	char *log = du_slurp(d.err);
 	ck_assert_msg(strstr(log, "signal") != NULL ||
@@ -425,8 +567,12 @@ main(void)
 	tcase_add_loop_test(tc, test_api2, 0,
 	    (int)(sizeof(api2_cases) / sizeof(api2_cases[0])));
 	tcase_add_test(tc, test_void_hooks);
+	tcase_add_loop_test(tc, test_timeout, 0,
+	    (int)(sizeof(timeout_cases) / sizeof(timeout_cases[0])));
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_crash);
+	tcase_add_test(tc, test_init_crash);
+	tcase_add_test(tc, test_reload_isolation);
 	suite_add_tcase(s, tc);
 	return check_run_suite(s);
 }
