@@ -27,8 +27,8 @@ struct psmtpd_init {
 	char read[PLUGIN_INIT_KEYS_MAX][PLUGIN_INIT_KEY_LEN];
 };
 
-/* After a successful init: -1 with ctx->err set when a setting in the
- * group was never read (an unknown setting). */
+/* After a successful init: -1 with ctx->err set when settings in the
+ * group were never read (unknown settings: each one, a line each). */
 int plugin_init_check_unread(struct psmtpd_init *ctx);
 
 #endif

@@ -53,7 +53,12 @@ trial_child(const struct config *cfg, const char *fqdn,
 
 	if (plugin_set_load_traced(cfg, fqdn, plugindir, fd, &set, err,
 	    sizeof(err)) != 0) {
-		plugin_trial_progress(fd, 'E', "%s", err);
+		/* one 'E' line for each line of the message */
+		for (char *l = err, *nl; l != NULL; l = nl) {
+			if ((nl = strchr(l, '\n')) != NULL)
+				*nl++ = '\0';
+			plugin_trial_progress(fd, 'E', "%s", l);
+		}
 		_exit(1);
 	}
 	plugin_trial_progress(fd, 'I', "fini");
@@ -93,16 +98,22 @@ trial_read(int fd, char *buf, size_t size)
 	return true;
 }
 
-/* trial_last - the text of the last line of the given kind, or "". */
+/* trial_lines - the text of the lines of the given kind: the last one,
+ * or all joined by LF; "" when there is none. */
 static void
-trial_last(const char *buf, char kind, char *out, size_t size)
+trial_lines(const char *buf, char kind, bool all, char *out, size_t size)
 {
+	size_t off = 0;
+
 	out[0] = '\0';
 	for (const char *l = buf; l != NULL && *l != '\0';) {
 		const char *nl = strchr(l, '\n');
 		size_t n = nl != NULL ? (size_t)(nl - l) : strlen(l);
-		if (l[0] == kind && n > 1)
-			snprintf(out, size, "%.*s", (int)(n - 1), l + 1);
+		if (l[0] == kind && n > 1) {
+			off = all ? strlen(out) : 0;
+			snprintf(out + off, size - off, "%s%.*s", off ? "\n" :
+			    "", (int)(n - 1), l + 1);
+		}
 		l = nl != NULL ? nl + 1 : NULL;
 	}
 }
@@ -114,8 +125,8 @@ trial_verdict(int status, bool in_time, const char *buf, char *err,
 {
 	char who[1200], what[1200];
 
-	trial_last(buf, 'I', who, sizeof(who));
-	trial_last(buf, 'E', what, sizeof(what));
+	trial_lines(buf, 'I', false, who, sizeof(who));
+	trial_lines(buf, 'E', true, what, sizeof(what));
 	if (!in_time)
 		snprintf(err, errlen, "%s: init did not finish within %d "
 		    "seconds (tried in a child process; nothing changed)",

@@ -22,29 +22,37 @@
 #endif
 #define PLUGDIR TESTS_BUILDDIR "/tests/.libs/"
 
-/* write_config - a config file with the given plugins list; its path. */
+/* write_config_with - a config file with global settings (on the first
+ * line) and the given plugins list; its path. */
 static char *
-write_config(const char *plugins)
+write_config_with(const char *globals, const char *plugins)
 {
 	char *path = strdup("/tmp/check_api.conf.XXXXXX");
 	int fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w");
 
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "hostname = \"api.test\";\npool = { start = 1; "
+	fprintf(f, "hostname = \"api.test\"; %s\npool = { start = 1; "
 	    "min_spare = 1; max_spare = 2; };\nplugins = (\n%s\n);\n",
-	    plugins);
+	    globals, plugins);
 	fclose(f);
 	return path;
 }
 
-/* run - start the daemon with the plugins, run one session, return the
- * replies without the greeting's CRLF normalisation (raw). */
 static char *
-run(const char *plugins, const char *payload, struct du_daemon *keep)
+write_config(const char *plugins)
+{
+	return write_config_with("", plugins);
+}
+
+/* run_with - start the daemon with the settings and plugins, run one
+ * session, return the replies (raw). */
+static char *
+run_with(const char *globals, const char *plugins, const char *payload,
+    struct du_daemon *keep)
 {
 	struct du_daemon d;
-	char *conf = write_config(plugins);
+	char *conf = write_config_with(globals, plugins);
 	const char *args[] = { "-n", "-C", conf, NULL };
 	struct su_buf r = { 0 };
 
@@ -58,6 +66,12 @@ run(const char *plugins, const char *payload, struct du_daemon *keep)
 	free(conf);
 	su_buf_put(&r, "", 0);
 	return r.p;
+}
+
+static char *
+run(const char *plugins, const char *payload, struct du_daemon *keep)
+{
+	return run_with("", plugins, payload, keep);
 }
 
 #define TPLUG(settings) \
@@ -324,6 +338,35 @@ START_TEST(test_api2)
 }
 END_TEST
 
+/* Log correlation: the message's id in the reply (reply_queue_id), in
+ * the Received: header (received_header) and in the log lines. */
+START_TEST(test_message_id)
+{
+	struct du_daemon d;
+	char *got = run_with("reply_queue_id = true; received_header = true;",
+	    TAPI2("show = true; tag = \"p\";"), "EHLO client.example\r\n"
+	    "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSubject: x\r\n\r\n"
+	    "y\r\n.\r\nQUIT\r\n", &d);
+	const char *q = strstr(got, "250 OK queued as ");
+
+	ck_assert_msg(q != NULL, "%s", got);
+	char id[40];
+	ck_assert_int_eq(sscanf(q, "250 OK queued as %39s", id), 1);
+	free(got);
+	ck_assert_int_eq(du_stop(&d), 0);
+	char *log = du_slurp(d.err), want[200];
+	snprintf(want, sizeof(want), "data=[Received: from client.example "
+	    "(127.0.0.1)|\tby api.test with ESMTP id %s;|\t", id);
+	ck_assert_msg(strstr(log, want) != NULL, "%s\nlacks %s", log, want);
+	snprintf(want, sizeof(want), "msgid=%s client=127.0.0.1 plugin=tapi2 "
+	    "p sees", id);
+	ck_assert_msg(strstr(log, want) != NULL, "%s\nlacks %s", log, want);
+	snprintf(want, sizeof(want), "message id=%.12s msgid=%s ", id, id);
+	ck_assert_msg(strstr(log, want) != NULL, "%s\nlacks %s", log, want);
+	free(log);
+}
+END_TEST
+
 /* serve_again - the pool answers a new session (the worker that ended
  * was replaced). */
 static void
@@ -417,6 +460,10 @@ START_TEST(test_load_errors)
 	check_t(TPLUG("fail_init = \"boom\";"), 1, ":4: plugin tplug: "
 	    "setting 'fail_init': boom");
 	check_t(TPLUG("nosuch = 1;"), 1, "setting 'nosuch': unknown setting");
+	check_t(TPLUG("nosuch = 1; other = 2;"), 1, "setting 'nosuch': unknown "
+	    "setting\n");
+	check_t(TPLUG("nosuch = 1; other = 2;"), 1, "setting 'other': unknown "
+	    "setting");
 	check_t(TPLUG("message = 5;"), 1, "setting 'message': must be a "
 	    "string");
 	check_t("{ path = \"" PLUGDIR "tnewapi.so\"; }", 1, "was built for "
@@ -567,6 +614,7 @@ main(void)
 	tcase_add_loop_test(tc, test_api2, 0,
 	    (int)(sizeof(api2_cases) / sizeof(api2_cases[0])));
 	tcase_add_test(tc, test_void_hooks);
+	tcase_add_test(tc, test_message_id);
 	tcase_add_loop_test(tc, test_timeout, 0,
 	    (int)(sizeof(timeout_cases) / sizeof(timeout_cases[0])));
 	tcase_add_test(tc, test_load_errors);
