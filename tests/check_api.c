@@ -367,6 +367,58 @@ START_TEST(test_message_id)
 }
 END_TEST
 
+/* read_new_mail - the content of the files in dir/new. */
+static char *
+read_new_mail(const char *dir)
+{
+	char cmd[600], buf[4096];
+	struct su_buf out = { 0 };
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "cat %s/new/*", dir);
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		su_buf_put(&out, buf, n);
+	pclose(p);
+	su_buf_put(&out, "", 1);
+	return out.p;
+}
+
+/* The stock delivery plugins deliver the message as earlier plugins
+ * edited it: the debugging output and the maildir file show the headers
+ * added before them. */
+START_TEST(test_stock_plugins_see_edits)
+{
+	struct du_daemon d;
+	char dir[] = "/tmp/check_api.maildir.XXXXXX", plugins[1024];
+	const char *payload = ENVELOPE "DATA\r\nSubject: hi\r\n\r\nbody\r\n"
+	    ".\r\nQUIT\r\n";
+
+	char *got = run(TAPI2("headers = true;") ", { name = \"debugging\"; }",
+	    payload, &d);
+	free(got);
+	ck_assert_int_eq(du_stop(&d), 0);
+	char *out = du_slurp(d.out);
+	ck_assert_msg(strstr(out, "X-First: tapi2\nSubject: edited by tapi2\n"
+	    "X-Last: tapi2\nX-Peer: 127.0.0.1\n\nbody") != NULL, "%s", out);
+	free(out);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(plugins, sizeof(plugins), TAPI2("headers = true;") ", { name "
+	    "= \"maildir\"; settings = { dir = \"%s\"; }; }", dir);
+	got = run(plugins, payload, NULL);
+	ck_assert_msg(strstr(got, "250 OK\r\n221 Bye") != NULL, "%s", got);
+	free(got);
+	char *mail = read_new_mail(dir);
+	ck_assert_msg(strstr(mail, "Return-Path: <a@b>\nX-First: tapi2\n"
+	    "Subject: edited by tapi2\nX-Last: tapi2\nX-Peer: 127.0.0.1\n\n"
+	    "body\n") != NULL, "%s", mail);
+	free(mail);
+	du_rmtree(dir);
+}
+END_TEST
+
 /* serve_again - the pool answers a new session (the worker that ended
  * was replaced). */
 static void
@@ -615,6 +667,7 @@ main(void)
 	    (int)(sizeof(api2_cases) / sizeof(api2_cases[0])));
 	tcase_add_test(tc, test_void_hooks);
 	tcase_add_test(tc, test_message_id);
+	tcase_add_test(tc, test_stock_plugins_see_edits);
 	tcase_add_loop_test(tc, test_timeout, 0,
 	    (int)(sizeof(timeout_cases) / sizeof(timeout_cases[0])));
 	tcase_add_test(tc, test_load_errors);
