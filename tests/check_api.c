@@ -296,6 +296,14 @@ static const struct {
 	    "refused\";") "," TAPI2("tag = \"p3\";"), ENVELOPE DATA_CMD MSG
 	    "QUIT\r\n", "@554 refused\r\n221 Bye\r\n", { "p1 outcome "
 	    "code=554 by=tplug rcpt0=554 refused" } },
+	{ "API calls out of place or with bad arguments are refused",
+	    TAPI2("misuse = true;"), TWO_RCPT DATA_CMD MSG "QUIT\r\n", "@"
+	    OKDATA "250 first\r\n221 Bye\r\n", { "misuse connect: "
+	    "txn_note=-1 sender=-1 key=-1", "misuse rcpt: header=-1 body=-1 "
+	    "verdict=-1 ask=-1 ehlo=-1", "misuse message: badname=-1 "
+	    "badvalue=-1 nofield=-1 noindex=-1 append=-1 verdict=0,-1,-1,-1 "
+	    "remove=-1 ask=-1", "psmtpd_header_add refused: no such field, or "
+	    "an invalid name or value" } },
 	{ "a reply with mixed codes is refused", TAPI2("mixed_reply = true;"),
 	    ENVELOPE DATA_CMD MSG "QUIT\r\n", "@451 Error: local error in "
 	    "processing\r\n221 Bye\r\n", { "mixed reply=-1",
