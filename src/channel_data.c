@@ -89,7 +89,7 @@ channel_log_message(const struct psmtpd_session *s, const char *reply)
 	to[0] = '\0';
 	for (size_t i = 0; i < s->nrcpt && n < sizeof(to); i++)
 		n += (size_t)snprintf(to + n, sizeof(to) - n, "%s<%s>",
-		    i ? "," : "", s->rcpttos[i]);
+		    i ? "," : "", s->rcpts[i].addr);
 	log_info("message id=%s client=%s from=<%s> to=%s nrcpt=%zu size=%zu "
 	    "reply=\"%s\"", s->id, s->peer_addr,
 	    s->mailfrom != NULL ? s->mailfrom : "", to, s->nrcpt, s->data_len,

@@ -43,11 +43,23 @@ struct channel_verdict {
 };
 
 /* mail_options or rcpt_options: rest.upper().split(), kept in the session
- * (the line buffer is reused by the next command). */
+ * (the line buffer is reused by the next command); raw holds the same
+ * words as the client sent them, at the same offsets. */
 struct channel_options {
 	size_t n;
 	char *opt[SMTP_OPTIONS_MAX];	/* into buf */
 	char buf[CHANNEL_LINE_MAX + 1];
+	char raw[CHANNEL_LINE_MAX + 1];
+};
+
+/* One accepted recipient, in RCPT order. */
+struct channel_rcpt {
+	char *addr;		/* the address as smtpd.py renders it */
+	char **param;		/* its parameters as sent; one allocation
+				 * with addr, freed through param */
+	size_t nparam;
+	char *reply;		/* LMTP: this recipient's own reply; NULL:
+				 * the message's */
 };
 
 struct channel_plugin_data {
@@ -80,7 +92,7 @@ struct psmtpd_session {
 	bool extended_smtp;
 	bool require_smtputf8;
 	char *mailfrom;			/* NULL: no MAIL yet */
-	char **rcpttos;
+	struct channel_rcpt *rcpts;	/* rcpttos, with their parameters */
 	size_t nrcpt, rcpt_cap;
 	struct channel_options mail_options;	/* of the MAIL in effect */
 	struct channel_options rcpt_options;	/* of the last RCPT */
@@ -146,6 +158,11 @@ void channel_session_free(struct psmtpd_session *s);
 void channel_reset_transaction(struct psmtpd_session *s);
 /* smtpd.py's _set_rset_state: the transaction and the received data. */
 void channel_rset_state(struct psmtpd_session *s);
+/* Append a recipient with its parameters as sent (rcpt_options.raw);
+ * -1 when out of memory. */
+int channel_add_rcpt(struct psmtpd_session *s, const char *addr);
+/* The j-th option of o as the client sent it. */
+const char *channel_option_raw(const struct channel_options *o, size_t j);
 
 /*
  * The verb table (channel_verbs.c) carries the protocol, as OpenSMTPD's

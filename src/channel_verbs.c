@@ -46,6 +46,7 @@ static const struct channel_verb channel_verbs[] = {
 static const channel_ehlo_fn channel_ehlo_keywords[] = {
 	channel_ehlo_pipelining,
 	channel_ehlo_enhanced,
+	channel_ehlo_dsn,
 };
 
 const struct channel_verb *

@@ -72,7 +72,7 @@ psmtpd_session_rcpt_count(const psmtpd_session *s)
 const char *
 psmtpd_session_rcpt(const psmtpd_session *s, size_t i)
 {
-	return i < s->nrcpt ? s->rcpttos[i] : NULL;
+	return i < s->nrcpt ? s->rcpts[i].addr : NULL;
 }
 
 size_t
