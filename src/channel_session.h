@@ -27,6 +27,7 @@
 
 #include "channel.h"
 #include "io.h"
+#include "smtp_bdat.h"
 #include "smtp_parse.h"
 
 /* A command line may be this long before it is "too long": the largest
@@ -91,6 +92,9 @@ struct psmtpd_session {
 	char seen_greeting[CHANNEL_LINE_MAX + 1];
 	bool extended_smtp;
 	bool require_smtputf8;
+	/* BDAT: a message is being received in chunks */
+	bool bdat_active;
+	struct smtp_bdat bdat;
 	char *mailfrom;			/* NULL: no MAIL yet */
 	struct channel_rcpt *rcpts;	/* rcpttos, with their parameters */
 	size_t nrcpt, rcpt_cap;
@@ -185,7 +189,8 @@ enum channel_verb_flags {
 	CHANNEL_NEEDS_RCPT = 1 << 2,		/* 503 Error: need RCPT command */
 	CHANNEL_NO_TXN = 1 << 3,	/* 503 Error: transaction in progress */
 	CHANNEL_NO_ARG = 1 << 4,	/* 501 Syntax: VERB when it has one */
-	CHANNEL_INTERMEDIATE = 1 << 5	/* the hook accepts with 3xx (DATA) */
+	CHANNEL_INTERMEDIATE = 1 << 5,	/* the hook accepts with 3xx (DATA) */
+	CHANNEL_NO_CHUNKS = 1 << 6	/* 503 after a BDAT chunk (RFC 3030) */
 };
 
 /* The command being dispatched, as a row's functions see it. */
@@ -260,6 +265,22 @@ bool channel_ehlo_dsn(const struct psmtpd_session *s, char *buf,
     size_t size);
 /* channel_data.c */
 void channel_data_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+/* Shared with BDAT: the message buffer's room for n more bytes (-1: out
+ * of memory), the size past which a message is refused, and the end of
+ * a message received whole: 552, 451, 554 or process_message and its
+ * reply, then the transaction is over. */
+int channel_data_room(struct psmtpd_session *s, size_t n);
+unsigned long long channel_data_limit(const struct channel_params *p);
+void channel_end_message(struct psmtpd_session *s, bool too_big, bool nomem);
+/* The deadline of a message's data (timeouts.data, within the session's
+ * time), and waiting for more of it: false when the session ends
+ * instead (EOF, error, or a timeout: the 421 is sent). */
+long long channel_data_deadline(const struct psmtpd_session *s);
+bool channel_data_fill(struct psmtpd_session *s, long long deadline);
+/* channel_bdat.c */
+bool channel_bdat_enabled(const struct psmtpd_session *s);
+void channel_bdat_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);
 
 #endif

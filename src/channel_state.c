@@ -28,6 +28,8 @@ channel_reset_transaction(struct psmtpd_session *s)
 	}
 	s->nrcpt = 0;
 	s->require_smtputf8 = false;
+	s->bdat_active = false;
+	smtp_bdat_init(&s->bdat);
 	channel_free_plugin_data(s, true);
 }
 
