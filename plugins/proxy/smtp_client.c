@@ -450,6 +450,11 @@ smtpc_vsend(struct smtpc *c, const char *fmt, va_list ap)
 		c->err = ENAMETOOLONG;
 		return SMTPC_ERROR;
 	}
+	/* A CR or LF from an address would start a second command. */
+	if (strpbrk(line, "\r\n") != NULL) {
+		c->err = EINVAL;
+		return SMTPC_ERROR;
+	}
 	if (c->trace != NULL)
 		c->trace(c->trace_arg, ">", line);
 	memcpy(line + n, "\r\n", 2);

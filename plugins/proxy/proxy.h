@@ -1,0 +1,61 @@
+/*
+ * proxy.h - the parts of the proxy plugin (PureProxy) and what they share:
+ * proxy.c holds the settings and the hooks, proxy_txn.c the upstream
+ * transaction that follows the client's, command by command.
+ */
+#ifndef PSMTPD_PROXY_H
+#define PSMTPD_PROXY_H
+
+#include <stddef.h>
+
+#include <psmtpd/plugin.h>
+
+#include "smtp_client.h"
+
+struct proxy_conf {
+	const char *remote;
+	const char *helo_name;
+	int connect_ms;
+	int reply_ms;
+};
+
+/* The reply a hook gives when the upstream did not take a step. */
+struct proxy_result {
+	int code;		/* 0: the step was taken */
+	char text[SMTPC_LINE_MAX + 64];
+};
+
+/*
+ * The upstream transaction of one client transaction (psmtpd_txn data):
+ * opened at MAIL, one RCPT upstream per RCPT of the client, DATA after
+ * the client's message.  Freed (QUIT, close) when the client's
+ * transaction ends: after the message, at RSET or HELO, at disconnect.
+ */
+struct proxy_txn {
+	const struct proxy_conf *pc;
+	int connected;		/* greeted and EHLO done */
+	int in_mail;		/* the upstream took MAIL */
+	int broken;		/* no more commands: timeout, EOF, 421 */
+	char why[160];		/* why it is broken, for the 451 */
+	char **rcpts;		/* what the upstream took, in order */
+	size_t nrcpt, rcpt_cap;
+	struct smtpc c;
+};
+
+/* Bound of the wait for the reply to QUIT (issue 10, defect 9). */
+#define PROXY_QUIT_MS 2000
+
+/* proxy_txn.c */
+struct proxy_txn *proxy_txn_new(const struct proxy_conf *pc);
+void proxy_txn_free(void *txn);
+int proxy_txn_mail(struct proxy_txn *t, psmtpd_session *s,
+    const char *from, struct proxy_result *res);
+int proxy_txn_rcpt(struct proxy_txn *t, psmtpd_session *s,
+    const char *rcpt, struct proxy_result *res);
+int proxy_txn_sync(struct proxy_txn *t, psmtpd_session *s,
+    struct proxy_result *res);
+int proxy_txn_data(struct proxy_txn *t, const struct smtpc_part *parts,
+    size_t nparts, struct proxy_result *res);
+void proxy_broken_reply(const struct proxy_txn *t, struct proxy_result *res);
+
+#endif
