@@ -24,6 +24,7 @@
 #include "tests/check_run.h"
 #include "tests/daemon_util.h"
 #include "tests/delivery_fakesmtp.h"
+#include "tests/relay_util.h"
 #include "tests/delivery_testutil.h"
 
 #define SMTP_SINK "/usr/sbin/smtp-sink"
@@ -81,58 +82,6 @@ dl_send(const struct du_daemon *d, const char *rcpt, const char *body)
 	free(out.p);
 	free(in.p);
 	return code;
-}
-
-/* dl_codes - the code of each reply in a stream of replies (the last
- * line of each); their number, at most max. */
-static int
-dl_codes(const char *in, int *codes, int max)
-{
-	int n = 0;
-
-	for (const char *p = in; *p != '\0' && n < max;) {
-		const char *eol = strstr(p, "\r\n");
-		if (eol == NULL)
-			break;
-		if (eol - p >= 3 && (eol - p == 3 || p[3] == ' '))
-			codes[n++] = atoi(p);
-		p = eol + 2;
-	}
-	return n;
-}
-
-/* dl_transcript - MAIL from a@example.org, RCPT for each of rcpts, DATA,
- * body, QUIT, pipelined in one write: the reply codes, after the greeting
- * and the EHLO, into codes (MAIL, RCPT..., DATA, the data, QUIT); their
- * number; the whole session's time in *ms. */
-static int
-dl_transcript(const struct du_daemon *d, const char *const *rcpts,
-    const char *body, int *codes, int max, long long *ms)
-{
-	struct su_buf out = { 0 }, in = { 0 };
-	int all[32], n = 0;
-
-	su_buf_puts(&out, "EHLO client.test\r\nMAIL FROM:<a@example.org>\r\n");
-	for (int i = 0; rcpts[i] != NULL; i++) {
-		su_buf_puts(&out, "RCPT TO:<");
-		su_buf_puts(&out, rcpts[i]);
-		su_buf_puts(&out, ">\r\n");
-	}
-	su_buf_puts(&out, "DATA\r\n");
-	su_buf_puts(&out, body);
-	su_buf_puts(&out, ".\r\nQUIT\r\n");
-	su_buf_put(&out, "", 0);
-	long long t0 = du_now_ms();
-	if (du_session(d, out.p, &in) == 0) {
-		su_buf_put(&in, "", 0);
-		n = dl_codes(in.p, all, 32) - 2;
-		for (int i = 0; i < n && i < max; i++)
-			codes[i] = all[i + 2];
-	}
-	*ms = du_now_ms() - t0;
-	free(out.p);
-	free(in.p);
-	return n < max ? n : max;
 }
 
 /* dl_only_file - the one file in a maildir's new/. */
@@ -212,8 +161,8 @@ dl_mail_code(const struct du_daemon *d)
 	int codes[1] = { 0 };
 	long long ms;
 
-	dl_transcript(d, rcpts, "Subject: x\r\n\r\nbody\r\n", codes, 1,
-	    &ms);
+	ru_transcript(d, rcpts, "Subject: x\r\n\r\nbody\r\n", codes, 1,
+	    &ms, NULL);
 	return codes[0];
 }
 
@@ -290,8 +239,8 @@ START_TEST(test_proxy_rcpt_verified)
 	snprintf(capture, sizeof(capture), "%s/sent", dir);
 	pid_t fake = fake_start(&dl_mixed_cases[_i].sc, capture, &port);
 	dl_proxy_to(&px, dir, port, 5);
-	int n = dl_transcript(&px, rcpts, "Subject: x\r\n\r\nbody\r\n", codes,
-	    6, &ms);
+	int n = ru_transcript(&px, rcpts, "Subject: x\r\n\r\nbody\r\n", codes,
+	    6, &ms, NULL);
 	fake_stop(fake);
 	ck_assert_int_eq(n, 6);
 	for (int i = 0; i < 6; i++)
@@ -333,8 +282,8 @@ START_TEST(test_proxy_quit_bounded)
 	snprintf(capture, sizeof(capture), "%s/sent", dir);
 	pid_t fake = fake_start(&dl_hang_cases[_i].sc, capture, &port);
 	dl_proxy_to(&px, dir, port, dl_hang_cases[_i].timeout);
-	int n = dl_transcript(&px, rcpts, "Subject: x\r\n\r\nbody\r\n", codes,
-	    5, &ms);
+	int n = ru_transcript(&px, rcpts, "Subject: x\r\n\r\nbody\r\n", codes,
+	    5, &ms, NULL);
 	fake_stop(fake);
 	ck_assert_int_eq(n, 5);
 	ck_assert_int_eq(codes[3], dl_hang_cases[_i].code);
@@ -424,8 +373,8 @@ START_TEST(test_proxy_smtp_sink)
 		    "postfix)");
 	}
 	dl_proxy_to(&px, dir, port, 1);
-	int n = dl_transcript(&px, rcpts, "Subject: sink\r\n\r\nbody\r\n",
-	    codes, 5, &ms);
+	int n = ru_transcript(&px, rcpts, "Subject: sink\r\n\r\nbody\r\n",
+	    codes, 5, &ms, NULL);
 	dl_stop(&px);
 	du_kill_wait(sink, 2000);
 	ck_assert_int_eq(n, 5);

@@ -15,6 +15,7 @@
 #include "delivery_fakesmtp.h"
 #include "delivery_stubs.h"
 #include "delivery_testutil.h"
+#include "../plugins/smtpc/smtpc_int.h"
 
 static const char *const rcpts2[] = { "bob@example.org", "carol@example.org",
     NULL };
@@ -113,6 +114,29 @@ START_TEST(test_encode)
 	ck_assert_uint_eq(smtpc_wire_size(parts, 2), n);
 	ck_assert_uint_eq(smtpc_encode(parts, 2, out, n > 0 ? n - 1 : 0),
 	    n > 0 ? (size_t)-1 : 0);
+}
+END_TEST
+
+/* What EHLO offers, line by line; and RFC 4616's initial response. */
+START_TEST(test_extensions)
+{
+	struct smtpc c = { .fd = -1 };
+	char b64[64];
+
+	smtpc_note_extension(&c, "STARTTLS");
+	smtpc_note_extension(&c, "AUTH LOGIN PLAIN CRAM-MD5");
+	smtpc_note_extension(&c, "SIZE 1000");
+	ck_assert(c.starttls && c.auth_login && c.auth_plain);
+	ck_assert_int_eq(c.size_max, 1000);
+	smtpc_forget_extensions(&c);
+	ck_assert(!c.starttls && !c.auth_login && !c.auth_plain &&
+	    !c.size_offered);
+	smtpc_note_extension(&c, "AUTH XOAUTH2 LOGIN");
+	ck_assert(c.auth_login && !c.auth_plain);
+	ck_assert_int_eq(smtpc_auth_plain_b64("u", "s3cret-pw", b64,
+	    sizeof(b64)), 0);
+	ck_assert_str_eq(b64, "AHUAczNjcmV0LXB3");
+	ck_assert_int_eq(smtpc_auth_plain_b64("u", "s3cret-pw", b64, 16), -1);
 }
 END_TEST
 
@@ -531,6 +555,7 @@ proxy_suite(void)
 	tcase_add_loop_test(tc, test_split_remote, 0,
 	    NELEM(px_remote_cases));
 	tcase_add_loop_test(tc, test_encode, 0, NELEM(px_encode_cases));
+	tcase_add_test(tc, test_extensions);
 	tcase_add_loop_test(tc, test_header_end, 0, NELEM(px_header_cases));
 	tcase_add_loop_test(tc, test_bad_settings, 0, NELEM(px_bad_cases));
 	suite_add_tcase(s, tc);

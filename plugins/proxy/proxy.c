@@ -16,7 +16,9 @@
  * the upstream connection (QUIT, its reply waited for 2 s at most).
  *
  * Settings: remote ("host:port", "[v6]:port"), helo_name (default: the
- * server's hostname), connect_timeout (30 s), reply_timeout (300 s).
+ * server's hostname), connect_timeout (30 s), reply_timeout (300 s); and
+ * toward a smarthost (proxy_secure.c) starttls, ca_file, tls_name,
+ * username/password or credentials_file.
  */
 #define _GNU_SOURCE	/* plugins see no autoconfig.h; GNU/Linux interfaces */
 
@@ -70,6 +72,8 @@ proxy_init(psmtpd_init *ctx, void **plugin_data)
 		bad = proxy_check_remote(ctx, "remote", pc->remote);
 	if (!bad && (pc->helo_name == NULL || *pc->helo_name == '\0'))
 		pc->helo_name = "localhost";
+	if (!bad)
+		bad = proxy_secure_init(ctx, pc);
 	if (bad) {
 		free(pc);
 		return -1;
@@ -83,6 +87,7 @@ proxy_init(psmtpd_init *ctx, void **plugin_data)
 static void
 proxy_fini(void *plugin_data)
 {
+	proxy_secure_fini(plugin_data);
 	free(plugin_data);
 }
 

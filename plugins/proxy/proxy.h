@@ -12,11 +12,22 @@
 
 #include "smtp_client.h"
 
+enum proxy_tls { PROXY_TLS_OFF, PROXY_TLS_OPPORTUNISTIC, PROXY_TLS_REQUIRE };
+
 struct proxy_conf {
 	const char *remote;
 	const char *helo_name;
 	int connect_ms;
 	int reply_ms;
+	/* toward the upstream (proxy_secure.c) */
+	enum proxy_tls tls;
+	const char *ca_file;	/* NULL: the system's CAs */
+	char tls_name[256];	/* the name its certificate must carry */
+	struct ssl_ctx_st *tls_ctx;
+	const char *username;	/* NULL: no AUTH */
+	const char *password;
+	char *file_secret;	/* "user\0password" from credentials_file */
+	size_t file_secret_len;
 };
 
 /* The reply a hook gives when the upstream did not take a step. */
@@ -36,6 +47,7 @@ struct proxy_txn {
 	int connected;		/* greeted and EHLO done */
 	int in_mail;		/* the upstream took MAIL */
 	int broken;		/* no more commands: timeout, EOF, 421 */
+	int no_tls;		/* opportunistic TLS failed: plaintext */
 	char why[160];		/* why it is broken, for the 451 */
 	char **rcpts;		/* what the upstream took, in order */
 	size_t nrcpt, rcpt_cap;
@@ -57,5 +69,22 @@ int proxy_txn_sync(struct proxy_txn *t, psmtpd_session *s,
 int proxy_txn_data(struct proxy_txn *t, const struct smtpc_part *parts,
     size_t nparts, struct proxy_result *res);
 void proxy_broken_reply(const struct proxy_txn *t, struct proxy_result *res);
+void proxy_tempfail(struct proxy_result *res, const char *what);
+void proxy_upstream(struct proxy_txn *t, const struct smtpc_reply *r,
+    struct proxy_result *res);
+void proxy_io_failed(struct proxy_txn *t, enum smtpc_status st,
+    const char *step, struct proxy_result *res);
+int proxy_expect(struct proxy_txn *t, enum smtpc_status st,
+    const struct smtpc_reply *r, int want, const char *step,
+    struct proxy_result *res);
+
+/* proxy_secure.c */
+int proxy_secure_init(psmtpd_init *ctx, struct proxy_conf *pc);
+void proxy_secure_fini(struct proxy_conf *pc);
+/* After EHLO: STARTTLS (and EHLO again), then AUTH, as configured.
+ * 0; -1 with res set; 1 when opportunistic TLS failed and the caller
+ * should connect again in plaintext. */
+int proxy_secure_open(struct proxy_txn *t, psmtpd_session *s,
+    struct proxy_result *res);
 
 #endif

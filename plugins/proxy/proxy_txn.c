@@ -19,7 +19,7 @@
 /* ---- replies ----------------------------------------------------------- */
 
 /* proxy_tempfail - a failure of ours or of the link: 451, message kept. */
-static void
+void
 proxy_tempfail(struct proxy_result *res, const char *what)
 {
 	res->code = 451;
@@ -36,7 +36,7 @@ proxy_broken_reply(const struct proxy_txn *t, struct proxy_result *res)
 /* proxy_upstream - the upstream refused a step with r: pass it on, but a
  * 421 as 451 (our client's session goes on) and a code that makes no
  * sense here (2xx/3xx where a refusal was seen) as a 451 too. */
-static void
+void
 proxy_upstream(struct proxy_txn *t, const struct smtpc_reply *r,
     struct proxy_result *res)
 {
@@ -55,7 +55,7 @@ proxy_upstream(struct proxy_txn *t, const struct smtpc_reply *r,
 }
 
 /* proxy_io_failed - a status other than OK: the link is unusable. */
-static void
+void
 proxy_io_failed(struct proxy_txn *t, enum smtpc_status st, const char *step,
     struct proxy_result *res)
 {
@@ -66,6 +66,24 @@ proxy_io_failed(struct proxy_txn *t, enum smtpc_status st, const char *step,
 		    smtpc_status_text(&t->c, st));
 	t->broken = 1;
 	proxy_broken_reply(t, res);
+}
+
+/* proxy_expect - whether a step went as wanted: the status OK and the
+ * reply's code want; else the client's reply is set in res. */
+int
+proxy_expect(struct proxy_txn *t, enum smtpc_status st,
+    const struct smtpc_reply *r, int want, const char *step,
+    struct proxy_result *res)
+{
+	if (st != SMTPC_OK) {
+		proxy_io_failed(t, st, step, res);
+		return -1;
+	}
+	if (r->code != want) {
+		proxy_upstream(t, r, res);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- opening ----------------------------------------------------------- */
@@ -115,34 +133,39 @@ proxy_connect(struct proxy_txn *t, psmtpd_session *s,
 	return 0;
 }
 
-/* proxy_open - connect, greeting, EHLO (HELO when EHLO is refused). */
+/* proxy_open_once - connect, greeting, EHLO (HELO when EHLO is refused),
+ * STARTTLS and AUTH as configured.  0, -1, or 1: again without TLS. */
 static int
-proxy_open(struct proxy_txn *t, psmtpd_session *s, struct proxy_result *res)
+proxy_open_once(struct proxy_txn *t, psmtpd_session *s,
+    struct proxy_result *res)
 {
 	struct smtpc_reply r;
 
 	if (proxy_connect(t, s, res) != 0)
 		return -1;
-	enum smtpc_status st = smtpc_read_reply(&t->c, &r);
-	if (st != SMTPC_OK) {
-		proxy_io_failed(t, st, "greeting", res);
+	if (proxy_expect(t, smtpc_read_reply(&t->c, &r), &r, 220, "greeting",
+	    res) != 0 || proxy_expect(t, smtpc_hello(&t->c, t->pc->helo_name,
+	    &r), &r, 250, "EHLO", res) != 0)
 		return -1;
+	int sec = proxy_secure_open(t, s, res);
+	if (sec == 0)
+		t->connected = 1;
+	return sec;
+}
+
+/* proxy_open - the connection, ready for MAIL. */
+static int
+proxy_open(struct proxy_txn *t, psmtpd_session *s, struct proxy_result *res)
+{
+	int r = proxy_open_once(t, s, res);
+
+	if (r == 1) {
+		smtpc_close(&t->c);
+		t->no_tls = 1;
+		t->broken = 0;
+		r = proxy_open_once(t, s, res);
 	}
-	if (r.code != 220) {
-		proxy_upstream(t, &r, res);
-		return -1;
-	}
-	st = smtpc_hello(&t->c, t->pc->helo_name, &r);
-	if (st != SMTPC_OK) {
-		proxy_io_failed(t, st, "EHLO", res);
-		return -1;
-	}
-	if (r.code != 250) {
-		proxy_upstream(t, &r, res);
-		return -1;
-	}
-	t->connected = 1;
-	return 0;
+	return r == 0 ? 0 : -1;
 }
 
 /* ---- MAIL -------------------------------------------------------------- */
@@ -207,14 +230,8 @@ proxy_txn_mail(struct proxy_txn *t, psmtpd_session *s, const char *from,
 		return -1;
 	enum smtpc_status st = smtpc_command(&t->c, &r, "MAIL FROM:<%s>%s",
 	    from != NULL ? from : "", params);
-	if (st != SMTPC_OK) {
-		proxy_io_failed(t, st, "MAIL", res);
+	if (proxy_expect(t, st, &r, 250, "MAIL", res) != 0)
 		return -1;
-	}
-	if (r.code != 250) {
-		proxy_upstream(t, &r, res);
-		return -1;
-	}
 	t->in_mail = 1;
 	return 0;
 }
@@ -307,16 +324,8 @@ proxy_restart(struct proxy_txn *t, struct proxy_result *res)
 	if (!t->in_mail)
 		return 0;
 	t->in_mail = 0;
-	enum smtpc_status st = smtpc_command(&t->c, &r, "RSET");
-	if (st != SMTPC_OK) {
-		proxy_io_failed(t, st, "RSET", res);
-		return -1;
-	}
-	if (r.code != 250) {
-		proxy_upstream(t, &r, res);
-		return -1;
-	}
-	return 0;
+	return proxy_expect(t, smtpc_command(&t->c, &r, "RSET"), &r, 250,
+	    "RSET", res);
 }
 
 /* proxy_replay_rcpts - RCPT for every recipient of the session.  Any
