@@ -57,6 +57,7 @@ proxy_init(psmtpd_init *ctx, void **plugin_data)
 		psmtpd_init_error(ctx, NULL, "out of memory");
 		return -1;
 	}
+	pc->tag = "proxy";
 	pc->remote = psmtpd_init_remote(ctx);
 	pc->helo_name = psmtpd_init_hostname(ctx);
 	int bad = delivery_setting_text(ctx, "remote", 0, &pc->remote) |
@@ -93,73 +94,6 @@ proxy_fini(void *plugin_data)
 
 /* ---- the hooks: one upstream transaction per client transaction ------- */
 
-/* proxy_refuse - the client's reply for a step the upstream did not take. */
-static enum psmtpd_result
-proxy_refuse(psmtpd_session *s, const char *step,
-    const struct proxy_result *res)
-{
-	psmtpd_session_log(s, PSMTPD_LOG_WARNING, "proxy not relayed "
-	    "step=%s reply=\"%d %s\"", step, res->code, res->text);
-	psmtpd_reply(s, "%d %s", res->code, res->text);
-	return PSMTPD_REPLY;
-}
-
-/* proxy_txn_get - the transaction's upstream, made when there is none
- * yet (a plugin before this one answered MAIL and ended the chain). */
-static struct proxy_txn *
-proxy_txn_get(psmtpd_session *s, const struct proxy_conf *pc,
-    struct proxy_result *res)
-{
-	struct proxy_txn *t = psmtpd_txn_get_data(s);
-
-	if (t != NULL)
-		return t;
-	if ((t = proxy_txn_new(pc)) == NULL) {
-		res->code = 451;
-		snprintf(res->text, sizeof(res->text),
-		    "4.3.0 Error: out of memory");
-		return NULL;
-	}
-	psmtpd_txn_set_data(s, t, proxy_txn_free);
-	return t;
-}
-
-/* proxy_on_mail - connect, EHLO and MAIL upstream; its refusal, or a 451
- * when it cannot be reached, is the client's answer. */
-static enum psmtpd_result
-proxy_on_mail(psmtpd_session *s, const char *mailfrom, void *plugin_data)
-{
-	struct proxy_result res = { 0, "" };
-	struct proxy_txn *t = proxy_txn_new(plugin_data);
-
-	if (t == NULL) {
-		psmtpd_reply(s, "451 4.3.0 Error: out of memory");
-		return PSMTPD_REPLY;
-	}
-	/* replaces (and closes) the upstream of a MAIL refused later on */
-	psmtpd_txn_set_data(s, t, proxy_txn_free);
-	if (proxy_txn_mail(t, s, mailfrom, &res) != 0)
-		return proxy_refuse(s, "MAIL", &res);
-	return PSMTPD_CONTINUE;
-}
-
-/* proxy_on_rcpt - the client gets the upstream's answer to this RCPT. */
-static enum psmtpd_result
-proxy_on_rcpt(psmtpd_session *s, const char *rcptto, void *plugin_data)
-{
-	struct proxy_result res = { 0, "" };
-	struct proxy_txn *t = proxy_txn_get(s, plugin_data, &res);
-
-	if (t == NULL)
-		return proxy_refuse(s, "RCPT", &res);
-	if (!t->in_mail && !t->broken && proxy_txn_mail(t, s,
-	    psmtpd_session_mailfrom(s), &res) != 0)
-		return proxy_refuse(s, "MAIL", &res);
-	if (proxy_txn_rcpt(t, s, rcptto, &res) != 0)
-		return proxy_refuse(s, "RCPT", &res);
-	return PSMTPD_CONTINUE;
-}
-
 /* proxy_process_message - insert X-Peer after the headers, check that
  * the upstream has the same recipients, send the data: the client gets
  * 250 only when the upstream said 250. */
@@ -176,7 +110,7 @@ proxy_process_message(psmtpd_session *s, void *plugin_data)
 	struct proxy_txn *t = proxy_txn_get(s, pc, &res);
 
 	if (t == NULL || proxy_txn_sync(t, s, &res) != 0)
-		return proxy_refuse(s, "RCPT", &res);
+		return proxy_refuse(s, pc, "RCPT", &res);
 	snprintf(xpeer, sizeof(xpeer), at_end ? "\nX-Peer: %s" :
 	    "X-Peer: %s\n", psmtpd_session_peer_addr(s));
 	struct smtpc_part parts[3] = {
@@ -184,7 +118,7 @@ proxy_process_message(psmtpd_session *s, void *plugin_data)
 		{ data + off, len - off }
 	};
 	if (proxy_txn_data(t, parts, 3, &res) != 0)
-		return proxy_refuse(s, "DATA", &res);
+		return proxy_refuse(s, pc, "DATA", &res);
 	psmtpd_session_log(s, PSMTPD_LOG_INFO, "proxy relayed remote=%s "
 	    "size=%zu accepted=%zu", pc->remote, len, t->nrcpt);
 	return PSMTPD_CONTINUE;

@@ -1,7 +1,10 @@
 /*
- * proxy.h - the parts of the proxy plugin (PureProxy) and what they share:
- * proxy.c holds the settings and the hooks, proxy_txn.c the upstream
- * transaction that follows the client's, command by command.
+ * proxy.h - the relay library (librelay, linked by the proxy and lmtp
+ * plugins) and what the plugins share: proxy_txn.c is the upstream
+ * transaction that follows the client's, command by command (SMTP or
+ * LMTP), proxy_secure.c STARTTLS and AUTH toward it, proxy_hooks.c the
+ * MAIL and RCPT hooks of both plugins.  proxy.c is the proxy plugin,
+ * plugins/lmtp/ the lmtp plugin.
  */
 #ifndef PSMTPD_PROXY_H
 #define PSMTPD_PROXY_H
@@ -15,6 +18,8 @@
 enum proxy_tls { PROXY_TLS_OFF, PROXY_TLS_OPPORTUNISTIC, PROXY_TLS_REQUIRE };
 
 struct proxy_conf {
+	const char *tag;	/* "proxy" or "lmtp": the first word of logs */
+	int lmtp;		/* LHLO, and a reply per recipient after DATA */
 	const char *remote;
 	const char *helo_name;
 	int connect_ms;
@@ -44,6 +49,7 @@ struct proxy_result {
  */
 struct proxy_txn {
 	const struct proxy_conf *pc;
+	psmtpd_session *s;	/* for the protocol trace */
 	int connected;		/* greeted and EHLO done */
 	int in_mail;		/* the upstream took MAIL */
 	int broken;		/* no more commands: timeout, EOF, 421 */
@@ -77,6 +83,19 @@ void proxy_io_failed(struct proxy_txn *t, enum smtpc_status st,
 int proxy_expect(struct proxy_txn *t, enum smtpc_status st,
     const struct smtpc_reply *r, int want, const char *step,
     struct proxy_result *res);
+
+/* proxy_hooks.c: on_mail and on_rcpt of both plugins */
+enum psmtpd_result proxy_on_mail(psmtpd_session *s, const char *mailfrom,
+    void *plugin_data);
+enum psmtpd_result proxy_on_rcpt(psmtpd_session *s, const char *rcptto,
+    void *plugin_data);
+/* The transaction's upstream, made when there is none yet; NULL with
+ * res set when out of memory. */
+struct proxy_txn *proxy_txn_get(psmtpd_session *s,
+    const struct proxy_conf *pc, struct proxy_result *res);
+/* Log res as the reason step was not relayed, and reply with it. */
+enum psmtpd_result proxy_refuse(psmtpd_session *s, const struct proxy_conf *pc,
+    const char *step, const struct proxy_result *res);
 
 /* proxy_secure.c */
 int proxy_secure_init(psmtpd_init *ctx, struct proxy_conf *pc);

@@ -98,8 +98,8 @@ proxy_read_secret(psmtpd_init *ctx, struct proxy_conf *pc, const char *path)
 		return -1;
 	}
 	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0)
-		psmtpd_log(PSMTPD_LOG_WARNING, "proxy: %s is readable by "
-		    "others (chmod 600 it)", path);
+		psmtpd_log(PSMTPD_LOG_WARNING, "%s: %s is readable by "
+		    "others (chmod 600 it)", pc->tag, path);
 	close(fd);
 	if (proxy_parse_secret(buf, (size_t)n) != 0) {
 		psmtpd_init_error(ctx, "credentials_file", "%s: want one line "
@@ -186,9 +186,9 @@ proxy_secure_init(psmtpd_init *ctx, struct proxy_conf *pc)
 		return -1;
 	}
 	if (pc->username != NULL && pc->tls != PROXY_TLS_REQUIRE)
-		psmtpd_log(PSMTPD_LOG_WARNING, "proxy: AUTH to %s without "
+		psmtpd_log(PSMTPD_LOG_WARNING, "%s: AUTH to %s without "
 		    "starttls = \"require\" may send the password in clear",
-		    pc->remote);
+		    pc->tag, pc->remote);
 	return 0;
 }
 
@@ -208,11 +208,11 @@ proxy_secure_fini(struct proxy_conf *pc)
 
 /* proxy_secure_fail - a 451 with an enhanced code of class 4.7. */
 static int
-proxy_secure_fail(psmtpd_session *s, struct proxy_result *res,
-    const char *why, const char *detail)
+proxy_secure_fail(psmtpd_session *s, const struct proxy_conf *pc,
+    struct proxy_result *res, const char *why, const char *detail)
 {
-	psmtpd_session_log(s, PSMTPD_LOG_WARNING, "proxy %s error=\"%s\"",
-	    why, detail);
+	psmtpd_session_log(s, PSMTPD_LOG_WARNING, "%s %s error=\"%s\"",
+	    pc->tag, why, detail);
 	res->code = 451;
 	snprintf(res->text, sizeof(res->text), "4.7.0 Error: upstream %s, "
 	    "try again later", why);
@@ -228,8 +228,8 @@ proxy_after_tls(struct proxy_txn *t, psmtpd_session *s,
 	struct smtpc_reply r;
 
 	smtpc_tls_describe(&t->c, desc, sizeof(desc));
-	psmtpd_session_log(s, PSMTPD_LOG_INFO, "proxy starttls remote=%s %s "
-	    "verified=%s", t->pc->remote, desc,
+	psmtpd_session_log(s, PSMTPD_LOG_INFO, "%s starttls remote=%s %s "
+	    "verified=%s", t->pc->tag, t->pc->remote, desc,
 	    t->pc->tls == PROXY_TLS_REQUIRE ? "yes" : "no");
 	return proxy_expect(t, smtpc_hello(&t->c, t->pc->helo_name, &r), &r,
 	    250, "EHLO", res);
@@ -247,23 +247,23 @@ proxy_starttls(struct proxy_txn *t, psmtpd_session *s,
 	if (t->pc->tls == PROXY_TLS_OFF || t->no_tls)
 		return 0;
 	if (!t->c.starttls)
-		return require ? proxy_secure_fail(s, res, "does not offer "
+		return require ? proxy_secure_fail(s, t->pc, res, "does not offer "
 		    "STARTTLS", t->pc->remote) : 0;
 	enum smtpc_status st = smtpc_starttls(&t->c, t->pc->tls_ctx,
 	    t->pc->tls_name, require, &r);
 	if (st == SMTPC_OK && r.code != 220)
-		return require ? proxy_secure_fail(s, res, "refused STARTTLS",
+		return require ? proxy_secure_fail(s, t->pc, res, "refused STARTTLS",
 		    r.text) : 0;
 	if (st == SMTPC_TLS) {
 		t->broken = 1;
 		if (!require) {
-			psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "proxy "
+			psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "%s "
 			    "starttls failed, again in plaintext error=\"%s\"",
-			    t->c.tls_err);
+			    t->pc->tag, t->c.tls_err);
 			return 1;
 		}
 		snprintf(t->why, sizeof(t->why), "TLS failed");
-		return proxy_secure_fail(s, res, "TLS failed", t->c.tls_err);
+		return proxy_secure_fail(s, t->pc, res, "TLS failed", t->c.tls_err);
 	}
 	if (st != SMTPC_OK) {
 		proxy_io_failed(t, st, "STARTTLS", res);
@@ -288,16 +288,16 @@ proxy_auth(struct proxy_txn *t, psmtpd_session *s, struct proxy_result *res)
 		return -1;
 	}
 	if (missing)
-		return proxy_secure_fail(s, res, "offers no AUTH PLAIN or "
+		return proxy_secure_fail(s, t->pc, res, "offers no AUTH PLAIN or "
 		    "LOGIN", t->pc->remote);
 	if (r.code != 235) {
 		char detail[SMTPC_LINE_MAX + 300];
 		snprintf(detail, sizeof(detail), "user=%s reply=%d %s",
 		    t->pc->username, r.code, r.text);
-		return proxy_secure_fail(s, res, "refused our AUTH", detail);
+		return proxy_secure_fail(s, t->pc, res, "refused our AUTH", detail);
 	}
-	psmtpd_session_log(s, PSMTPD_LOG_INFO, "proxy auth remote=%s user=%s",
-	    t->pc->remote, t->pc->username);
+	psmtpd_session_log(s, PSMTPD_LOG_INFO, "%s auth remote=%s user=%s",
+	    t->pc->tag, t->pc->remote, t->pc->username);
 	return 0;
 }
 

@@ -92,10 +92,12 @@ proxy_expect(struct proxy_txn *t, enum smtpc_status st,
 static void
 proxy_trace(void *arg, const char *dir, const char *line)
 {
+	const struct proxy_txn *t = arg;
 	char clean[SMTPC_LINE_MAX];
 
 	delivery_sanitize(clean, sizeof(clean), line, strlen(line));
-	psmtpd_session_log(arg, PSMTPD_LOG_DEBUG, "proxy %s %s", dir, clean);
+	psmtpd_session_log(t->s, PSMTPD_LOG_DEBUG, "%s %s %s", t->pc->tag,
+	    dir, clean);
 }
 
 struct proxy_txn *
@@ -120,16 +122,17 @@ proxy_connect(struct proxy_txn *t, psmtpd_session *s,
 	    t->pc->connect_ms, t->pc->reply_ms, err, sizeof(err));
 
 	if (st != SMTPC_OK) {
-		psmtpd_session_log(s, PSMTPD_LOG_WARNING, "proxy connect "
-		    "remote=%s error=\"%s\"", t->pc->remote, err);
+		psmtpd_session_log(s, PSMTPD_LOG_WARNING, "%s connect "
+		    "remote=%s error=\"%s\"", t->pc->tag, t->pc->remote, err);
 		t->broken = 1;
 		snprintf(t->why, sizeof(t->why), "%s", st == SMTPC_TIMEOUT ?
 		    "connection timed out" : "unavailable");
 		proxy_broken_reply(t, res);
 		return -1;
 	}
+	t->s = s;
 	t->c.trace = proxy_trace;
-	t->c.trace_arg = s;
+	t->c.trace_arg = t;
 	return 0;
 }
 
@@ -144,8 +147,12 @@ proxy_open_once(struct proxy_txn *t, psmtpd_session *s,
 	if (proxy_connect(t, s, res) != 0)
 		return -1;
 	if (proxy_expect(t, smtpc_read_reply(&t->c, &r), &r, 220, "greeting",
-	    res) != 0 || proxy_expect(t, smtpc_hello(&t->c, t->pc->helo_name,
-	    &r), &r, 250, "EHLO", res) != 0)
+	    res) != 0)
+		return -1;
+	enum smtpc_status st = t->pc->lmtp ? smtpc_lhlo(&t->c,
+	    t->pc->helo_name, &r) : smtpc_hello(&t->c, t->pc->helo_name, &r);
+	if (proxy_expect(t, st, &r, 250, t->pc->lmtp ? "LHLO" : "EHLO",
+	    res) != 0)
 		return -1;
 	int sec = proxy_secure_open(t, s, res);
 	if (sec == 0)
@@ -281,8 +288,9 @@ proxy_txn_rcpt(struct proxy_txn *t, psmtpd_session *s, const char *rcpt,
 		return -1;
 	}
 	if (r.code != 250 && r.code != 251) {
-		psmtpd_session_log(s, PSMTPD_LOG_WARNING, "proxy refused "
-		    "rcpt=<%s> reply=\"%d %s\"", rcpt, r.code, r.text);
+		psmtpd_session_log(s, PSMTPD_LOG_WARNING, "%s refused "
+		    "rcpt=<%s> reply=\"%d %s\"", t->pc->tag, rcpt, r.code,
+		    r.text);
 		proxy_upstream(t, &r, res);
 		return -1;
 	}
@@ -375,8 +383,9 @@ proxy_txn_sync(struct proxy_txn *t, psmtpd_session *s,
 	if (proxy_rcpts_match(t, s))
 		return 0;
 	if (t->connected)
-		psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "proxy recipients "
-		    "differ from the upstream's, replaying the envelope");
+		psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "%s recipients "
+		    "differ from the upstream's, replaying the envelope",
+		    t->pc->tag);
 	if (proxy_restart(t, res) != 0 ||
 	    proxy_txn_mail(t, s, psmtpd_session_mailfrom(s), res) != 0)
 		return -1;
