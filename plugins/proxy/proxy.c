@@ -51,7 +51,6 @@ static int
 proxy_init(psmtpd_init *ctx, void **plugin_data)
 {
 	struct proxy_conf *pc = calloc(1, sizeof(*pc));
-	long long connect_s = 30, reply_s = 300;
 
 	if (pc == NULL) {
 		psmtpd_init_error(ctx, NULL, "out of memory");
@@ -59,37 +58,21 @@ proxy_init(psmtpd_init *ctx, void **plugin_data)
 	}
 	pc->tag = "proxy";
 	pc->remote = psmtpd_init_remote(ctx);
-	pc->helo_name = psmtpd_init_hostname(ctx);
-	int bad = delivery_setting_text(ctx, "remote", 0, &pc->remote) |
-	    delivery_setting_text(ctx, "helo_name", 0, &pc->helo_name) |
-	    delivery_setting_range(ctx, "connect_timeout", 1, 3600,
-	    &connect_s) |
-	    delivery_setting_range(ctx, "reply_timeout", 1, 3600, &reply_s);
+	int bad = delivery_setting_text(ctx, "remote", 0, &pc->remote);
 	if (!bad && (pc->remote == NULL || *pc->remote == '\0')) {
 		psmtpd_init_error(ctx, "remote", "no remote address to relay to");
 		bad = -1;
 	}
 	if (!bad)
 		bad = proxy_check_remote(ctx, "remote", pc->remote);
-	if (!bad && (pc->helo_name == NULL || *pc->helo_name == '\0'))
-		pc->helo_name = "localhost";
 	if (!bad)
-		bad = proxy_secure_init(ctx, pc);
+		bad = proxy_conf_common(ctx, pc, "helo_name");
 	if (bad) {
-		free(pc);
+		proxy_conf_free(pc);
 		return -1;
 	}
-	pc->connect_ms = (int)connect_s * 1000;
-	pc->reply_ms = (int)reply_s * 1000;
 	*plugin_data = pc;
 	return 0;
-}
-
-static void
-proxy_fini(void *plugin_data)
-{
-	proxy_secure_fini(plugin_data);
-	free(plugin_data);
 }
 
 /* ---- the hooks: one upstream transaction per client transaction ------- */
@@ -131,7 +114,7 @@ const struct psmtpd_plugin psmtpd_plugin = {
 	.description = "relay each message to the remote SMTP server "
 	    "(PureProxy)",
 	.init = proxy_init,
-	.fini = proxy_fini,
+	.fini = proxy_conf_free,
 	.on_mail = proxy_on_mail,
 	.on_rcpt = proxy_on_rcpt,
 	.process_message = proxy_process_message,

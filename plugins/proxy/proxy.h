@@ -72,6 +72,10 @@ int proxy_txn_rcpt(struct proxy_txn *t, psmtpd_session *s,
     const char *rcpt, struct proxy_result *res);
 int proxy_txn_sync(struct proxy_txn *t, psmtpd_session *s,
     struct proxy_result *res);
+/* DATA, its 354 and the body: 0 when the replies are to be read. */
+int proxy_txn_body(struct proxy_txn *t, const struct smtpc_part *parts,
+    size_t nparts, struct proxy_result *res);
+/* The same and the one reply of SMTP: 0 only for a 250. */
 int proxy_txn_data(struct proxy_txn *t, const struct smtpc_part *parts,
     size_t nparts, struct proxy_result *res);
 void proxy_broken_reply(const struct proxy_txn *t, struct proxy_result *res);
@@ -96,6 +100,13 @@ struct proxy_txn *proxy_txn_get(psmtpd_session *s,
 /* Log res as the reason step was not relayed, and reply with it. */
 enum psmtpd_result proxy_refuse(psmtpd_session *s, const struct proxy_conf *pc,
     const char *step, const struct proxy_result *res);
+
+/* proxy_conf.c: helo_key (the greeting name), connect_timeout,
+ * reply_timeout, and the settings of proxy_secure.c.  0 or -1. */
+int proxy_conf_common(psmtpd_init *ctx, struct proxy_conf *pc,
+    const char *helo_key);
+/* Free a proxy_conf (the plugins' fini). */
+void proxy_conf_free(void *plugin_data);
 
 /* proxy_secure.c */
 int proxy_secure_init(psmtpd_init *ctx, struct proxy_conf *pc);

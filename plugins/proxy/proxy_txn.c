@@ -395,7 +395,7 @@ proxy_txn_sync(struct proxy_txn *t, psmtpd_session *s,
 /* ---- DATA -------------------------------------------------------------- */
 
 int
-proxy_txn_data(struct proxy_txn *t, const struct smtpc_part *parts,
+proxy_txn_body(struct proxy_txn *t, const struct smtpc_part *parts,
     size_t nparts, struct proxy_result *res)
 {
 	struct smtpc_reply r;
@@ -416,16 +416,25 @@ proxy_txn_data(struct proxy_txn *t, const struct smtpc_part *parts,
 		return -1;
 	}
 	if (st == SMTPC_OK)
-		st = smtpc_send_data(&t->c, parts, nparts, &r);
+		st = smtpc_send_body(&t->c, parts, nparts);
 	if (st != SMTPC_OK) {
 		proxy_io_failed(t, st, "DATA", res);
 		return -1;
 	}
 	t->in_mail = 0;
-	if (r.code == 250)
-		return 0;
-	proxy_upstream(t, &r, res);
-	return -1;
+	return 0;
+}
+
+int
+proxy_txn_data(struct proxy_txn *t, const struct smtpc_part *parts,
+    size_t nparts, struct proxy_result *res)
+{
+	struct smtpc_reply r;
+
+	if (proxy_txn_body(t, parts, nparts, res) != 0)
+		return -1;
+	return proxy_expect(t, smtpc_read_reply(&t->c, &r), &r, 250, "DATA",
+	    res);
 }
 
 /* ---- the end ----------------------------------------------------------- */
