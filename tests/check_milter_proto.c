@@ -2,12 +2,16 @@
  * check_milter_proto.c - unit tests of plugins/milter/milter_proto.c, the
  * pure codec of the milter protocol: each command's bytes, each reply and
  * action decoded (and the malformed ones refused), framing bounds, reply
- * code texts, option negotiation and the skip / no-reply decisions.
+ * code texts, option negotiation and the skip / no-reply decisions; the
+ * message cut into header fields and body chunks (milter_msg.c) and the
+ * verdicts' meaning by stage (milter_map.c).
  */
 #include <check.h>
 #include <string.h>
 
 #include "check_run.h"
+#include "milter_map.h"
+#include "milter_msg.h"
 #include "milter_proto.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -354,6 +358,177 @@ START_TEST(test_steps)
 }
 END_TEST
 
+/* ---- the message, as a milter sees it -------------------------------------- */
+
+static const struct {
+	const char *data;
+	const char *fields;	/* "name=value|" each */
+	int has_body;
+	const char *wire;	/* the body in wire form */
+} msg_cases[] = {
+	{ "Subject: hi\n\nbody", "Subject=hi|", 1, "body\r\n" },
+	{ "Subject: hi\n\nbody\n", "Subject=hi|", 1, "body\r\n\r\n" },
+	{ "Subject: hi\n\n", "Subject=hi|", 1, "\r\n" },
+	{ "Subject: hi\n", "Subject=hi|", 0, "" },
+	{ "Subject: hi", "Subject=hi|", 0, "" },
+	{ "", "", 0, "" },
+	{ "\nbody", "", 1, "body\r\n" },
+	{ "A:  two\nB:x\nC \t: y\n\nz", "A= two|B=x|C=y|", 1, "z\r\n" },
+	{ "A: 1\n\tfold\n more\nB: 2\n\n", "A=1\n\tfold\n more|B=2|", 1,
+	    "\r\n" },
+	{ "A: 1\nnot a field\nB: 2", "A=1|", 1, "not a field\r\nB: 2\r\n" },
+	{ "A: 1\r\n\r\nb", "A=1|", 1, "b\r\n" },
+	{ "A:\n\na\rb\r\nc", "A=|", 1, "a\r\nb\r\nc\r\n" },
+	{ " lead: x\n\nb", "", 1, " lead: x\r\n\r\nb\r\n" },
+	{ ": x\n", "", 1, ": x\r\n\r\n" },
+};
+
+START_TEST(test_message)
+{
+	const char *d = msg_cases[_i].data;
+	size_t len = strlen(d), pos = 0;
+	struct mm_header h;
+	enum mm_next n;
+	char fields[256] = "", wire[256], *w = wire;
+
+	while ((n = mm_next_header(d, len, &pos, &h)) == MM_FIELD)
+		snprintf(fields + strlen(fields), sizeof(fields) - strlen(fields),
+		    "%.*s=%.*s|", (int)h.name_len, h.name, (int)h.value_len,
+		    h.value);
+	ck_assert_str_eq(fields, msg_cases[_i].fields);
+	ck_assert_int_eq(n == MM_BODY, msg_cases[_i].has_body);
+	struct mm_body b;
+	size_t k;
+	mm_body_start(&b, d + pos, len - pos, n == MM_BODY);
+	while ((k = mm_body_chunk(&b, w, 3)) > 0)	/* tiny chunks */
+		w += k;
+	*w = '\0';
+	ck_assert_str_eq(wire, msg_cases[_i].wire);
+}
+END_TEST
+
+/* A replacement body in wire form, in two chunks cut at every place. */
+static const struct {
+	const char *wire, *text;
+} unwire_cases[] = {
+	{ "new body\r\n", "new body" },
+	{ "a\r\nb\r\n\r\n", "a\nb\n" },
+	{ "a\nb", "a\nb" },
+	{ "a\rb\r", "a\nb" },
+	{ "", "" },
+	{ "\r\n", "" },
+	{ "\r\n\r\nx", "\n\nx" },
+};
+
+START_TEST(test_unwire)
+{
+	const char *in = unwire_cases[_i].wire;
+	size_t len = strlen(in);
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		struct mm_unwire u = { 0, 0 };
+		char out[64];
+		size_t n = mm_unwire(&u, in, cut, out);
+		n += mm_unwire(&u, in + cut, len - cut, out + n);
+		out[n] = '\0';
+		ck_assert_str_eq(out, unwire_cases[_i].text);
+	}
+}
+END_TEST
+
+static const struct {
+	const char *in, *out;
+} addr_cases[] = {
+	{ "<a@b.c>", "a@b.c" }, { "a@b.c", "a@b.c" }, { "<>", "<>" },
+	{ "<a\r\n@b>", NULL }, { "", NULL }, { "<\"x y\"@b>", "\"x y\"@b" },
+};
+
+static const struct {
+	const char *in, *out;
+} value_cases[] = {
+	{ "v=1; a=rsa", "v=1; a=rsa" },
+	{ "a\r\n\tb", "a\n\tb" },
+	{ "a\n b", "a\n b" },
+	{ "a\nb", "a\n\tb" },
+	{ "a\r\n\r\n b\r\n", "a\n b" },
+	{ "", "" },
+};
+
+START_TEST(test_addr_value)
+{
+	char out[64];
+
+	if (_i < (int)NELEM(addr_cases)) {
+		int r = mm_strip_addr(addr_cases[_i].in, out, sizeof(out));
+		ck_assert_int_eq(r, addr_cases[_i].out ? 0 : -1);
+		if (r == 0)
+			ck_assert_str_eq(out, addr_cases[_i].out);
+	}
+	if (_i < (int)NELEM(value_cases)) {
+		mm_header_value(value_cases[_i].in, out);
+		ck_assert_str_eq(out, value_cases[_i].out);
+	}
+	ck_assert_int_eq(mm_strip_addr("<abcd>", out, 4), -1);
+}
+END_TEST
+
+/* ---- verdicts by stage --------------------------------------------------- */
+
+static const struct {
+	enum mx_stage stage;
+	enum ml_verdict v;
+	enum ml_default def;
+	enum mx_answer answer;
+	const char *reply;
+	enum mx_next next;
+} map_cases[] = {
+	{ MX_CONNECT, ML_CONTINUE, 0, MX_GO_ON, NULL, MX_KEEP },
+	{ MX_CONNECT, ML_ACCEPT, 0, MX_GO_ON, NULL, MX_DONE },
+	{ MX_CONNECT, ML_REJECT, 0, MX_GO_ON, MX_REJECT_TEXT, MX_REFUSE },
+	{ MX_CONNECT, ML_TEMPFAIL, 0, MX_GO_ON, MX_TEMPFAIL_TEXT, MX_REFUSE },
+	{ MX_CONNECT, ML_REPLY, 0, MX_GO_ON, "554 5.7.1 own", MX_REFUSE },
+	{ MX_CONNECT, ML_REPLY, 0, MX_DISCONNECT, "421 4.7.0 bye", MX_DONE },
+	{ MX_CONNECT, ML_DISCARD, 0, MX_GO_ON, NULL, MX_DISCARD_ALL },
+	{ MX_CONNECT, ML_FAIL, ML_DEF_TEMPFAIL, MX_GO_ON, MX_TEMPFAIL_TEXT,
+	    MX_REFUSE },
+	{ MX_CONNECT, ML_FAIL, ML_DEF_ACCEPT, MX_GO_ON, NULL, MX_DONE },
+	{ MX_HELO, ML_REJECT, 0, MX_REPLY, MX_REJECT_TEXT, MX_KEEP },
+	{ MX_HELO, ML_FAIL, ML_DEF_REJECT, MX_GO_ON, MX_REJECT_TEXT,
+	    MX_REFUSE },
+	{ MX_HELO, ML_ACCEPT, 0, MX_GO_ON, NULL, MX_DONE },
+	{ MX_MAIL, ML_ACCEPT, 0, MX_GO_ON, NULL, MX_MSG_DONE },
+	{ MX_MAIL, ML_DISCARD, 0, MX_GO_ON, NULL, MX_DISCARD_MSG },
+	{ MX_MAIL, ML_FAIL, ML_DEF_TEMPFAIL, MX_REPLY, MX_TEMPFAIL_TEXT,
+	    MX_REFUSE },
+	{ MX_RCPT, ML_REJECT, 0, MX_REPLY, MX_REJECT_TEXT, MX_KEEP },
+	{ MX_RCPT, ML_SHUTDOWN, 0, MX_DISCONNECT, MX_SHUTDOWN_TEXT, MX_DONE },
+	{ MX_DATA, ML_TEMPFAIL, 0, MX_REPLY, MX_TEMPFAIL_TEXT, MX_KEEP },
+	{ MX_MESSAGE, ML_DISCARD, 0, MX_REPLY, MX_DISCARD_TEXT,
+	    MX_DISCARD_MSG },
+	{ MX_MESSAGE, ML_REPLY, 0, MX_REPLY, "550 5.7.1 spam", MX_KEEP },
+	{ MX_MESSAGE, ML_SKIP, 0, MX_GO_ON, NULL, MX_KEEP },
+	{ MX_MESSAGE, ML_FAIL, ML_DEF_ACCEPT, MX_GO_ON, NULL, MX_DONE },
+	{ MX_MESSAGE, ML_FAIL, ML_DEF_REJECT, MX_REPLY, MX_REJECT_TEXT,
+	    MX_REFUSE },
+};
+
+START_TEST(test_map)
+{
+	struct mx_outcome o;
+	const char *own = map_cases[_i].v == ML_REPLY ? map_cases[_i].reply :
+	    "";
+
+	mx_map(map_cases[_i].stage, map_cases[_i].v, map_cases[_i].def, own,
+	    &o);
+	ck_assert_int_eq(o.answer, map_cases[_i].answer);
+	ck_assert_int_eq(o.next, map_cases[_i].next);
+	if (map_cases[_i].reply == NULL)
+		ck_assert_ptr_null(o.reply);
+	else
+		ck_assert_str_eq(o.reply, map_cases[_i].reply);
+}
+END_TEST
+
 static Suite *
 milter_proto_suite(void)
 {
@@ -368,6 +543,10 @@ milter_proto_suite(void)
 	tcase_add_loop_test(tc, test_reply_code, 0, (int)NELEM(reply_cases));
 	tcase_add_loop_test(tc, test_negotiate, 0, (int)NELEM(neg_cases));
 	tcase_add_loop_test(tc, test_steps, 0, (int)NELEM(step_cases));
+	tcase_add_loop_test(tc, test_message, 0, (int)NELEM(msg_cases));
+	tcase_add_loop_test(tc, test_unwire, 0, (int)NELEM(unwire_cases));
+	tcase_add_loop_test(tc, test_addr_value, 0, (int)NELEM(addr_cases));
+	tcase_add_loop_test(tc, test_map, 0, (int)NELEM(map_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
