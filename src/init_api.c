@@ -200,3 +200,20 @@ plugin_init_check_unread(struct psmtpd_init *ctx)
 	}
 	return 0;
 }
+
+int
+psmtpd_init_command(psmtpd_init *ctx, const struct psmtpd_command *cmd)
+{
+	if (cmd == NULL || cmd->verb == NULL || cmd->handler == NULL ||
+	    !plugin_valid_verb(cmd->verb)) {
+		init_record_error(ctx, NULL, NULL, "a command is not a valid "
+		    "verb with a handler");
+		return -1;
+	}
+	if (ctx->ncommands == PLUGIN_INIT_COMMANDS_MAX) {
+		init_record_error(ctx, NULL, NULL, "too many commands");
+		return -1;
+	}
+	ctx->commands[ctx->ncommands++] = cmd;
+	return 0;
+}

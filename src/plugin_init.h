@@ -13,6 +13,7 @@
 
 #define PLUGIN_INIT_KEYS_MAX 64
 #define PLUGIN_INIT_KEY_LEN 64
+#define PLUGIN_INIT_COMMANDS_MAX 64
 
 struct psmtpd_init {
 	const char *name;
@@ -25,10 +26,15 @@ struct psmtpd_init {
 	char err[1024];
 	size_t nread;
 	char read[PLUGIN_INIT_KEYS_MAX][PLUGIN_INIT_KEY_LEN];
+	/* verbs added with psmtpd_init_command() (API 2) */
+	size_t ncommands;
+	const struct psmtpd_command *commands[PLUGIN_INIT_COMMANDS_MAX];
 };
 
 /* After a successful init: -1 with ctx->err set when a setting in the
  * group was never read (an unknown setting). */
 int plugin_init_check_unread(struct psmtpd_init *ctx);
+/* A verb of 1 to 32 upper-case letters and digits. */
+bool plugin_valid_verb(const char *v);
 
 #endif

@@ -52,7 +52,7 @@ extern "C" {
 
 #define PSMTPD_PLUGIN_MAGIC 0x50534d50u /* "PSMP" */
 #define PSMTPD_PLUGIN_ABI 1
-#define PSMTPD_PLUGIN_API 1
+#define PSMTPD_PLUGIN_API 2
 
 /* First fields of every struct psmtpd_plugin. */
 #define PSMTPD_PLUGIN_HEADER \
@@ -272,6 +272,36 @@ void psmtpd_log(enum psmtpd_log_level level, const char *fmt, ...)
     PSMTPD_PRINTF(2, 3);
 void psmtpd_session_log(const psmtpd_session *s, enum psmtpd_log_level level,
     const char *fmt, ...) PSMTPD_PRINTF(3, 4);
+
+/* ---- API 2: verbs named at init, writes to the session ---------------- */
+
+/*
+ * API 2.  During init: add a verb, as an entry of `commands` would, for a
+ * plugin that learns its verbs only at init (the Python host reads them
+ * from a channel_class).  cmd and its strings must stay valid until fini.
+ * 0, or -1 when the verb is not 1 to 32 upper-case letters and digits,
+ * has no handler, or too many were added (the error is recorded).
+ */
+int psmtpd_init_command(psmtpd_init *ctx, const struct psmtpd_command *cmd);
+
+/*
+ * API 2.  In a command handler: set the session's state as a Python
+ * SMTPChannel subclass does by assignment.  Each returns 0, or -1 for a
+ * value the channel would not accept from a client (a CR or LF, too long,
+ * too many recipients) or when out of memory; the state is then unchanged.
+ */
+/* mailfrom; NULL: no MAIL in effect (its options are dropped too). */
+int psmtpd_session_set_mailfrom(psmtpd_session *s, const char *mailfrom);
+/* rcpttos, replaced by these n addresses. */
+int psmtpd_session_set_rcpttos(psmtpd_session *s, const char *const *rcpts,
+    size_t n);
+/* seen_greeting and extended_smtp ("" : no greeting).  After EHLO the MAIL
+ * line may be longer, as the built-in EHLO allows. */
+int psmtpd_session_set_greeting(psmtpd_session *s, const char *greeting,
+    int extended);
+/* smtp_state.  DATA (which needs a mailfrom and a recipient) makes the
+ * channel receive a message after the handler's reply, as after 354. */
+int psmtpd_session_set_state(psmtpd_session *s, enum psmtpd_smtp_state state);
 
 #ifdef __cplusplus
 }
