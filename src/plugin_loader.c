@@ -92,6 +92,11 @@ plugin_class_to_name(const char *classname)
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
 		if (strcmp(classname, classes[i].cls) == 0)
 			return classes[i].name;
+	/* A dotted name is a Python class (module.Class): the python plugin
+	 * runs it.  (A name with a '/' or ending in ".so" is a file and
+	 * never comes here: config_set_class makes it a path.) */
+	if (strchr(classname, '.') != NULL)
+		return "python";
 	return classname;
 }
 

@@ -14,7 +14,8 @@
 
 struct plugin_set;
 
-/* Built-in class names of python -m smtpd, mapped to plugin names. */
+/* Built-in class names of python -m smtpd, mapped to plugin names; a
+ * dotted name (module.Class) is a Python class: "python". */
 const char *plugin_class_to_name(const char *classname);
 
 /*
