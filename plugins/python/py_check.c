@@ -1,0 +1,182 @@
+/*
+ * py_check.c - import and check the user's class at init, in a child
+ * process that is thrown away: the master never runs Python, so a syntax
+ * error, a missing module or class, a wrong base class or an import that
+ * crashes is a start error (and a -t error), never a dead master.  The
+ * child reports one line on a pipe: "ok VERB ..." or "error TEXT".
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "python.h"
+
+#define PY_CHECK_SECONDS 30
+#define PY_CHECK_REPORT_MAX 4096
+
+/* py_check_report - what the child found, as its one line. */
+static void
+py_check_report(const struct py_host *h, char *out, size_t size)
+{
+	PyObject *host, *cls = NULL, *verbs = NULL;
+	char err[PY_ERR_MAX];
+	size_t off;
+
+	if (py_start(h, &host, err, sizeof(err)) != 0) {
+		snprintf(out, size, "error %s", err);
+		return;
+	}
+	if ((cls = py_host_call(host, "load", "(s)", h->classname)) == NULL ||
+	    (verbs = py_host_call(host, "verbs", "(O)", cls)) == NULL) {
+		py_error_line(host, err, sizeof(err));
+		snprintf(out, size, "error %s", err);
+		return;
+	}
+	off = (size_t)snprintf(out, size, "ok");
+	for (Py_ssize_t i = 0; PyList_Check(verbs) &&
+	    i < PyList_GET_SIZE(verbs) && off < size; i++) {
+		const char *v = PyUnicode_AsUTF8(PyList_GET_ITEM(verbs, i));
+		off += (size_t)snprintf(out + off, size - off, " %s",
+		    v != NULL ? v : "?");
+	}
+}
+
+/* py_check_child - in the child: check, report, exit without running
+ * anything of the master's (atexit handlers, stdio buffers). */
+static void
+py_check_child(const struct py_host *h, int fd)
+{
+	char line[PY_CHECK_REPORT_MAX];
+	size_t off = 0, len;
+
+	py_check_report(h, line, sizeof(line) - 1);
+	len = strlen(line);
+	line[len++] = '\n';
+	while (off < len) {
+		ssize_t w = write(fd, line + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			_exit(1);
+		off += (size_t)w;
+	}
+	_exit(0);
+}
+
+/* py_check_read - the child's line, within the time limit; its length,
+ * or -1 on time-out. */
+static ssize_t
+py_check_read(int fd, char *buf, size_t size)
+{
+	time_t end = time(NULL) + PY_CHECK_SECONDS;
+	size_t off = 0;
+
+	while (off + 1 < size) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = (int)(end - time(NULL));
+		if (left <= 0)
+			return -1;
+		int r = poll(&p, 1, left * 1000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r == 0 ? -1 : (ssize_t)off;
+		ssize_t n = read(fd, buf + off, size - 1 - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	return (ssize_t)off;
+}
+
+/* py_check_wait - reap the child; kill it first when it overran. */
+static int
+py_check_wait(pid_t pid, bool kill_it)
+{
+	int status;
+
+	if (kill_it)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+/* py_check_parse - "ok VERB ..." into h->verbs, or the error. */
+static int
+py_check_parse(struct py_host *h, char *line, char *err, size_t errlen)
+{
+	char *save = NULL;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (strncmp(line, "ok", 2) != 0 || (line[2] != '\0' &&
+	    line[2] != ' ')) {
+		snprintf(err, errlen, "%s", strncmp(line, "error ", 6) == 0 ?
+		    line + 6 : "the Python check failed");
+		return -1;
+	}
+	h->nverbs = 0;
+	for (char *v = strtok_r(line + 2, " ", &save); v != NULL;
+	    v = strtok_r(NULL, " ", &save)) {
+		if (h->nverbs == PY_VERBS_MAX || strlen(v) >= PY_VERB_LEN) {
+			snprintf(err, errlen, "too many or too long smtp_ "
+			    "verbs in %s (at most %d)", h->classname,
+			    PY_VERBS_MAX);
+			return -1;
+		}
+		snprintf(h->verbs[h->nverbs++], PY_VERB_LEN, "%s", v);
+	}
+	return 0;
+}
+
+int
+py_check(struct py_host *h, char *err, size_t errlen)
+{
+	char line[PY_CHECK_REPORT_MAX];
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);	/* nothing of the master's written twice */
+	if ((pid = fork()) < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		py_check_child(h, fds[1]);
+	}
+	close(fds[1]);
+	ssize_t n = py_check_read(fds[0], line, sizeof(line));
+	close(fds[0]);
+	int status = py_check_wait(pid, n < 0);
+	if (n < 0) {
+		snprintf(err, errlen, "importing %s took longer than %d s",
+		    h->classname, PY_CHECK_SECONDS);
+		return -1;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "the Python check of %s died (%s %d)",
+		    h->classname, WIFSIGNALED(status) ? "signal" : "status",
+		    WIFSIGNALED(status) ? WTERMSIG(status) :
+		    WEXITSTATUS(status));
+		return -1;
+	}
+	return py_check_parse(h, line, err, errlen);
+}

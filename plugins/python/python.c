@@ -1,0 +1,260 @@
+/*
+ * python.c - the python plugin: run an smtpd.SMTPServer subclass, as
+ * `python -m smtpd -c module.Class` did, inside psmtpd's workers.
+ *
+ *   plugins = ( { name = "python";
+ *                 settings = { class = "mymod.MyServer";
+ *                              path = [ "/srv/mail-hooks" ]; }; } );
+ *
+ * or `psmtpd -c mymod.MyServer` (a dotted -c names a Python class).  At
+ * init (in the master) the class is imported and checked in a child
+ * process that is then thrown away; each worker starts its own
+ * interpreter after fork and privilege drop and makes the one SMTPServer
+ * instance of that worker.  The smtp_<VERB> methods of its channel_class
+ * become verbs.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "python.h"
+
+/* Where psmtpd started: the module path keeps it after -D's chdir("/"),
+ * for reloads, as python -m keeps its directory on sys.path. */
+#define PY_START_DIR_ENV "PSMTPD_PYTHON_START_DIR"
+
+/* py_start_dir - the directory psmtpd started in, remembered in the
+ * environment by the first init so that a reload sees the same. */
+static int
+py_start_dir(char *out, size_t size)
+{
+	const char *env = getenv(PY_START_DIR_ENV);
+
+	if (env != NULL && env[0] == '/') {
+		snprintf(out, size, "%s", env);
+		return 0;
+	}
+	if (getcwd(out, size) == NULL)
+		return -1;
+	return setenv(PY_START_DIR_ENV, out, 1);
+}
+
+/* py_add_path - one directory of the module path, made absolute. */
+static int
+py_add_path(psmtpd_init *ctx, struct py_host *h, const char *dir,
+    const char *start)
+{
+	char *slot = h->path[h->npath];
+	int n;
+
+	if (h->npath == PY_PATHS_MAX) {
+		psmtpd_init_error(ctx, "path", "at most %d directories",
+		    PY_PATHS_MAX - 1);
+		return -1;
+	}
+	n = dir[0] == '/' ? snprintf(slot, PATH_MAX, "%s", dir) :
+	    snprintf(slot, PATH_MAX, "%s/%s", start, dir);
+	if (n < 0 || n >= PATH_MAX) {
+		psmtpd_init_error(ctx, "path", "'%s' is too long", dir);
+		return -1;
+	}
+	h->npath++;
+	return 0;
+}
+
+/* py_read_path - the `path` setting, then the start directory. */
+static int
+py_read_path(psmtpd_init *ctx, struct py_host *h)
+{
+	char start[PATH_MAX];
+	size_t n = 0;
+
+	if (py_start_dir(start, sizeof(start)) != 0) {
+		psmtpd_init_error(ctx, NULL, "the current directory: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (psmtpd_setting_strings(ctx, "path", &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (py_add_path(ctx, h, psmtpd_setting_strings_at(ctx, "path",
+		    i), start) != 0)
+			return -1;
+	return py_add_path(ctx, h, start, start);
+}
+
+/* py_read_class - `class`, or the plugin's name when it is a dotted
+ * Python name (-c mymod.MyServer). */
+static int
+py_read_class(psmtpd_init *ctx, struct py_host *h)
+{
+	const char *cls = NULL;
+	int r = psmtpd_setting_string(ctx, "class", &cls);
+
+	if (r < 0)
+		return -1;
+	if (r == 0 && strchr(psmtpd_init_name(ctx), '.') != NULL)
+		cls = psmtpd_init_name(ctx);
+	if (cls == NULL || strchr(cls, '.') == NULL || cls[0] == '.' ||
+	    cls[strlen(cls) - 1] == '.') {
+		psmtpd_init_error(ctx, "class", "wants module.Class, e.g. "
+		    "\"mymod.MyServer\"");
+		return -1;
+	}
+	if (strlen(cls) >= sizeof(h->classname)) {
+		psmtpd_init_error(ctx, "class", "name too long");
+		return -1;
+	}
+	snprintf(h->classname, sizeof(h->classname), "%s", cls);
+	return 0;
+}
+
+/* One handler per verb slot: a handler is not told its verb. */
+#define PY_VERB_FN(i) \
+static enum psmtpd_result \
+py_verb_##i(psmtpd_session *s, const char *arg, void *data) \
+{ \
+	struct py_host *h = data; \
+	return py_verb(h, s, h->verbs[i], arg); \
+}
+PY_VERB_FN(0) PY_VERB_FN(1) PY_VERB_FN(2) PY_VERB_FN(3) PY_VERB_FN(4)
+PY_VERB_FN(5) PY_VERB_FN(6) PY_VERB_FN(7) PY_VERB_FN(8) PY_VERB_FN(9)
+PY_VERB_FN(10) PY_VERB_FN(11) PY_VERB_FN(12) PY_VERB_FN(13) PY_VERB_FN(14)
+PY_VERB_FN(15) PY_VERB_FN(16) PY_VERB_FN(17) PY_VERB_FN(18) PY_VERB_FN(19)
+PY_VERB_FN(20) PY_VERB_FN(21) PY_VERB_FN(22) PY_VERB_FN(23) PY_VERB_FN(24)
+PY_VERB_FN(25) PY_VERB_FN(26) PY_VERB_FN(27) PY_VERB_FN(28) PY_VERB_FN(29)
+PY_VERB_FN(30) PY_VERB_FN(31)
+
+static const psmtpd_command_fn py_verb_fns[PY_VERBS_MAX] = {
+	py_verb_0, py_verb_1, py_verb_2, py_verb_3, py_verb_4, py_verb_5,
+	py_verb_6, py_verb_7, py_verb_8, py_verb_9, py_verb_10, py_verb_11,
+	py_verb_12, py_verb_13, py_verb_14, py_verb_15, py_verb_16,
+	py_verb_17, py_verb_18, py_verb_19, py_verb_20, py_verb_21,
+	py_verb_22, py_verb_23, py_verb_24, py_verb_25, py_verb_26,
+	py_verb_27, py_verb_28, py_verb_29, py_verb_30, py_verb_31,
+};
+
+/* py_register_verbs - the channel_class's smtp_<VERB> methods. */
+static int
+py_register_verbs(psmtpd_init *ctx, struct py_host *h)
+{
+	for (size_t i = 0; i < h->nverbs; i++) {
+		h->commands[i] = (struct psmtpd_command){ h->verbs[i],
+		    py_verb_fns[i], NULL };
+		if (psmtpd_init_command(ctx, &h->commands[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+python_init(psmtpd_init *ctx, void **plugin_data)
+{
+	struct py_host *h = calloc(1, sizeof(*h));
+	char err[PY_ERR_MAX];
+
+	if (h == NULL) {
+		psmtpd_init_error(ctx, NULL, "out of memory");
+		return -1;
+	}
+	*plugin_data = h;
+	if (py_read_class(ctx, h) != 0 || py_read_path(ctx, h) != 0)
+		return -1;
+	snprintf(h->remote, sizeof(h->remote), "%s",
+	    psmtpd_init_remote(ctx) != NULL ? psmtpd_init_remote(ctx) :
+	    "localhost:25");
+	if (py_check(h, err, sizeof(err)) != 0) {
+		psmtpd_init_error(ctx, NULL, "%s", err);
+		return -1;
+	}
+	return py_register_verbs(ctx, h);
+}
+
+static void
+python_fini(void *plugin_data)
+{
+	free(plugin_data);
+}
+
+/* py_make_server - the class, checked again, and its one instance. */
+static int
+py_make_server(struct py_host *h, char *err, size_t errlen)
+{
+	PyObject *cls = py_host_call(h->host, "load", "(s)", h->classname);
+	PyObject *remote = py_addr_tuple(h->remote);
+
+	if (cls != NULL && remote != NULL)
+		h->server = py_host_call(h->host, "make_server", "(OOOiO)",
+		    cls, Py_None, remote, 33554432, Py_False);
+	Py_XDECREF(cls);
+	Py_XDECREF(remote);
+	if (h->server == NULL) {
+		py_error_line(h->host, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+python_worker_init(void *plugin_data)
+{
+	struct py_host *h = plugin_data;
+	char err[PY_ERR_MAX];
+
+	if (py_start(h, &h->host, err, sizeof(err)) != 0 ||
+	    (h->module = PyImport_ImportModule("_psmtpd")) == NULL ||
+	    py_make_server(h, err, sizeof(err)) != 0) {
+		if (h->host != NULL && PyErr_Occurred())
+			py_error_line(h->host, err, sizeof(err));
+		psmtpd_log(PSMTPD_LOG_ERR, "plugin=python class=%s %s",
+		    h->classname, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+python_worker_fini(void *plugin_data)
+{
+	struct py_host *h = plugin_data;
+
+	if (!Py_IsInitialized())
+		return;
+	Py_CLEAR(h->server);
+	Py_CLEAR(h->module);
+	Py_CLEAR(h->host);
+	if (Py_FinalizeEx() != 0)
+		psmtpd_log(PSMTPD_LOG_WARNING, "plugin=python class=%s the "
+		    "interpreter did not end cleanly", h->classname);
+}
+
+static enum psmtpd_result
+python_connect(psmtpd_session *s, void *plugin_data)
+{
+	struct py_host *h = plugin_data;
+
+	return h->nverbs > 0 ? py_connect(h, s) : PSMTPD_CONTINUE;
+}
+
+static enum psmtpd_result
+python_process_message(psmtpd_session *s, void *plugin_data)
+{
+	return py_process_message(plugin_data, s);
+}
+
+const struct psmtpd_plugin psmtpd_plugin = {
+	PSMTPD_PLUGIN_HEADER,
+	.name = "python",
+	.version = "1.0",
+	.description = "run an smtpd.SMTPServer subclass (Python plugin host)",
+	.init = python_init,
+	.fini = python_fini,
+	.worker_init = python_worker_init,
+	.worker_fini = python_worker_fini,
+	.on_connect = python_connect,
+	.process_message = python_process_message,
+};
