@@ -35,6 +35,8 @@ struct plugin_verb {
 };
 
 struct plugin_set {
+	bool smtpd_set;		/* a plugin chose python -m smtpd's settings */
+	struct plugin_smtpd smtpd;
 	size_t n;
 	struct plugin_entry *e;
 	size_t nverbs;
@@ -76,6 +78,9 @@ const void *const plugin_api_functions[] = {
 	(const void *)psmtpd_session_set_rcpttos,
 	(const void *)psmtpd_session_set_greeting,
 	(const void *)psmtpd_session_set_state,
+	(const void *)psmtpd_init_smtpd_settings,
+	(const void *)psmtpd_init_set_smtpd_settings,
+	(const void *)psmtpd_init_drop_privileges,
 };
 
 const char *
@@ -255,6 +260,7 @@ plugin_init_one(struct plugin_set *set, size_t idx, const struct config *cfg,
 	ctx->line = cp->line;
 	ctx->hostname = fqdn;
 	ctx->remote = cfg->remote;
+	ctx->cfg = cfg;
 	int r = e->p->init != NULL ? e->p->init(ctx, &e->data) : 0;
 	e->inited = r == 0;
 	if (r == 0 && !ctx->failed)
@@ -271,6 +277,10 @@ plugin_init_one(struct plugin_set *set, size_t idx, const struct config *cfg,
 		return -1;
 	}
 	r = plugin_add_init_verbs(set, idx, ctx, err, errlen);
+	if (ctx->smtpd_set) {
+		set->smtpd_set = true;
+		set->smtpd = ctx->smtpd;
+	}
 	free(ctx);
 	return r;
 }
@@ -466,4 +476,13 @@ const char *
 plugin_set_verb(const struct plugin_set *set, size_t i)
 {
 	return set->verbs[i].verb;
+}
+
+bool
+plugin_set_smtpd(const struct plugin_set *set, struct plugin_smtpd *out)
+{
+	if (set == NULL || !set->smtpd_set)
+		return false;
+	*out = set->smtpd;
+	return true;
 }

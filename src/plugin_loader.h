@@ -48,6 +48,11 @@ void *plugin_set_data(const struct plugin_set *set, size_t i);
 const struct psmtpd_command *plugin_set_command(const struct plugin_set *set,
     const char *verb, size_t *plugin_index);
 /* The verbs plugins claim, in config order, for HELP. */
+/* The python -m smtpd settings a plugin chose at init (the Python host:
+ * its SMTPServer's); false when none did. */
+struct plugin_smtpd;
+bool plugin_set_smtpd(const struct plugin_set *set, struct plugin_smtpd *out);
+
 size_t plugin_set_verb_count(const struct plugin_set *set);
 const char *plugin_set_verb(const struct plugin_set *set, size_t i);
 

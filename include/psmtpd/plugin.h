@@ -303,6 +303,28 @@ int psmtpd_session_set_greeting(psmtpd_session *s, const char *greeting,
  * channel receive a message after the handler's reply, as after 354. */
 int psmtpd_session_set_state(psmtpd_session *s, enum psmtpd_smtp_state state);
 
+/*
+ * API 2.  During init: the server as python -m smtpd gave it to an
+ * SMTPServer's constructor, and (for the Python host) the settings the
+ * constructor chose, which then are this generation's: as Python's
+ * handle_accepted handed them to every channel.
+ */
+struct psmtpd_smtpd_settings {
+	const char *localaddr;		/* the first listen address */
+	long long data_size_limit;	/* 0: no limit */
+	int enable_smtputf8;
+	int decode_data;
+};
+void psmtpd_init_smtpd_settings(const psmtpd_init *ctx,
+    struct psmtpd_smtpd_settings *out);
+/* -1 (and an error recorded) when both enable_smtputf8 and decode_data
+ * are set or the limit is negative. */
+int psmtpd_init_set_smtpd_settings(psmtpd_init *ctx,
+    long long data_size_limit, int enable_smtputf8, int decode_data);
+/* API 2.  In a child process that init forked: become the workers' user
+ * and group, as a worker does (nothing with -n).  0, or -1 with errno. */
+int psmtpd_init_drop_privileges(const psmtpd_init *ctx);
+
 #ifdef __cplusplus
 }
 #endif
