@@ -103,6 +103,16 @@ def make_server(cls, localaddr, remoteaddr, data_size_limit,
                enable_SMTPUTF8=enable_smtputf8)
 
 
+def settings(server):
+    """What the instance chose, for psmtpd's channels: data_size_limit
+    (None or 0: no limit), enable_SMTPUTF8, _decode_data."""
+    size = server.data_size_limit or 0
+    if not isinstance(size, int) or size < 0:
+        raise StartError('%s: data_size_limit must be a number of bytes, '
+                         'not %r' % (type(server).__name__, size))
+    return (size, bool(server.enable_SMTPUTF8), bool(server._decode_data))
+
+
 def make_channel(server, peer):
     """As SMTPServer.handle_accepted makes one, for a new connection."""
     return server.channel_class(server, smtpd._Conn(peer), peer,

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -21,25 +22,57 @@
 #define PY_CHECK_SECONDS 30
 #define PY_CHECK_REPORT_MAX 4096
 
+/* py_check_instance - the instance, made as a worker will make it, and
+ * what it chose: " size=N utf8=B decode=B". */
+static int
+py_check_instance(const struct py_host *h, PyObject *host, char *out,
+    size_t size)
+{
+	PyObject *server, *st;
+	long long n;
+	int utf8, decode;
+
+	if ((server = py_make_server(h, host)) == NULL)
+		return -1;
+	st = py_host_call(host, "settings", "(O)", server);
+	Py_DECREF(server);
+	if (st == NULL || !PyArg_ParseTuple(st, "Lpp", &n, &utf8, &decode)) {
+		Py_XDECREF(st);
+		return -1;
+	}
+	Py_DECREF(st);
+	snprintf(out, size, " size=%lld utf8=%d decode=%d", n, utf8, decode);
+	return 0;
+}
+
 /* py_check_report - what the child found, as its one line. */
 static void
-py_check_report(const struct py_host *h, char *out, size_t size)
+py_check_report(const struct py_host *h, const psmtpd_init *ctx, char *out,
+    size_t size)
 {
 	PyObject *host, *cls = NULL, *verbs = NULL;
-	char err[PY_ERR_MAX];
+	char err[PY_ERR_MAX] = "", chosen[128] = "";
 	size_t off;
 
+	/* the user's code runs as the workers' user, here as there */
+	if (psmtpd_init_drop_privileges(ctx) != 0) {
+		snprintf(out, size, "error cannot become the workers' user: "
+		    "%s", strerror(errno));
+		return;
+	}
 	if (py_start(h, &host, err, sizeof(err)) != 0) {
 		snprintf(out, size, "error %s", err);
 		return;
 	}
 	if ((cls = py_host_call(host, "load", "(s)", h->classname)) == NULL ||
-	    (verbs = py_host_call(host, "verbs", "(O)", cls)) == NULL) {
-		py_error_line(host, err, sizeof(err));
-		snprintf(out, size, "error %s", err);
+	    (verbs = py_host_call(host, "verbs", "(O)", cls)) == NULL ||
+	    py_check_instance(h, host, chosen, sizeof(chosen)) != 0) {
+		if (PyErr_Occurred())
+			py_error_line(host, err, sizeof(err));
+		snprintf(out, size, "error %s", err[0] ? err : chosen);
 		return;
 	}
-	off = (size_t)snprintf(out, size, "ok");
+	off = (size_t)snprintf(out, size, "ok%s", chosen);
 	for (Py_ssize_t i = 0; PyList_Check(verbs) &&
 	    i < PyList_GET_SIZE(verbs) && off < size; i++) {
 		const char *v = PyUnicode_AsUTF8(PyList_GET_ITEM(verbs, i));
@@ -51,12 +84,12 @@ py_check_report(const struct py_host *h, char *out, size_t size)
 /* py_check_child - in the child: check, report, exit without running
  * anything of the master's (atexit handlers, stdio buffers). */
 static void
-py_check_child(const struct py_host *h, int fd)
+py_check_child(const struct py_host *h, const psmtpd_init *ctx, int fd)
 {
 	char line[PY_CHECK_REPORT_MAX];
 	size_t off = 0, len;
 
-	py_check_report(h, line, sizeof(line) - 1);
+	py_check_report(h, ctx, line, sizeof(line) - 1);
 	len = strlen(line);
 	line[len++] = '\n';
 	while (off < len) {
@@ -113,35 +146,52 @@ py_check_wait(pid_t pid, bool kill_it)
 	return status;
 }
 
-/* py_check_parse - "ok VERB ..." into h->verbs, or the error. */
+/* py_check_word - one word of the "ok" line: a setting the instance
+ * chose, or a verb. */
+static int
+py_check_word(struct py_host *h, const char *w)
+{
+	if (strncmp(w, "size=", 5) == 0)
+		h->chosen_size = strtoll(w + 5, NULL, 10);
+	else if (strncmp(w, "utf8=", 5) == 0)
+		h->chosen_smtputf8 = w[5] == '1';
+	else if (strncmp(w, "decode=", 7) == 0)
+		h->chosen_decode = w[7] == '1';
+	else if (h->nverbs < PY_VERBS_MAX && strlen(w) < PY_VERB_LEN)
+		snprintf(h->verbs[h->nverbs++], PY_VERB_LEN, "%s", w);
+	else
+		return -1;
+	return 0;
+}
+
+/* py_check_parse - "ok size=N utf8=B decode=B VERB ..." into h, or the
+ * error. */
 static int
 py_check_parse(struct py_host *h, char *line, char *err, size_t errlen)
 {
 	char *save = NULL;
 
 	line[strcspn(line, "\n")] = '\0';
-	if (strncmp(line, "ok", 2) != 0 || (line[2] != '\0' &&
-	    line[2] != ' ')) {
+	if (strncmp(line, "ok ", 3) != 0) {
 		snprintf(err, errlen, "%s", strncmp(line, "error ", 6) == 0 ?
 		    line + 6 : "the Python check failed");
 		return -1;
 	}
 	h->nverbs = 0;
-	for (char *v = strtok_r(line + 2, " ", &save); v != NULL;
-	    v = strtok_r(NULL, " ", &save)) {
-		if (h->nverbs == PY_VERBS_MAX || strlen(v) >= PY_VERB_LEN) {
+	for (char *w = strtok_r(line + 3, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save))
+		if (py_check_word(h, w) != 0) {
 			snprintf(err, errlen, "too many or too long smtp_ "
 			    "verbs in %s (at most %d)", h->classname,
 			    PY_VERBS_MAX);
 			return -1;
 		}
-		snprintf(h->verbs[h->nverbs++], PY_VERB_LEN, "%s", v);
-	}
 	return 0;
 }
 
 int
-py_check(struct py_host *h, char *err, size_t errlen)
+py_check(struct py_host *h, const psmtpd_init *ctx, char *err,
+    size_t errlen)
 {
 	char line[PY_CHECK_REPORT_MAX];
 	int fds[2];
@@ -160,7 +210,7 @@ py_check(struct py_host *h, char *err, size_t errlen)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		py_check_child(h, fds[1]);
+		py_check_child(h, ctx, fds[1]);
 	}
 	close(fds[1]);
 	ssize_t n = py_check_read(fds[0], line, sizeof(line));

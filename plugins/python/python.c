@@ -151,6 +151,22 @@ py_register_verbs(psmtpd_init *ctx, struct py_host *h)
 	return 0;
 }
 
+/* py_read_server - what python -m smtpd gave the constructor. */
+static void
+py_read_server(psmtpd_init *ctx, struct py_host *h)
+{
+	struct psmtpd_smtpd_settings st;
+	const char *remote = psmtpd_init_remote(ctx);
+
+	psmtpd_init_smtpd_settings(ctx, &st);
+	snprintf(h->remote, sizeof(h->remote), "%s", remote != NULL ? remote :
+	    "localhost:25");
+	snprintf(h->local, sizeof(h->local), "%s", st.localaddr != NULL ?
+	    st.localaddr : "localhost:8025");
+	h->size = st.data_size_limit;
+	h->smtputf8 = st.enable_smtputf8;
+}
+
 static int
 python_init(psmtpd_init *ctx, void **plugin_data)
 {
@@ -164,13 +180,14 @@ python_init(psmtpd_init *ctx, void **plugin_data)
 	*plugin_data = h;
 	if (py_read_class(ctx, h) != 0 || py_read_path(ctx, h) != 0)
 		return -1;
-	snprintf(h->remote, sizeof(h->remote), "%s",
-	    psmtpd_init_remote(ctx) != NULL ? psmtpd_init_remote(ctx) :
-	    "localhost:25");
-	if (py_check(h, err, sizeof(err)) != 0) {
+	py_read_server(ctx, h);
+	if (py_check(h, ctx, err, sizeof(err)) != 0) {
 		psmtpd_init_error(ctx, NULL, "%s", err);
 		return -1;
 	}
+	if (psmtpd_init_set_smtpd_settings(ctx, h->chosen_size,
+	    h->chosen_smtputf8, h->chosen_decode) != 0)
+		return -1;
 	return py_register_verbs(ctx, h);
 }
 
@@ -180,23 +197,21 @@ python_fini(void *plugin_data)
 	free(plugin_data);
 }
 
-/* py_make_server - the class, checked again, and its one instance. */
-static int
-py_make_server(struct py_host *h, char *err, size_t errlen)
+PyObject *
+py_make_server(const struct py_host *h, PyObject *hostmod)
 {
-	PyObject *cls = py_host_call(h->host, "load", "(s)", h->classname);
+	PyObject *cls = py_host_call(hostmod, "load", "(s)", h->classname);
+	PyObject *local = py_addr_tuple(h->local);
 	PyObject *remote = py_addr_tuple(h->remote);
+	PyObject *server = NULL;
 
-	if (cls != NULL && remote != NULL)
-		h->server = py_host_call(h->host, "make_server", "(OOOiO)",
-		    cls, Py_None, remote, 33554432, Py_False);
+	if (cls != NULL && local != NULL && remote != NULL)
+		server = py_host_call(hostmod, "make_server", "(OOOLO)", cls,
+		    local, remote, h->size, h->smtputf8 ? Py_True : Py_False);
 	Py_XDECREF(cls);
+	Py_XDECREF(local);
 	Py_XDECREF(remote);
-	if (h->server == NULL) {
-		py_error_line(h->host, err, errlen);
-		return -1;
-	}
-	return 0;
+	return server;
 }
 
 static int
@@ -207,7 +222,7 @@ python_worker_init(void *plugin_data)
 
 	if (py_start(h, &h->host, err, sizeof(err)) != 0 ||
 	    (h->module = PyImport_ImportModule("_psmtpd")) == NULL ||
-	    py_make_server(h, err, sizeof(err)) != 0) {
+	    (h->server = py_make_server(h, h->host)) == NULL) {
 		if (h->host != NULL && PyErr_Occurred())
 			py_error_line(h->host, err, sizeof(err));
 		psmtpd_log(PSMTPD_LOG_ERR, "plugin=python class=%s %s",

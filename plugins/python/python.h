@@ -32,6 +32,12 @@ struct py_host {
 	size_t npath;
 	char path[PY_PATHS_MAX][PATH_MAX];	/* absolute; the start dir last */
 	char remote[300];		/* remoteaddr "host:port" */
+	char local[300];		/* localaddr, the first listener */
+	long long size;			/* given to the constructor */
+	bool smtputf8;
+	/* what the instance chose, found by the check */
+	long long chosen_size;
+	bool chosen_smtputf8, chosen_decode;
 	size_t nverbs;
 	char verbs[PY_VERBS_MAX][PY_VERB_LEN];
 	struct psmtpd_command commands[PY_VERBS_MAX];
@@ -72,7 +78,13 @@ PyObject *py_addr_tuple(const char *spec);
 /* py_check.c */
 /* Import and check the class in a child process; fill h->verbs.  0, or -1
  * with the error, with file and line when it is in the user's code. */
-int py_check(struct py_host *h, char *err, size_t errlen);
+int py_check(struct py_host *h, const psmtpd_init *ctx, char *err,
+    size_t errlen);
+
+/* python.c */
+/* The user's class and its one instance; a new reference, or NULL with
+ * the Python error set. */
+PyObject *py_make_server(const struct py_host *h, PyObject *hostmod);
 
 /* py_module.c */
 PyObject *py_module_init(void);
