@@ -229,7 +229,7 @@ psmtpd_init_smtpd_settings(const psmtpd_init *ctx,
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
 		return;
-	out->localaddr = c->nlisten > 0 ? c->listen[0] : NULL;
+	out->localaddr = c->nlisten > 0 ? c->listen[0].address : NULL;
 	out->data_size_limit = c->data_size_limit;
 	out->enable_smtputf8 = c->enable_smtputf8;
 	out->decode_data = c->decode_data;
