@@ -58,6 +58,8 @@ static const char *const sessions[] = {
 	"RCPT TO:<bob@example.org>\r\nXSTATS\r\nXADD carol@example.org\r\n"
 	"XSTATS\r\nDATA\r\nSubject: verbs\r\n\r\nbody\r\n.\r\n"
 	"MAIL FROM:<alice@example.org>\r\nXRESET\r\nXSTATS\r\nRCPT TO:<b@c>\r\n"
+	"XDATA\r\nMAIL FROM:<dave@example.org>\r\nRCPT TO:<erin@example.org>\r\n"
+	"XDATA\r\nSubject: xdata\r\n\r\nby XDATA\r\n.\r\n"
 	"EXPN x\r\nNOOP\r\nQUIT\r\n",
 	/* errors around the transaction */
 	"MAIL FROM:<a@b>\r\nHELO x\r\nHELO y\r\nRCPT TO:<b@c>\r\nDATA\r\n"
@@ -66,7 +68,7 @@ static const char *const sessions[] = {
 };
 
 static const char *const classes[] = {
-	"Store", "Refuse", "Forward", "Decode", "Utf8", "Verbs",
+	"Store", "Refuse", "Forward", "Decode", "Utf8", "Verbs", "Debug",
 };
 
 /* ---- a server under test: Python's smtpd or psmtpd ---------------------- */
@@ -347,7 +349,7 @@ static const struct {
 	  "tests/python/pyhost_fixtures.py: module pyhost_fixtures has no "
 	  "class 'Missing'" },
 	{ "pyhost_fixtures.NotAServer",
-	  "tests/python/pyhost_fixtures.py:133: pyhost_fixtures.NotAServer is "
+	  "tests/python/pyhost_fixtures.py:151: pyhost_fixtures.NotAServer is "
 	  "not a subclass of smtpd.SMTPServer" },
 	{ "no_such_module.Server",
 	  "no Python module named 'no_such_module'" },

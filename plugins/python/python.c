@@ -177,18 +177,23 @@ python_init(psmtpd_init *ctx, void **plugin_data)
 		psmtpd_init_error(ctx, NULL, "out of memory");
 		return -1;
 	}
-	*plugin_data = h;
 	if (py_read_class(ctx, h) != 0 || py_read_path(ctx, h) != 0)
-		return -1;
+		goto fail;
 	py_read_server(ctx, h);
 	if (py_check(h, ctx, err, sizeof(err)) != 0) {
 		psmtpd_init_error(ctx, NULL, "%s", err);
-		return -1;
+		goto fail;
 	}
 	if (psmtpd_init_set_smtpd_settings(ctx, h->chosen_size,
-	    h->chosen_smtputf8, h->chosen_decode) != 0)
-		return -1;
-	return py_register_verbs(ctx, h);
+	    h->chosen_smtputf8, h->chosen_decode) != 0 ||
+	    py_register_verbs(ctx, h) != 0)
+		goto fail;
+	*plugin_data = h;
+	return 0;
+fail:
+	/* fini runs only after a successful init */
+	free(h);
+	return -1;
 }
 
 static void

@@ -169,6 +169,14 @@ class SMTPChannel:
 
     close = close_when_done
 
+    # asynchat's framing is psmtpd's: a copied smtp_DATA that sets the
+    # terminator after smtp_state = DATA works as it did.
+    def set_terminator(self, term):
+        pass
+
+    def get_terminator(self):
+        return b'\r\n.\r\n' if self.smtp_state == self.DATA else b'\r\n'
+
     def _set_post_data_state(self):
         self.smtp_state = self.COMMAND
         self.mailfrom = None

@@ -117,9 +117,27 @@ class StatsChannel(smtpd.SMTPChannel):
         self.rcpttos.append(arg)
         self.push('250 OK')
 
+    def smtp_XDATA(self, arg):
+        # smtp_DATA copied and renamed: the message follows the 354
+        if not self.rcpttos:
+            self.push('503 Error: need RCPT command')
+            return
+        self.smtp_state = self.DATA
+        self.set_terminator(b'\r\n.\r\n')
+        self.push('354 Go ahead')
+
 
 class Verbs(Store):
     channel_class = StatsChannel
+
+
+class Debug(smtpd.DebuggingServer):
+    """DebuggingServer as a base."""
+
+    def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
+        record(peer, mailfrom, rcpttos, data, kwargs)
+        return super().process_message(peer, mailfrom, rcpttos, data,
+                                       **kwargs)
 
 
 class Raise(smtpd.SMTPServer):
