@@ -337,6 +337,31 @@ START_TEST(test_raise)
 }
 END_TEST
 
+/* A thread that __init__ starts runs while the worker waits for a
+ * client: the GIL is not held between hooks. */
+START_TEST(test_threads)
+{
+	char ticks[128];
+	struct server sv;
+	int n = 0;
+
+	tmp_name(ticks, sizeof(ticks), "ticks");
+	setenv("PYTHONPATH", FIXTURES, 1);
+	setenv("PYHOST_TICKS", ticks, 1);
+	const char *argv[] = { TESTS_BUILDDIR "/psmtpd", "-n", "-c",
+	    "pyhost_fixtures.Ticker", "-o", "pool.start=1", "-o",
+	    "pool.min_spare=1", "-o", "pool.max_spare=1", "LOCAL", NULL };
+	start(&sv, argv);
+	du_sleep_ms(1500);
+	char *t = du_slurp(ticks);
+	ck_assert_msg(t != NULL && sscanf(t, "%d", &n) == 1 && n >= 20,
+	    "the thread ran %d ticks in 1.5 s", n);
+	free(t);
+	stop(&sv);
+	unlink(ticks);
+}
+END_TEST
+
 /* ---- start errors -------------------------------------------------------- */
 
 static const struct {
@@ -349,7 +374,7 @@ static const struct {
 	  "tests/python/pyhost_fixtures.py: module pyhost_fixtures has no "
 	  "class 'Missing'" },
 	{ "pyhost_fixtures.NotAServer",
-	  "tests/python/pyhost_fixtures.py:151: pyhost_fixtures.NotAServer is "
+	  "tests/python/pyhost_fixtures.py:171: pyhost_fixtures.NotAServer is "
 	  "not a subclass of smtpd.SMTPServer" },
 	{ "no_such_module.Server",
 	  "no Python module named 'no_such_module'" },
@@ -479,6 +504,7 @@ main(void)
 	tcase_add_loop_test(tc, test_differential, 0,
 	    (int)(sizeof(classes) / sizeof(classes[0])));
 	tcase_add_test(tc, test_raise);
+	tcase_add_test(tc, test_threads);
 	tcase_add_loop_test(tc, test_start_error, 0,
 	    (int)(sizeof(start_errors) / sizeof(start_errors[0])));
 	tcase_add_test(tc, test_config_reload);

@@ -122,7 +122,10 @@ py_process_message(struct py_host *h, psmtpd_session *s)
 static void
 py_decref(void *o)
 {
+	PyGILState_STATE g = PyGILState_Ensure();
+
 	Py_XDECREF((PyObject *)o);
+	PyGILState_Release(g);
 }
 
 enum psmtpd_result

@@ -113,13 +113,25 @@ py_read_class(psmtpd_init *ctx, struct py_host *h)
 	return 0;
 }
 
+/* python_verb - a verb of the channel_class, with the GIL. */
+static enum psmtpd_result
+python_verb(struct py_host *h, psmtpd_session *s, const char *verb,
+    const char *arg)
+{
+	PyGILState_STATE g = PyGILState_Ensure();
+	enum psmtpd_result r = py_verb(h, s, verb, arg);
+
+	PyGILState_Release(g);
+	return r;
+}
+
 /* One handler per verb slot: a handler is not told its verb. */
 #define PY_VERB_FN(i) \
 static enum psmtpd_result \
 py_verb_##i(psmtpd_session *s, const char *arg, void *data) \
 { \
 	struct py_host *h = data; \
-	return py_verb(h, s, h->verbs[i], arg); \
+	return python_verb(h, s, h->verbs[i], arg); \
 }
 PY_VERB_FN(0) PY_VERB_FN(1) PY_VERB_FN(2) PY_VERB_FN(3) PY_VERB_FN(4)
 PY_VERB_FN(5) PY_VERB_FN(6) PY_VERB_FN(7) PY_VERB_FN(8) PY_VERB_FN(9)
@@ -234,6 +246,7 @@ python_worker_init(void *plugin_data)
 		    h->classname, err);
 		return -1;
 	}
+	h->main = PyEval_SaveThread();
 	return 0;
 }
 
@@ -244,6 +257,8 @@ python_worker_fini(void *plugin_data)
 
 	if (!Py_IsInitialized())
 		return;
+	if (h->main != NULL)
+		PyEval_RestoreThread(h->main);
 	Py_CLEAR(h->server);
 	Py_CLEAR(h->module);
 	Py_CLEAR(h->host);
@@ -256,14 +271,25 @@ static enum psmtpd_result
 python_connect(psmtpd_session *s, void *plugin_data)
 {
 	struct py_host *h = plugin_data;
+	PyGILState_STATE g;
+	enum psmtpd_result r;
 
-	return h->nverbs > 0 ? py_connect(h, s) : PSMTPD_CONTINUE;
+	if (h->nverbs == 0)
+		return PSMTPD_CONTINUE;
+	g = PyGILState_Ensure();
+	r = py_connect(h, s);
+	PyGILState_Release(g);
+	return r;
 }
 
 static enum psmtpd_result
 python_process_message(psmtpd_session *s, void *plugin_data)
 {
-	return py_process_message(plugin_data, s);
+	PyGILState_STATE g = PyGILState_Ensure();
+	enum psmtpd_result r = py_process_message(plugin_data, s);
+
+	PyGILState_Release(g);
+	return r;
 }
 
 const struct psmtpd_plugin psmtpd_plugin = {

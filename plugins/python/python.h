@@ -46,6 +46,9 @@ struct py_host {
 	PyObject *host;			/* the _psmtpd_host module */
 	PyObject *server;		/* the one SMTPServer instance */
 	PyObject *module;		/* _psmtpd, whose state is the call */
+	/* The GIL is released between hooks, so that threads the user's
+	 * code starts run while the worker waits for its client. */
+	PyThreadState *main;
 };
 
 /* What the _psmtpd functions act on: the hook in progress. */

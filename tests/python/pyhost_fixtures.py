@@ -148,6 +148,26 @@ class Raise(smtpd.SMTPServer):
         raise KeyError('missing')
 
 
+class Ticker(smtpd.SMTPServer):
+    """A background thread, started in __init__, that must keep running
+    while the worker waits for its clients."""
+
+    def __init__(self, *args, **kwargs):
+        import threading
+        import time
+        super().__init__(*args, **kwargs)
+
+        def tick():
+            for n in range(1000):
+                with open(os.environ['PYHOST_TICKS'], 'w') as f:
+                    f.write('%d\n' % n)
+                time.sleep(0.02)
+        threading.Thread(target=tick, daemon=True).start()
+
+    def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
+        return None
+
+
 class NotAServer:
     """Not a subclass of SMTPServer."""
 
