@@ -29,6 +29,8 @@ channel_verb_allowed(struct psmtpd_session *s, const struct channel_verb *row,
 		channel_reply(s, "503 Error: need RCPT command");
 	else if ((f & CHANNEL_NO_TXN) && s->mailfrom != NULL)
 		channel_reply(s, "503 Error: transaction in progress");
+	else if ((f & CHANNEL_NO_CHUNKS) && s->bdat_active)
+		channel_reply(s, "503 Error: DATA after BDAT");
 	else if ((f & CHANNEL_NO_ARG) && c->arg != NULL && c->arg[0] != '\0')
 		channel_reply(s, "501 Syntax: %s", row->verb);
 	else
@@ -119,8 +121,14 @@ channel_dispatch(struct psmtpd_session *s, size_t len)
 
 	if (!channel_parse(s, len, &cmd))
 		return;
-	if (channel_run_plugin_verb(s, cmd.verb, cmd.arg))
+	s->reply_context = cmd.verb;
+	if (channel_run_plugin_verb(s, cmd.verb, cmd.arg)) {
+		/* a handler may start a message as smtpd.py's smtp_DATA
+		 * does: smtp_state = DATA after its 354 */
+		if (s->smtp_state == PSMTPD_STATE_DATA && !s->closing)
+			channel_receive_data(s);
 		return;
+	}
 	const struct channel_verb *row = channel_verb_find(s, cmd.verb);
 	if (row == NULL) {
 		if (!channel_run_unknown_hooks(s, cmd.verb, cmd.arg))
@@ -253,12 +261,14 @@ channel_serve(const struct channel_params *params,
 	log_info("connect id=%s client=%s port=%u", s->id, s->peer_addr,
 	    s->peer_port);
 	channel_greet(s);
+	s->reply_context = "";
 	while (!s->closing) {
 		size_t len;
 		if (!channel_read_command(s, &len))
 			break;
 		s->last_code = '\0';
 		channel_dispatch(s, len);
+		s->reply_context = "";
 		channel_count_errors(s);
 	}
 	io_flush(&s->io, params->timeout_command);

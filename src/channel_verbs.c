@@ -33,18 +33,25 @@ static const struct channel_verb channel_verbs[] = {
 	  .hook = CHANNEL_HOOK_RCPT, .check = channel_rcpt_check,
 	  .proceed = channel_rcpt_proceed },
 	{ .verb = "RSET", .flags = NO_ARG, .proceed = channel_rset_proceed },
-	{ .verb = "DATA", .flags = NEEDS_GREETING | NEEDS_RCPT | NO_ARG |
-	  CHANNEL_INTERMEDIATE, .hook = CHANNEL_HOOK_DATA,
-	  .proceed = channel_data_proceed },
+	{ .verb = "DATA", .flags = NEEDS_GREETING | NEEDS_RCPT |
+	  CHANNEL_NO_CHUNKS | NO_ARG | CHANNEL_INTERMEDIATE,
+	  .hook = CHANNEL_HOOK_DATA, .proceed = channel_data_proceed },
+	/* BDAT reads its chunk before any check: channel_bdat.c */
+	{ .verb = "BDAT", .enabled = channel_bdat_enabled,
+	  .proceed = channel_bdat_proceed },
 	{ .verb = "HELP", .proceed = channel_help_proceed },
 	{ .verb = "VRFY", .proceed = channel_vrfy_proceed },
 	{ .verb = "EXPN", .proceed = channel_expn_proceed },
 };
 
 /* The EHLO keywords of the extensions, in the order advertised, after
- * Python's own (SIZE, 8BITMIME, SMTPUTF8) and before HELP. */
+ * Python's own (SIZE, 8BITMIME, SMTPUTF8) and before HELP.  Each says
+ * itself whether it is on in the session. */
 static const channel_ehlo_fn channel_ehlo_keywords[] = {
-	NULL	/* keeps the array non-empty */
+	channel_ehlo_pipelining,
+	channel_ehlo_enhanced,
+	channel_ehlo_chunking,
+	channel_ehlo_dsn,
 };
 
 const struct channel_verb *

@@ -121,6 +121,13 @@ struct config {
 		long long max_connections_per_worker; /* 10000 */
 		bool busy_reply;	/* 421 when every worker is busy */
 	} pool;
+	/* The ESMTP extensions beyond Python's; all off by default. */
+	struct {
+		bool pipelining;		/* RFC 2920 */
+		bool enhanced_status_codes;	/* RFC 2034, 3463 */
+		bool chunking;			/* RFC 3030: BDAT */
+		bool dsn;			/* RFC 3461 parameters */
+	} esmtp;
 	/* Where messages go past memory_limit bytes (API 2 message store). */
 	struct {
 		char *dir;		/* NULL: $TMPDIR, else /var/tmp */

@@ -91,6 +91,9 @@ envelope_grow_verdicts(struct psmtpd_session *s)
 	return 0;
 }
 
+/* A recipient a plugin adds has no RCPT parameters. */
+static const struct channel_options envelope_no_params;
+
 int
 psmtpd_envelope_add_rcpt(psmtpd_session *s, const char *addr)
 {
@@ -100,7 +103,8 @@ psmtpd_envelope_add_rcpt(psmtpd_session *s, const char *addr)
 		return envelope_refuse(s, fn, "no transaction here");
 	if (!envelope_valid_addr(addr))
 		return envelope_refuse(s, fn, "not a valid address");
-	if (envelope_grow_verdicts(s) != 0 || channel_add_rcpt(s, addr) != 0)
+	if (envelope_grow_verdicts(s) != 0 ||
+	    channel_add_rcpt_with(s, addr, &envelope_no_params) != 0)
 		return envelope_refuse(s, fn, "out of memory");
 	log_info("id=%s msgid=%s plugin=%s added to=<%s>", s->id,
 	    s->api.msgid, plugin_set_name(s->plugins, s->current_plugin),
@@ -129,10 +133,11 @@ psmtpd_envelope_remove_rcpt(psmtpd_session *s, size_t i)
 		return envelope_refuse(s, fn, "recipients have verdicts");
 	log_info("id=%s msgid=%s plugin=%s removed to=<%s>", s->id,
 	    s->api.msgid, plugin_set_name(s->plugins, s->current_plugin),
-	    s->rcpttos[i]);
-	free(s->rcpttos[i]);
-	memmove(&s->rcpttos[i], &s->rcpttos[i + 1], (s->nrcpt - i - 1) *
-	    sizeof(char *));
+	    s->rcpts[i].addr);
+	free(s->rcpts[i].param);	/* with addr: one block */
+	free(s->rcpts[i].reply);
+	memmove(&s->rcpts[i], &s->rcpts[i + 1], (s->nrcpt - i - 1) *
+	    sizeof(s->rcpts[0]));
 	s->nrcpt--;
 	return 0;
 }

@@ -332,7 +332,10 @@ smtp_mail_collect(char *const *opts, size_t count,
 		} else if (smtp_param_is(&p, "SIZE")) {
 			seen->size = p;
 			seen->has_size = true;
-		} else
+		} else if (rules->dsn && (smtp_param_is(&p, "RET") ||
+		    smtp_param_is(&p, "ENVID")))
+			continue;
+		else
 			seen->has_other = true;
 	}
 	return true;
