@@ -485,9 +485,10 @@ END_TEST
 
 /* -t on a config: the status and what it must say. */
 static void
-check_t(const char *plugins, int status, const char *says)
+check_t_with(const char *globals, const char *plugins, int status,
+    const char *says)
 {
-	char *conf = write_config(plugins);
+	char *conf = write_config_with(globals, plugins);
 	const char *args[] = { "-t", "-n", "-C", conf, NULL };
 	struct su_buf out = { 0 };
 
@@ -502,6 +503,12 @@ check_t(const char *plugins, int status, const char *says)
 	unlink(conf);
 	free(conf);
 	free(out.p);
+}
+
+static void
+check_t(const char *plugins, int status, const char *says)
+{
+	check_t_with("", plugins, status, says);
 }
 
 START_TEST(test_load_errors)
@@ -526,6 +533,8 @@ START_TEST(test_load_errors)
 	    "setting");
 	check_t(TPLUG("message = 5;"), 1, "setting 'message': must be a "
 	    "string");
+	check_t_with("spool = { dir = \"/nonexistent/spool\"; };", TVERBS, 1,
+	    "spool.dir '/nonexistent/spool': No such file or directory");
 	check_t("{ path = \"" PLUGDIR "tnewapi.so\"; }", 1, "was built for "
 	    "plugin API 3, this psmtpd has API 2: it needs a newer psmtpd");
 }
