@@ -69,8 +69,11 @@ channel_reply_raw(struct psmtpd_session *s, const char *text)
 {
 	int timeout = s->params->timeout_command;
 
-	if (s->params->trace)
-		log_debug("id=%s reply=\"%s\"", s->id, text);
+	if (s->params->trace) {
+		char safe[1024];	/* a reply may quote the client */
+		log_debug("id=%s reply=\"%s\"", s->id,
+		    log_escape(safe, sizeof(safe), text));
+	}
 	if (text[0] == '4' || text[0] == '5')
 		s->errors++;
 	for (const char *p = text;;) {
@@ -160,9 +163,12 @@ channel_dispatch(struct psmtpd_session *s, size_t len)
 		channel_reply(s, "500 Error: bad syntax");
 		return;
 	}
-	if (s->params->trace)
-		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id, cmd.verb,
-		    cmd.arg != NULL ? cmd.arg : "");
+	if (s->params->trace) {
+		char verb[256], arg[1024];
+		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id,
+		    log_escape(verb, sizeof(verb), cmd.verb),
+		    log_escape(arg, sizeof(arg), cmd.arg));
+	}
 	if (len > channel_command_limit(s, cmd.verb)) {
 		channel_reply(s, "500 Error: line too long");
 		return;

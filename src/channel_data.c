@@ -83,17 +83,17 @@ channel_read_message(struct psmtpd_session *s, struct smtp_data *sd,
 static void
 channel_log_message(const struct psmtpd_session *s, const char *reply)
 {
-	char to[1024];
+	char to[1024], from[512], rcpt[512], safe[512];
 	size_t n = 0;
 
 	to[0] = '\0';
 	for (size_t i = 0; i < s->nrcpt && n < sizeof(to); i++)
 		n += (size_t)snprintf(to + n, sizeof(to) - n, "%s<%s>",
-		    i ? "," : "", s->rcpttos[i]);
+		    i ? "," : "", log_escape(rcpt, sizeof(rcpt), s->rcpttos[i]));
 	log_info("message id=%s client=%s from=<%s> to=%s nrcpt=%zu size=%zu "
 	    "reply=\"%s\"", s->id, s->peer_addr,
-	    s->mailfrom != NULL ? s->mailfrom : "", to, s->nrcpt, s->data_len,
-	    reply);
+	    log_escape(from, sizeof(from), s->mailfrom), to, s->nrcpt,
+	    s->data_len, log_escape(safe, sizeof(safe), reply));
 }
 
 /* channel_deliver - process_message over the chain, then the reply. */

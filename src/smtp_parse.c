@@ -12,6 +12,9 @@
  * Known differences from the reference (all for input no real client
  * sends):
  * - A NUL byte makes the line INVALID (Python keeps it in the str).
+ * - A CR or LF inside a MAIL or RCPT argument makes the path INVALID
+ *   (Python takes them into the address; with them a client injects
+ *   commands into an upstream, headers into a mailbox, lines into logs).
  * - Upper-casing (the verb, mail/rcpt options) is ASCII only: Python's
  *   str.upper() also maps e.g. U+017F to "S" and U+00DF to "SS".
  * - isalnum() of a parameter name treats every non-ASCII byte as alnum.
@@ -218,6 +221,8 @@ smtp_parse_path(const char *arg, const char *keyword, char *addr,
 	*rest = arg + strlen(arg);
 	if (addrsize > 0)
 		addr[0] = '\0';
+	if (strpbrk(arg, "\r\n") != NULL)
+		return SMTP_PARSE_INVALID;	/* stricter than Python */
 	if (!smtp_strip_keyword(arg, keyword, &s, &e))
 		return SMTP_PARSE_INVALID;
 	return smtp_getaddr(s, e, addr, addrsize, rest);
