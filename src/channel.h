@@ -35,6 +35,12 @@ struct channel_params {
 	size_t max_recipients;	/* 0: none */
 	unsigned max_errors;	/* 0: none */
 	bool trace;		/* log every command and reply (-d) */
+	struct channel_esmtp {	/* the extensions switched on */
+		bool pipelining;
+		bool enhanced_status_codes;
+		bool chunking;
+		bool dsn;
+	} esmtp;
 };
 
 /* What the channel is doing, for whoever watches (the scoreboard). */

@@ -87,6 +87,12 @@ runtime_channel_params(struct runtime *rt)
 		.max_recipients = (size_t)c->limits.max_recipients,
 		.max_errors = (unsigned)c->limits.max_errors,
 		.trace = c->debug,
+		.esmtp = {
+			.pipelining = c->esmtp.pipelining,
+			.enhanced_status_codes = c->esmtp.enhanced_status_codes,
+			.chunking = c->esmtp.chunking,
+			.dsn = c->esmtp.dsn,
+		},
 	};
 }
 

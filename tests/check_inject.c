@@ -61,7 +61,7 @@ START_TEST(test_escape_null)
 END_TEST
 
 /* The session of the issue, pipelined; HELO so that the 501s are the
- * short ones.  The NUL makes the whole line "500 Error: bad syntax". */
+ * short ones. */
 static const char inject_session[] =
     "HELO client.example\r\n"
     "MAIL FROM:<\"a\nX-Injected: yes\"@x>\r\n"
@@ -83,7 +83,7 @@ static const char inject_replies[] =
     "250 OK\r\n"
     "501 Syntax: RCPT TO: <address>\r\n"
     "501 Syntax: RCPT TO: <address>\r\n"
-    "500 Error: bad syntax\r\n"
+    "501 Syntax: RCPT TO: <address>\r\n"
     "250 OK\r\n"
     "354 End data with <CR><LF>.<CR><LF>\r\n"
     "250 OK\r\n"

@@ -57,8 +57,11 @@ static const struct {
 	{ L("XSTATS"), OK, "XSTATS", NULL },
 	{ L("\xf0\x9f\x98\x80 x"), OK, "\xf0\x9f\x98\x80", "x" },
 	{ L("HELO \xff"), INVALID, NULL, NULL },
-	{ L("HELO a\0b"), INVALID, NULL, NULL },
+	{ L("HELO a\0b"), OK, "HELO", "a?b" },	/* arg_nul set */
+	{ L("NOOP \0"), OK, "NOOP", "?" },
+	{ L("NO\0OP"), INVALID, NULL, NULL },
 	{ L("\0"), INVALID, NULL, NULL },
+	{ L("\0 x"), INVALID, NULL, NULL },
 	{ L("HELO \xc0\xaf"), INVALID, NULL, NULL },	/* overlong */
 	{ L("HELO \xe0\x80\xaf"), INVALID, NULL, NULL },
 	{ L("HELO \xed\xa0\x80"), INVALID, NULL, NULL },	/* surrogate */
@@ -89,6 +92,8 @@ START_TEST(test_command)
 		ck_assert_str_eq(c.arg, commands[_i].arg);
 	}
 	ck_assert_ptr_eq(c.verb, line);
+	ck_assert(c.arg_nul == (memchr(commands[_i].line, '\0',
+	    commands[_i].len) != NULL));
 }
 END_TEST
 
@@ -251,23 +256,25 @@ START_TEST(test_path_too_long)
 }
 END_TEST
 
-/* Whole MAIL/RCPT lines (len from sizeof): CR, LF and NUL inside the
- * argument are refused, by the path (CR, LF) or the line (NUL); at the
- * ends of the line they are white space that the strip takes off. */
+/* Whole MAIL/RCPT lines (len from sizeof): a CR or LF inside the
+ * argument is refused by the path; a NUL is flagged by the command split
+ * (arg_nul: the channel answers the syntax error); at the ends of the
+ * argument CR and LF are white space that the strip takes off. */
 static const struct {
 	const char *line;
 	size_t len;
-	enum smtp_parse_status command, path;
+	enum smtp_parse_status path;
+	bool nul;
 } injections[] = {
 #define L(s) s, sizeof(s) - 1
-	{ L("MAIL FROM:<\"a\nX-Injected: yes\"@x>"), OK, INVALID },
-	{ L("RCPT TO:<b@y>\nRCPT TO:<c@z>"), OK, INVALID },
-	{ L("RCPT TO:<b\r@y>"), OK, INVALID },
-	{ L("MAIL FROM:<a\0@x>"), INVALID, INVALID },
-	{ L("RCPT TO:<b@y>\0"), INVALID, INVALID },
-	{ L("MAIL FROM:<a@x>\r"), OK, OK },
-	{ L("MAIL FROM:<a@x>\n"), OK, OK },
-	{ L("RCPT TO:\r\n<b@y>"), OK, INVALID },
+	{ L("MAIL FROM:<\"a\nX-Injected: yes\"@x>"), INVALID, false },
+	{ L("RCPT TO:<b@y>\nRCPT TO:<c@z>"), INVALID, false },
+	{ L("RCPT TO:<b\r@y>"), INVALID, false },
+	{ L("RCPT TO:\r\n<b@y>"), INVALID, false },
+	{ L("MAIL FROM:<a\0@x>"), OK, true },
+	{ L("RCPT TO:<b@y>\0"), OK, true },
+	{ L("MAIL FROM:<a@x>\r"), OK, false },
+	{ L("MAIL FROM:<a@x>\n"), OK, false },
 #undef L
 };
 
@@ -279,9 +286,8 @@ START_TEST(test_injection)
 
 	memcpy(line, injections[_i].line, injections[_i].len);
 	ck_assert_int_eq(smtp_parse_command(line, injections[_i].len, &c),
-	    injections[_i].command);
-	if (injections[_i].command != OK)
-		return;
+	    OK);
+	ck_assert_int_eq(c.arg_nul, injections[_i].nul);
 	ck_assert_int_eq(smtp_parse_path(c.arg, c.verb[0] == 'M' ? "FROM:" :
 	    "TO:", addr, sizeof(addr), &rest), injections[_i].path);
 	if (injections[_i].path == OK)
@@ -440,7 +446,7 @@ START_TEST(test_mail_options)
 	char *opts[16];
 	size_t n;
 	struct smtp_mail_rules rules = { mails[_i].decode_data,
-	    mails[_i].smtputf8, mails[_i].limit };
+	    mails[_i].smtputf8, mails[_i].limit, false };
 	struct smtp_mail_params p;
 	enum smtp_option_status st;
 
@@ -491,7 +497,7 @@ START_TEST(test_mail_line)
 	const char *r;
 	size_t n;
 	struct smtp_command c;
-	struct smtp_mail_rules rules = { false, false, 1000 };
+	struct smtp_mail_rules rules = { false, false, 1000, false };
 	struct smtp_mail_params p;
 
 	ck_assert_int_eq(smtp_parse_command(line, strlen(line), &c), OK);
@@ -538,7 +544,7 @@ reply_path(const char *arg, bool mail, const char *settings, char *out,
 {
 	bool extended = settings[0] == '1';
 	struct smtp_mail_rules rules = { settings[1] == '1',
-	    settings[2] == '1', settings[3] == '1' ? 1000 : 0 };
+	    settings[2] == '1', settings[3] == '1' ? 1000 : 0, false };
 	struct smtp_mail_params p;
 	char addr[1024], rest[1024];
 	char *opts[SMTP_OPTIONS_MAX];
