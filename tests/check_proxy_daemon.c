@@ -35,11 +35,14 @@
 	"\x04\x00\x03xyz"
 #define V1_TCP4 "PROXY TCP4 192.0.2.7 198.51.100.1 56324 25\r\n"
 #define L(s) s, sizeof(s) - 1
+/* a command and the code of its reply, r its text */
+#define CMD(fd, line) smtp_cmd(fd, line, r, sizeof(r))
 
 struct pp_daemon {
 	struct pd d;
 	int proxy_port;		/* trusts 127.0.0.1 */
 	int untrusted_port;	/* trusts 10.0.0.0/8 only */
+	int xclient_port;	/* XCLIENT from 127.0.0.1 and 192.0.2.0/24 */
 };
 
 /* start - the daemon with one worker (unless workers > 1) and extra
@@ -56,18 +59,21 @@ start(struct pp_daemon *p, int workers, const char *extra)
 	p->d.port = du_free_port("127.0.0.1");
 	p->proxy_port = du_free_port("127.0.0.1");
 	p->untrusted_port = du_free_port("127.0.0.1");
+	p->xclient_port = du_free_port("127.0.0.1");
 	ck_assert_int_eq(du_write_config(conf,
 	    "listen = ( \"127.0.0.1:%d\",\n"
 	    "  { address = \"127.0.0.1:%d\"; proxy_protocol = true;\n"
 	    "    proxy_trusted = [ \"::1\", \"127.0.0.0/8\" ]; },\n"
 	    "  { address = \"127.0.0.1:%d\"; proxy_protocol = true;\n"
-	    "    proxy_trusted = [ \"10.0.0.0/8\" ]; } );\n"
+	    "    proxy_trusted = [ \"10.0.0.0/8\" ]; },\n"
+	    "  { address = \"127.0.0.1:%d\";\n"
+	    "    xclient_trusted = [ \"127.0.0.1\", \"192.0.2.0/24\" ]; } );\n"
 	    "timeouts = { proxy = 1; };\n"
 	    "pool = { start = %d; min_spare = 1; max_spare = %d; "
 	    "max_workers = %d; };\n"
 	    "plugins = ( { name = \"debugging\"; } );\n%s\n",
-	    p->d.port, p->proxy_port, p->untrusted_port, workers, workers,
-	    workers, extra != NULL ? extra : ""), 0);
+	    p->d.port, p->proxy_port, p->untrusted_port, p->xclient_port,
+	    workers, workers, workers, extra != NULL ? extra : ""), 0);
 	pd_start(&p->d, args);
 }
 
@@ -313,6 +319,72 @@ START_TEST(test_per_client_limit)
 }
 END_TEST
 
+/* XCLIENT exists only on a listener with xclient_trusted, for those
+ * clients: elsewhere it is Python's unknown command. */
+START_TEST(test_xclient_off)
+{
+	struct pp_daemon p;
+	char r[1024];
+
+	start(&p, 1, NULL);
+	int fd = smtp_open(p.d.port, r, sizeof(r));
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(CMD(fd, "EHLO me"), 250);
+	ck_assert_ptr_null(strstr(r, "XCLIENT"));
+	ck_assert_int_eq(CMD(fd, "XCLIENT ADDR=192.0.2.9"), 500);
+	ck_assert_str_eq(r, "500 Error: command \"XCLIENT\" not recognized"
+	    "\r\n");
+	close(fd);
+	stop(&p);
+}
+END_TEST
+
+/* A trusted client sets the session's client: the message and its
+ * X-Peer show it; an address outside xclient_trusted ends the trust. */
+START_TEST(test_xclient)
+{
+	struct pp_daemon p;
+	char r[1024];
+
+	start(&p, 1, NULL);
+	int fd = smtp_open(p.xclient_port, r, sizeof(r));
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(CMD(fd, "EHLO me"), 250);
+	ck_assert_msg(strstr(r, "250-XCLIENT NAME ADDR PORT PROTO HELO\r\n")
+	    != NULL, "%s", r);
+	ck_assert_int_eq(CMD(fd, "XCLIENT"), 501);
+	ck_assert_int_eq(CMD(fd, "XCLIENT HELO=a+0D+0AMAIL"), 501);
+	ck_assert_int_eq(CMD(fd, "XCLIENT LOGIN=alice"), 501);
+	ck_assert_int_eq(CMD(fd, "MAIL FROM:<a@example.org>"), 250);
+	ck_assert_int_eq(CMD(fd, "XCLIENT ADDR=192.0.2.9"), 503);
+	ck_assert_int_eq(CMD(fd, "RSET"), 250);
+	ck_assert_int_eq(CMD(fd, "XCLIENT NAME=spike.example ADDR=192.0.2.9 "
+	    "PORT=4242"), 220);
+	/* back at the start: a greeting is needed, and allowed */
+	ck_assert_int_eq(CMD(fd, "MAIL FROM:<a@example.org>"), 503);
+	ck_assert_int_eq(CMD(fd, "EHLO spike.example"), 250);
+	ck_assert_int_eq(smtp_message(fd, "Subject: x\r\n\r\nbody\r\n"), 250);
+	/* still trusted (192.0.2.0/24): HELO= stands for a HELO */
+	ck_assert_int_eq(CMD(fd, "XCLIENT ADDR=IPV6:2001:db8::9 "
+	    "HELO=other.example"), 220);
+	ck_assert_int_eq(CMD(fd, "EHLO again"), 503);
+	ck_assert_int_eq(smtp_message(fd, "Subject: y\r\n\r\nbody\r\n"), 250);
+	/* 2001:db8::9 is not trusted: no more XCLIENT */
+	ck_assert_int_eq(CMD(fd, "XCLIENT ADDR=192.0.2.10"), 500);
+	ck_assert_int_eq(CMD(fd, "QUIT"), 221);
+	close(fd);
+	ck_assert(pd_log_has(&p.d, "xclient id=", 5));
+	ck_assert(pd_log_has(&p.d, "client=192.0.2.9 port=4242 "
+	    "name=spike.example helo=- via=127.0.0.1", 0));
+	ck_assert(pd_log_has(&p.d, "X-Peer: 192.0.2.9\n", 0));
+	ck_assert(pd_log_has(&p.d, "X-Peer: 2001:db8::9\n", 0));
+	ck_assert(pd_log_has(&p.d, "message id=", 0));
+	ck_assert(pd_log_has(&p.d, "client=2001:db8::9 from=<a@example.org>",
+	    0));
+	stop(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -329,6 +401,8 @@ main(void)
 	tcase_add_test(tc, test_untrusted);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_per_client_limit);
+	tcase_add_test(tc, test_xclient_off);
+	tcase_add_test(tc, test_xclient);
 	suite_add_tcase(s, tc);
 	return check_run_suite(s);
 }
