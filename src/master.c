@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -76,6 +77,7 @@ master_setup(struct master *m, sigset_t *waitmask)
 		log_warnx("%s", err);
 		return -1;
 	}
+	m->backlog = cfg->listen_backlog;
 	if (m->nlisteners > MASTER_MAX_LISTENERS) {
 		log_warnx("too many listen addresses: %zu (at most %d)",
 		    m->nlisteners, MASTER_MAX_LISTENERS);
@@ -86,7 +88,8 @@ master_setup(struct master *m, sigset_t *waitmask)
 		log_warnx("%s", err);
 		return -1;
 	}
-	if ((m->sb = scoreboard_create(slots)) == NULL) {
+	if ((m->sb = scoreboard_create(slots)) == NULL ||
+	    master_workers_init(m, slots) == -1) {
 		log_warn("scoreboard");
 		return -1;
 	}
@@ -126,7 +129,7 @@ master_started(const struct master *m)
 void
 master_stop_begin(struct master *m)
 {
-	struct sb_counts c;
+	struct master_counts c;
 
 	if (m->stopping)
 		return;
@@ -134,7 +137,7 @@ master_stop_begin(struct master *m)
 	m->stop_stage = 0;
 	m->stop_deadline = master_now_ms() +
 	    (long long)m->rt->cfg.timeouts.shutdown * 1000;
-	scoreboard_count(m->sb, m->generation, &c);
+	master_count(m, &c);
 	log_info("stopping workers=%d busy=%d timeout=%d", c.live, c.busy,
 	    m->rt->cfg.timeouts.shutdown);
 	/* Stop accepting.  shutdown() of a listening socket ends listening
@@ -148,6 +151,34 @@ master_stop_begin(struct master *m)
 	m->listeners = NULL;
 	m->nlisteners = 0;
 	master_leave_old(m);
+}
+
+/* master_stop_signal - SIGTERM/SIGINT: the first begins a graceful stop;
+ * another one while stopping skips the wait, as a user at a terminal
+ * pressing ^C twice expects (sessions get 421 at once, then SIGKILL after
+ * the grace; a third skips the grace too). */
+static void
+master_stop_signal(struct master *m)
+{
+	if (!m->stopping) {
+		master_stop_begin(m);
+		return;
+	}
+	log_notice("stop signal again: ending the sessions now");
+	m->stop_deadline = 0;
+}
+
+/* master_log_status - SIGUSR1/SIGUSR2: one line on the pool. */
+static void
+master_log_status(const struct master *m)
+{
+	struct master_counts c;
+
+	master_count(m, &c);
+	log_info("status live=%d idle=%d busy=%d old=%d generation=%u "
+	    "stress=%s stopping=%s", c.live, c.idle, c.busy, c.old,
+	    m->generation, m->stress_since != 0 ? "on" : "off",
+	    m->stopping ? "yes" : "no");
 }
 
 /* master_stop_step - past timeouts.shutdown the sessions are ended (the
@@ -211,9 +242,9 @@ master_wait(struct master *m, const sigset_t *waitmask, long long now)
 static int
 master_live(const struct master *m)
 {
-	struct sb_counts c;
+	struct master_counts c;
 
-	scoreboard_count(m->sb, m->generation, &c);
+	master_count(m, &c);
 	return c.live;
 }
 
@@ -228,7 +259,9 @@ master_loop(struct master *m, const sigset_t *waitmask)
 		if (reaped)
 			master_reap(m);
 		if (master_signal_take(MSIG_TERM))
-			master_stop_begin(m);
+			master_stop_signal(m);
+		if (master_signal_take(MSIG_STATUS))
+			master_log_status(m);
 		if (master_signal_take(MSIG_HUP))
 			master_reload(m);
 		if (m->stopping && master_live(m) == 0)
@@ -237,6 +270,7 @@ master_loop(struct master *m, const sigset_t *waitmask)
 		if (m->stopping)
 			master_stop_step(m, now);
 		else if (now >= m->next_tick) {
+			master_listen_check(m);
 			master_idle_maintain(m, true);
 			m->next_tick = now + MASTER_TICK_MS;
 		} else if (reaped)
@@ -255,6 +289,7 @@ master_cleanup(struct master *m)
 		daemon_ready(m->ready_fd, 0);
 	listen_close(m->listeners, m->nlisteners);
 	scoreboard_destroy(m->sb);
+	free(m->workers);
 	for (int i = 0; i < 2; i++)
 		if (m->alive[i] != -1)
 			close(m->alive[i]);

@@ -23,11 +23,11 @@
 bool
 master_busy_wanted(struct master *m)
 {
-	struct sb_counts c;
+	struct master_counts c;
 
 	if (m->stopping || !m->rt->cfg.pool.busy_reply)
 		return false;
-	scoreboard_count(m->sb, m->generation, &c);
+	master_count(m, &c);
 	return c.idle == 0 && c.live >= master_max_workers(m);
 }
 

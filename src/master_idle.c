@@ -16,14 +16,11 @@
 static void
 idle_retire(struct master *m, int n)
 {
-	size_t size = scoreboard_size(m->sb);
+	for (size_t i = 0; i < m->nworkers && n > 0; i++) {
+		const struct master_worker *w = &m->workers[i];
 
-	for (size_t i = 0; i < size && n > 0; i++) {
-		struct sb_slot *s = scoreboard_slot(m->sb, i);
-
-		if (s->pid <= 0 || s->generation != m->generation ||
-		    scoreboard_state(m->sb, i) != SB_IDLE ||
-		    scoreboard_leaving(m->sb, i))
+		if (w->pid <= 0 || w->generation != m->generation || w->leave ||
+		    scoreboard_state(m->sb, i) != SB_IDLE)
 			continue;
 		master_tell_leave(m, i);
 		n--;
@@ -37,11 +34,11 @@ void
 master_idle_maintain(struct master *m, bool tick)
 {
 	const struct config *cfg = &m->rt->cfg;
-	struct sb_counts c;
+	struct master_counts c;
 	struct idle_input in;
 	struct idle_plan plan;
 
-	scoreboard_count(m->sb, m->generation, &c);
+	master_count(m, &c);
 	in = (struct idle_input){
 		.idle = c.idle, .busy = c.busy, .live = c.live,
 		.start = cfg->pool.start, .min_spare = cfg->pool.min_spare,

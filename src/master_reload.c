@@ -39,11 +39,11 @@ master_reload_fixed(const struct master *m, const struct config *now)
 	if ((was->pidfile == NULL) != (now->pidfile == NULL) ||
 	    (was->pidfile != NULL && strcmp(was->pidfile, now->pidfile) != 0))
 		log_warnx("reload: a pidfile change needs a restart");
-	if ((size_t)now->pool.max_workers > scoreboard_size(m->sb))
+	if ((size_t)now->pool.max_workers > m->nworkers)
 		log_warnx("reload: pool.max_workers=%d is above the %zu "
 		    "workers the scoreboard was made for at start; restart "
 		    "to go past it", now->pool.max_workers,
-		    scoreboard_size(m->sb));
+		    m->nworkers);
 }
 
 /* master_reload_log - the new generation's log level and facility; the
@@ -94,6 +94,13 @@ master_reload(struct master *m)
 	 * global fini runs in the master). */
 	runtime_free(old);
 	m->rate = 1;
+	/* A reload always starts its workers: the new config may be what
+	 * cures a crash loop, and the back-off must not hide that. */
+	if (m->backoff.failures > 0)
+		log_notice("reload: crash-loop back-off cleared failures=%d",
+		    m->backoff.failures);
+	m->backoff = (struct master_backoff){ 0, 0, 0 };
+	m->floor_next = 0;
 	n = master_spawn(m, nrt->cfg.pool.start);
 	master_leave_old(m);
 	log_info("reload done generation=%u started=%d", m->generation, n);

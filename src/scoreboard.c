@@ -6,15 +6,24 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "scoreboard.h"
 
+/* The shared pages. */
+struct sb_shared {
+	long long stress_since;	/* master; atomic */
+	struct sb_slot slot[];
+};
+
+/* The handle: private, so that a worker cannot change what the master
+ * believes the size is. */
 struct scoreboard {
 	size_t nslots;
 	size_t maplen;
-	struct sb_slot slot[];
+	struct sb_shared *shm;
 };
 
 struct scoreboard *
@@ -23,18 +32,22 @@ scoreboard_create(size_t nslots)
 	struct scoreboard *sb;
 	size_t len;
 
-	if (nslots == 0 || nslots > (SIZE_MAX - sizeof(*sb)) /
+	if (nslots == 0 || nslots > (SIZE_MAX - sizeof(struct sb_shared)) /
 	    sizeof(struct sb_slot)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	len = sizeof(*sb) + nslots * sizeof(struct sb_slot);
+	if ((sb = malloc(sizeof(*sb))) == NULL)
+		return NULL;
+	len = sizeof(struct sb_shared) + nslots * sizeof(struct sb_slot);
 	/* MAP_SHARED|MAP_ANONYMOUS: inherited by fork, no file to clean up;
 	 * the pages are zero, which is SB_FREE everywhere. */
-	sb = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	    -1, 0);
-	if (sb == MAP_FAILED)
+	sb->shm = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sb->shm == MAP_FAILED) {
+		free(sb);
 		return NULL;
+	}
 	sb->nslots = nslots;
 	sb->maplen = len;
 	return sb;
@@ -43,8 +56,10 @@ scoreboard_create(size_t nslots)
 void
 scoreboard_destroy(struct scoreboard *sb)
 {
-	if (sb != NULL)
-		munmap(sb, sb->maplen);
+	if (sb == NULL)
+		return;
+	munmap(sb->shm, sb->maplen);
+	free(sb);
 }
 
 size_t
@@ -56,75 +71,42 @@ scoreboard_size(const struct scoreboard *sb)
 struct sb_slot *
 scoreboard_slot(struct scoreboard *sb, size_t i)
 {
-	return i < sb->nslots ? &sb->slot[i] : NULL;
-}
-
-static int
-slot_state(const struct sb_slot *s)
-{
-	return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
-}
-
-int
-scoreboard_claim(struct scoreboard *sb, unsigned generation, long long now_ms)
-{
-	for (size_t i = 0; i < sb->nslots; i++) {
-		struct sb_slot *s = &sb->slot[i];
-
-		if (slot_state(s) != SB_FREE)
-			continue;
-		memset(s, 0, sizeof(*s));
-		s->generation = generation;
-		s->started = now_ms;
-		__atomic_store_n(&s->state, SB_STARTING, __ATOMIC_RELEASE);
-		return (int)i;
-	}
-	return -1;
-}
-
-int
-scoreboard_find(const struct scoreboard *sb, pid_t pid)
-{
-	if (pid <= 0)
-		return -1;
-	for (size_t i = 0; i < sb->nslots; i++)
-		if (sb->slot[i].pid == pid &&
-		    slot_state(&sb->slot[i]) != SB_FREE)
-			return (int)i;
-	return -1;
+	return i < sb->nslots ? &sb->shm->slot[i] : NULL;
 }
 
 void
-scoreboard_release(struct scoreboard *sb, size_t i)
+scoreboard_open_slot(struct scoreboard *sb, size_t i, unsigned gen)
 {
-	if (i >= sb->nslots)
+	struct sb_slot *s = scoreboard_slot(sb, i);
+
+	if (s == NULL)
 		return;
-	sb->slot[i].pid = 0;
-	__atomic_store_n(&sb->slot[i].state, SB_FREE, __ATOMIC_RELEASE);
+	memset(s, 0, sizeof(*s));
+	s->generation = gen;
+	__atomic_store_n(&s->state, SB_STARTING, __ATOMIC_RELEASE);
 }
 
-/* scoreboard_count - live workers, and the idle and busy ones of the
- * current generation that will go on serving (not told to leave). */
 void
-scoreboard_count(const struct scoreboard *sb, unsigned generation,
-    struct sb_counts *out)
+scoreboard_close_slot(struct scoreboard *sb, size_t i)
 {
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < sb->nslots; i++) {
-		const struct sb_slot *s = &sb->slot[i];
-		int st = slot_state(s);
+	struct sb_slot *s = scoreboard_slot(sb, i);
 
-		if (st == SB_FREE)
-			continue;
-		out->live++;
-		if (s->generation != generation || st == SB_EXITING ||
-		    __atomic_load_n(&s->leave, __ATOMIC_ACQUIRE))
-			out->old++;
-		else if (st == SB_IDLE || st == SB_STARTING)
-			out->idle++;
-		else
-			out->busy++;
-	}
+	if (s == NULL)
+		return;
+	s->pid = 0;
+	__atomic_store_n(&s->leave, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->state, SB_FREE, __ATOMIC_RELEASE);
+}
+
+void
+scoreboard_show(struct scoreboard *sb, size_t i, pid_t pid, unsigned gen)
+{
+	struct sb_slot *s = scoreboard_slot(sb, i);
+
+	if (s == NULL)
+		return;
+	s->pid = pid;
+	s->generation = gen;
 }
 
 void
@@ -144,16 +126,84 @@ scoreboard_set_state(struct scoreboard *sb, size_t i, enum sb_state state,
 }
 
 void
-scoreboard_session(struct scoreboard *sb, size_t i, const char *client)
+scoreboard_session_begin(struct scoreboard *sb, size_t i, const char *client)
 {
 	struct sb_slot *s = scoreboard_slot(sb, i);
 
 	if (s == NULL)
 		return;
-	snprintf(s->client, sizeof(s->client), "%s",
-	    client != NULL ? client : "");
-	if (client != NULL)
-		s->sessions++;
+	snprintf(s->client, sizeof(s->client), "%s", client);
+	s->sessions++;
+}
+
+void
+scoreboard_session_end(struct scoreboard *sb, size_t i)
+{
+	struct sb_slot *s = scoreboard_slot(sb, i);
+
+	if (s != NULL)
+		s->client[0] = '\0';
+}
+
+void
+scoreboard_count_message(struct scoreboard *sb, size_t i, bool accepted)
+{
+	struct sb_slot *s = scoreboard_slot(sb, i);
+
+	if (s == NULL)
+		return;
+	if (accepted)
+		s->accepted++;
+	else
+		s->refused++;
+}
+
+enum sb_state
+scoreboard_state(const struct scoreboard *sb, size_t i)
+{
+	int st;
+
+	if (i >= sb->nslots)
+		return SB_FREE;
+	st = __atomic_load_n(&sb->shm->slot[i].state, __ATOMIC_ACQUIRE);
+	return st >= 0 && st < SB_NSTATES ? (enum sb_state)st : SB_COMMAND;
+}
+
+/* scoreboard_clean - a bounded copy of a string another process writes:
+ * cut at its size, printable ASCII only (it goes into log lines). */
+static void
+scoreboard_clean(char *dst, const char *src, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size; i++) {
+		char c = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+
+		if (c == '\0')
+			break;
+		dst[i] = c >= 0x20 && c < 0x7f ? c : '?';
+	}
+	dst[i] = '\0';
+}
+
+void
+scoreboard_read(const struct scoreboard *sb, size_t i, struct sb_slot *out)
+{
+	const struct sb_slot *s;
+
+	memset(out, 0, sizeof(*out));
+	if (i >= sb->nslots)
+		return;
+	s = &sb->shm->slot[i];
+	out->pid = s->pid;
+	out->generation = s->generation;
+	out->state = (int)scoreboard_state(sb, i);
+	out->leave = scoreboard_leaving(sb, i);
+	out->sessions = s->sessions;
+	out->accepted = s->accepted;
+	out->refused = s->refused;
+	scoreboard_clean(out->client, s->client, sizeof(out->client));
+	scoreboard_clean(out->plugin, s->plugin, sizeof(out->plugin));
 }
 
 /* scoreboard_host_len - the length of the host part of "host:port". */
@@ -172,38 +222,50 @@ scoreboard_count_client(const struct scoreboard *sb, const char *client)
 	int count = 0;
 
 	for (size_t i = 0; i < sb->nslots; i++) {
-		const struct sb_slot *s = &sb->slot[i];
-		int st = slot_state(s);
-		/* The string may be half-written by its worker: a rare
-		 * miscount, never a fault (both are NUL-terminated). */
-		if (st == SB_FREE || s->client[0] == '\0')
+		char other[SCOREBOARD_CLIENT_MAX];
+
+		if (scoreboard_state(sb, i) == SB_FREE)
 			continue;
-		if (scoreboard_host_len(s->client) == n &&
-		    strncmp(s->client, client, n) == 0)
+		/* Copied and bounded: another worker may be writing it. */
+		scoreboard_clean(other, sb->shm->slot[i].client,
+		    sizeof(other));
+		if (other[0] != '\0' && scoreboard_host_len(other) == n &&
+		    strncmp(other, client, n) == 0)
 			count++;
 	}
 	return count;
-}
-
-enum sb_state
-scoreboard_state(const struct scoreboard *sb, size_t i)
-{
-	return i < sb->nslots ? (enum sb_state)slot_state(&sb->slot[i]) :
-	    SB_FREE;
 }
 
 bool
 scoreboard_leaving(const struct scoreboard *sb, size_t i)
 {
 	return i < sb->nslots &&
-	    __atomic_load_n(&sb->slot[i].leave, __ATOMIC_ACQUIRE) != 0;
+	    __atomic_load_n(&sb->shm->slot[i].leave, __ATOMIC_ACQUIRE) != 0;
 }
 
 void
 scoreboard_set_leave(struct scoreboard *sb, size_t i)
 {
 	if (i < sb->nslots)
-		__atomic_store_n(&sb->slot[i].leave, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&sb->shm->slot[i].leave, 1, __ATOMIC_RELEASE);
+}
+
+void
+scoreboard_set_stress(struct scoreboard *sb, long long since_ms)
+{
+	__atomic_store_n(&sb->shm->stress_since, since_ms, __ATOMIC_RELEASE);
+}
+
+long long
+scoreboard_stress(const struct scoreboard *sb)
+{
+	return __atomic_load_n(&sb->shm->stress_since, __ATOMIC_ACQUIRE);
+}
+
+const volatile long long *
+scoreboard_stress_word(const struct scoreboard *sb)
+{
+	return &sb->shm->stress_since;
 }
 
 const char *

@@ -7,6 +7,7 @@
 #define PSMTPD_WORKER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct runtime;
 struct scoreboard;
@@ -31,6 +32,7 @@ struct worker_args {
 	size_t slot;				/* its own */
 	const struct privsep_creds *creds;	/* who to become */
 	int alive_fd;		/* reads EOF when the master is gone */
+	pid_t master_pid;	/* getppid() while the master lives */
 };
 
 /*
@@ -38,7 +40,9 @@ struct worker_args {
  * then accept and serve connections until told to leave (SIGUSR1 or the
  * scoreboard: finish the session first), told to stop (SIGTERM: the
  * session ends at its next command with 421), after
- * pool.max_connections_per_worker sessions, or when the master is gone.
+ * pool.max_connections_per_worker sessions, or when the master is gone
+ * (SIGUSR2, the parent-death signal: the listeners are closed at once,
+ * the session in flight is finished).
  * Exit status: one of WORKER_EXIT_*.
  */
 __attribute__((noreturn)) void worker_main(const struct worker_args *args);

@@ -23,6 +23,7 @@
 #include "listen.h"
 #include "master_int.h"
 #include "privsep.h"
+#include "scoreboard.h"
 #include "worker.h"
 
 /* ---- idle maintenance ------------------------------------------------ */
@@ -93,7 +94,8 @@ END_TEST
 
 /* ---- crash back-off -------------------------------------------------- */
 
-/* Deaths at times (ms), fast or not; the wait after the last one. */
+/* Deaths at times (ms), before a first session or not; the wait after
+ * the last one. */
 static const struct {
 	long long at[6];
 	bool fast[6];
@@ -133,6 +135,97 @@ START_TEST(test_backoff_cap)
 	ck_assert_int_eq(master_backoff_wait(&b, 99), MASTER_BACKOFF_MAX_MS);
 	ck_assert_int_eq(master_backoff_wait(&b, 99 + MASTER_BACKOFF_MAX_MS),
 	    0);
+}
+END_TEST
+
+START_TEST(test_floor)
+{
+	ck_assert_int_eq(master_floor(0), 1);
+	ck_assert_int_eq(master_floor(1), 1);
+	ck_assert_int_eq(master_floor(5), 5);
+}
+END_TEST
+
+/* ---- the master's own table of workers ------------------------------- */
+
+/* One row: four slots, each with a pid or not (the master's memory), a
+ * generation and a leave flag (the master's), the state the worker wrote;
+ * the counts expected for generation 1. */
+static const struct {
+	pid_t pid[4];
+	unsigned gen[4];
+	bool leave[4];
+	int state[4];
+	int live, idle, busy, old;
+} count_rows[] = {
+	{ { 0, 0, 0, 0 }, { 1, 1, 1, 1 }, { 0 }, { SB_FREE, SB_FREE, SB_FREE,
+	    SB_FREE }, 0, 0, 0, 0 },
+	{ { 9, 9, 9, 0 }, { 1, 1, 1, 1 }, { 0 }, { SB_IDLE, SB_STARTING,
+	    SB_COMMAND, SB_FREE }, 3, 2, 1, 0 },
+	{ { 9, 9, 9, 9 }, { 1, 1, 1, 1 }, { 0 }, { SB_IDLE, SB_DATA,
+	    SB_PLUGIN, SB_CLOSING }, 4, 1, 3, 0 },
+	/* another generation, leaving, exiting: neither idle nor busy */
+	{ { 9, 9, 9, 9 }, { 0, 0, 1, 1 }, { 0, 0, 1, 0 }, { SB_IDLE,
+	    SB_COMMAND, SB_IDLE, SB_EXITING }, 4, 0, 0, 4 },
+	/* a worker that wrote garbage or FREE into its slot is busy, and
+	 * still live: the master's table says so, not the scoreboard */
+	{ { 9, 9, 9, 0 }, { 1, 1, 1, 1 }, { 0 }, { 77, SB_FREE, -1,
+	    SB_IDLE }, 3, 0, 3, 0 },
+	/* a slot that claims a worker the master never forked is nobody */
+	{ { 0, 0, 0, 0 }, { 1, 1, 1, 1 }, { 0 }, { SB_IDLE, SB_IDLE,
+	    SB_COMMAND, SB_IDLE }, 0, 0, 0, 0 },
+};
+
+START_TEST(test_master_count)
+{
+	struct master m = { .generation = 1 };
+	struct master_counts c;
+
+	m.sb = scoreboard_create(4);
+	ck_assert_int_eq(master_workers_init(&m, 4), 0);
+	for (size_t i = 0; i < 4; i++) {
+		m.workers[i] = (struct master_worker){
+		    .pid = count_rows[_i].pid[i] ? 100 + (pid_t)i : 0,
+		    .generation = count_rows[_i].gen[i],
+		    .leave = count_rows[_i].leave[i] };
+		scoreboard_slot(m.sb, i)->state = count_rows[_i].state[i];
+	}
+	master_count(&m, &c);
+	ck_assert_int_eq(c.live, count_rows[_i].live);
+	ck_assert_int_eq(c.idle, count_rows[_i].idle);
+	ck_assert_int_eq(c.busy, count_rows[_i].busy);
+	ck_assert_int_eq(c.old, count_rows[_i].old);
+	free(m.workers);
+	scoreboard_destroy(m.sb);
+}
+END_TEST
+
+/* Claiming goes by the master's table: a slot whose scoreboard says FREE
+ * but whose worker is alive is not handed out again, and a pid planted
+ * in the scoreboard is never found. */
+START_TEST(test_master_claim)
+{
+	struct master m = { .generation = 3 };
+
+	m.sb = scoreboard_create(2);
+	ck_assert_int_eq(master_workers_init(&m, 2), 0);
+	ck_assert_int_eq(master_worker_claim(&m, 500), 0);
+	m.workers[0].pid = 4242;
+	ck_assert_int_eq(scoreboard_state(m.sb, 0), SB_STARTING);
+	scoreboard_slot(m.sb, 0)->state = SB_FREE;	/* a lie */
+	ck_assert_int_eq(master_worker_claim(&m, 600), 1);
+	m.workers[1].pid = 4243;
+	ck_assert_int_eq(master_worker_claim(&m, 700), -1);
+	scoreboard_slot(m.sb, 1)->pid = 1;	/* planted */
+	ck_assert_int_eq(master_worker_find(&m, 1), -1);
+	ck_assert_int_eq(master_worker_find(&m, 4243), 1);
+	ck_assert_int_eq(m.workers[1].started, 600);
+	master_worker_release(&m, 0);
+	ck_assert_int_eq(master_worker_find(&m, 4242), -1);
+	ck_assert_int_eq(scoreboard_state(m.sb, 0), SB_FREE);
+	ck_assert_int_eq(master_worker_claim(&m, 800), 0);
+	free(m.workers);
+	scoreboard_destroy(m.sb);
 }
 END_TEST
 
@@ -420,6 +513,10 @@ pool_suite(void)
 	tcase_add_loop_test(tc, test_backoff, 0,
 	    sizeof(backoff_rows) / sizeof(backoff_rows[0]));
 	tcase_add_test(tc, test_backoff_cap);
+	tcase_add_test(tc, test_floor);
+	tcase_add_loop_test(tc, test_master_count, 0,
+	    sizeof(count_rows) / sizeof(count_rows[0]));
+	tcase_add_test(tc, test_master_claim);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("listen");
 	tcase_add_test(tc, test_listen_v4);

@@ -354,14 +354,15 @@ cpu_ms(pid_t pid)
 }
 
 /* Workers that die as they start (crash, or a failing worker_init): the
- * master backs off instead of forking as fast as it can, and still stops
- * cleanly. */
+ * master backs off instead of forking as fast as it can (keeping only its
+ * floor, here one worker, once a second), and still stops cleanly. */
 static const char *const crash_loop_actions[] = { "crash", "fail" };
 
 START_TEST(test_crash_loop)
 {
 	char conf[512], cfg[512];
-	const char *args[] = { "-P", "-C", conf, "-o", "pool.start=2", NULL };
+	const char *args[] = { "-P", "-C", conf, "-o", "pool.start=2", "-o",
+	    "pool.min_spare=1", NULL };
 	struct pd d = { 0 };
 	int deaths;
 
@@ -373,7 +374,7 @@ START_TEST(test_crash_loop)
 	    crash_loop_actions[_i]);
 	write_config(conf, cfg);
 	pd_spawn(&d, args);
-	ck_assert(pd_log_has(&d, "respawn paused", 5));
+	ck_assert(pd_log_has(&d, "respawn throttled", 5));
 	du_sleep_ms(4000);
 	deaths = log_count(&d, "worker died") + log_count(&d, "worker failed");
 	ck_assert_int_ge(deaths, 3);
