@@ -30,6 +30,12 @@ struct channel_params {
 	int timeout_session;
 	size_t max_recipients;	/* 0: none */
 	unsigned max_errors;	/* 0: none */
+	/* Stress mode (io.h's io_limit): the word the master sets, NULL for
+	 * none, and the limits that then apply (0: the normal one). */
+	const volatile long long *stress;
+	int stress_command;
+	int stress_data;
+	unsigned stress_max_errors;
 	bool trace;		/* log every command and reply (-d) */
 };
 

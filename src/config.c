@@ -45,6 +45,9 @@ config_defaults(struct config *cfg)
 	cfg->pool.max_workers = 150;
 	cfg->pool.max_connections_per_worker = 10000;
 	cfg->pool.busy_reply = false;
+	cfg->stress.command = 10;
+	cfg->stress.data = 60;
+	cfg->stress.max_errors = 1;
 	/* Strings: out of memory this early is a broken environment. */
 	if ((cfg->listen = calloc(1, sizeof(*cfg->listen))) == NULL ||
 	    (cfg->listen[0] = strdup(CONFIG_DEFAULT_LISTEN)) == NULL ||

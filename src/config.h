@@ -80,6 +80,13 @@ struct config {
 		long long max_connections_per_worker; /* 10000 */
 		bool busy_reply;	/* 421 when every worker is busy */
 	} pool;
+	/* Stress mode: the limits while no idle worker is left at
+	 * max_workers (0: the normal one). */
+	struct {
+		int command;	/* seconds per command line, 10 */
+		int data;	/* seconds per line of DATA, 60 */
+		long long max_errors;	/* 1 */
+	} stress;
 
 	struct config_plugin *plugins;
 	size_t nplugins;

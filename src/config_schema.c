@@ -57,6 +57,10 @@ const struct cfg_row cfg_schema[] = {
 	{ "pool.max_connections_per_worker", CK_LLONG,
 	    F(pool.max_connections_per_worker), 0, LLONG_MAX },
 	{ "pool.busy_reply", CK_BOOL, F(pool.busy_reply), 0, 0 },
+	{ "stress", CK_GROUP, 0, 0, 0 },
+	{ "stress.command", CK_INT, F(stress.command), 0, CONFIG_TIMEOUT_MAX },
+	{ "stress.data", CK_INT, F(stress.data), 0, CONFIG_TIMEOUT_MAX },
+	{ "stress.max_errors", CK_LLONG, F(stress.max_errors), 0, LLONG_MAX },
 	{ "plugins", CK_PLUGINS, 0, 0, 0 },
 };
 

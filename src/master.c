@@ -30,8 +30,9 @@
 #define MASTER_MIN_SLOTS 1024
 #define MASTER_MAX_LISTENERS 60
 
-/* master_detach - -D: refuse a live pidfile, go to the background, write
- * the pidfile, log to syslog.  Errors are still on stderr. */
+/* master_detach - -D: lock the pidfile (refused when another psmtpd
+ * holds it), go to the background, write our pid, log to syslog.  Errors
+ * are still on stderr. */
 static int
 master_detach(struct master *m)
 {
@@ -44,7 +45,8 @@ master_detach(struct master *m)
 			log_warnx("pidfile %s: path too long", cfg->pidfile);
 			return -1;
 		}
-		if (daemon_pidfile_live(m->pidfile, err, sizeof(err)) != 0) {
+		if (daemon_pidfile_lock(m->pidfile, &m->pidfile_fd, err,
+		    sizeof(err)) == -1) {
 			log_warnx("%s", err);
 			return -1;
 		}
@@ -53,10 +55,9 @@ master_detach(struct master *m)
 		log_warnx("detach: %s", err);
 		return -1;
 	}
-	if (m->pidfile[0] != '\0' && daemon_pidfile_write(m->pidfile,
-	    getpid(), err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		m->pidfile[0] = '\0';
+	if (m->pidfile_fd != -1 && daemon_pidfile_put(m->pidfile_fd, getpid(),
+	    err, sizeof(err)) == -1) {
+		log_warnx("%s %s", m->pidfile, err);
 		return -1;
 	}
 	log_init(LOG_DEST_SYSLOG, cfg->log.facility, cfg->log.level, "psmtpd");
@@ -177,7 +178,7 @@ master_log_status(const struct master *m)
 	master_count(m, &c);
 	log_info("status live=%d idle=%d busy=%d old=%d generation=%u "
 	    "stress=%s stopping=%s", c.live, c.idle, c.busy, c.old,
-	    m->generation, m->stress_since != 0 ? "on" : "off",
+	    m->generation, m->stress.since != 0 ? "on" : "off",
 	    m->stopping ? "yes" : "no");
 }
 
@@ -283,8 +284,7 @@ master_loop(struct master *m, const sigset_t *waitmask)
 static void
 master_cleanup(struct master *m)
 {
-	if (m->pidfile[0] != '\0')
-		daemon_pidfile_remove(m->pidfile, getpid());
+	daemon_pidfile_release(m->pidfile, m->pidfile_fd);
 	if (m->ready_fd != -1)
 		daemon_ready(m->ready_fd, 0);
 	listen_close(m->listeners, m->nlisteners);
@@ -302,6 +302,7 @@ master_run(struct runtime *rt, const struct master_ops *ops)
 	struct master m = {
 		.rt = rt, .ops = ops, .generation = rt->generation,
 		.alive = { -1, -1 }, .rate = 1, .ready_fd = -1,
+		.pidfile_fd = -1,
 	};
 	sigset_t waitmask;
 

@@ -27,6 +27,34 @@ idle_retire(struct master *m, int n)
 	}
 }
 
+/* master_stress_update - once a second: stress mode on or off, in the
+ * shared word the workers read, and in the log. */
+static void
+master_stress_update(struct master *m, const struct master_counts *c)
+{
+	const struct config *cfg = &m->rt->cfg;
+	struct stress_input in = { .idle = c->idle, .live = c->live,
+	    .max_workers = master_max_workers(m), .now = master_now_ms() };
+	long long began = m->stress.since;
+
+	switch (master_stress_plan(&in, &m->stress)) {
+	case 1:
+		log_warnx("stress mode on: no idle worker and max_workers=%d "
+		    "busy=%d; sessions now get command=%ds data=%ds "
+		    "max_errors=%lld", in.max_workers, c->busy,
+		    cfg->stress.command, cfg->stress.data,
+		    cfg->stress.max_errors);
+		break;
+	case -1:
+		log_notice("stress mode off after %llds idle=%d",
+		    (in.now - began) / 1000, c->idle);
+		break;
+	}
+	/* Written every second, so that a worker that scribbled over it
+	 * changes the limits for a second at most. */
+	scoreboard_set_stress(m->sb, m->stress.since);
+}
+
 /* master_idle_maintain - apply the plan: once a second (tick), and also
  * right after workers died, so that a recycled or crashed worker is
  * replaced at once; only the tick moves the spawn rate. */
@@ -67,6 +95,8 @@ master_idle_maintain(struct master *m, bool tick)
 		if (n < plan.spawn)
 			plan.rate = 1;
 	}
-	if (tick)
+	if (tick) {
 		m->rate = plan.rate;
+		master_stress_update(m, &c);
+	}
 }

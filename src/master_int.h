@@ -25,6 +25,18 @@ struct scoreboard;
 
 /* Apache prefork's MAX_SPAWN_RATE: the most workers forked in one second. */
 #define MASTER_MAX_SPAWN_RATE 32
+/* Stress mode, decided once a second from the counts (pure). */
+struct stress_input {
+	int idle;		/* current generation, idle or starting */
+	int live;		/* every worker alive */
+	int max_workers;
+	long long now;		/* ms */
+};
+struct stress_state {
+	long long since;	/* ms when it began; 0: off */
+	long long calm;		/* ms since the pool has had a spare; 0 */
+};
+
 /* The crash-loop back-off: a worker that dies abnormally before it has
  * served a session counts (as in Postfix's master); how long it lived
  * does not matter. */
@@ -37,6 +49,8 @@ struct scoreboard;
 #define MASTER_KILL_GRACE_MS 5000
 /* Idle maintenance runs once a second, as in Apache. */
 #define MASTER_TICK_MS 1000
+/* Stress mode ends once the pool has had a spare worker for this long. */
+#define MASTER_STRESS_CALM_MS 5000
 
 /* What idle maintenance looks at, and decides. */
 struct idle_input {
@@ -95,13 +109,14 @@ struct master {
 	bool warned_max;		/* "max_workers reached" said once */
 	struct master_backoff backoff;
 	long long floor_next;	/* ms: next refill of the floor in back-off */
-	long long stress_since;	/* ms when stress mode began; 0: off */
+	struct stress_state stress;	/* the master's own copy */
 	long long next_tick;		/* ms */
 	bool stopping;
 	int stop_stage;		/* 0 graceful, 1 SIGTERM sent, 2 SIGKILL */
 	long long stop_deadline;	/* ms of the next stage */
 	int status;			/* exit status of master_run */
-	char pidfile[4096];		/* written by us, "" if none */
+	char pidfile[4096];		/* locked by us, "" if none */
+	int pidfile_fd;			/* holds the lock; -1 */
 	int ready_fd;		/* -D: tell the starting process, or -1 */
 };
 
@@ -118,6 +133,9 @@ bool master_signal_take(enum master_sig sig);
 /* master_plan.c (pure) */
 void master_idle_plan(const struct idle_input *in, struct idle_plan *out);
 void master_idle_maintain(struct master *m, bool tick);
+/* +1: stress mode begins now, -1: it ends, 0: no change. */
+int master_stress_plan(const struct stress_input *in,
+    struct stress_state *st);
 
 /* master_plan.c (pure): the back-off, and the floor it keeps. */
 void master_backoff_note(struct master_backoff *b, bool unserved_failure,

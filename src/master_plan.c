@@ -66,6 +66,37 @@ master_idle_plan(const struct idle_input *in, struct idle_plan *out)
 }
 
 /*
+ * master_stress_plan - stress mode, as Postfix's: on as soon as no idle
+ * worker is left and the pool is at max_workers (a new connection would
+ * wait in the backlog); off once the pool has kept a spare worker for
+ * MASTER_STRESS_CALM_MS, so that a flood that eats every freed worker at
+ * once does not make it flap each second.
+ */
+int
+master_stress_plan(const struct stress_input *in, struct stress_state *st)
+{
+	bool exhausted = in->idle == 0 && in->live >= in->max_workers;
+
+	if (st->since == 0) {
+		if (!exhausted)
+			return 0;
+		st->since = in->now > 0 ? in->now : 1;
+		st->calm = 0;
+		return 1;
+	}
+	if (exhausted) {
+		st->calm = 0;
+		return 0;
+	}
+	if (st->calm == 0)
+		st->calm = in->now;
+	if (in->now - st->calm < MASTER_STRESS_CALM_MS)
+		return 0;
+	*st = (struct stress_state){ 0, 0 };
+	return -1;
+}
+
+/*
  * master_backoff_note - account for a worker's death.  A worker that died
  * abnormally before it served a single session (as Postfix's master
  * counts them; a killed worker that has served is no crash loop) doubles

@@ -40,6 +40,10 @@ master_child(struct master *m, size_t slot)
 	/* Only the master may hold the write end: the workers see EOF on
 	 * [0] once it is gone. */
 	close(m->alive[1]);
+	/* Nor the pidfile's lock: a worker that outlives the master must
+	 * not keep a new one from starting. */
+	if (m->pidfile_fd != -1)
+		close(m->pidfile_fd);
 	worker_main(&args);
 }
 

@@ -5,6 +5,7 @@
  */
 #include "autoconfig.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,10 @@ runtime_channel_params(struct runtime *rt)
 		.timeout_session = c->timeouts.session,
 		.max_recipients = (size_t)c->limits.max_recipients,
 		.max_errors = (unsigned)c->limits.max_errors,
+		.stress_command = c->stress.command,
+		.stress_data = c->stress.data,
+		.stress_max_errors = c->stress.max_errors > UINT_MAX ?
+		    UINT_MAX : (unsigned)c->stress.max_errors,
 		.trace = c->debug,
 	};
 }

@@ -418,6 +418,8 @@ worker_main(const struct worker_args *args)
 		log_panic("too many listeners: %zu", args->nlisteners);
 	if ((status = worker_start(&w)) != WORKER_EXIT_OK)
 		exit(status);
+	/* Sessions read stress mode from the word the master sets. */
+	args->rt->chan.stress = scoreboard_stress_word(args->sb);
 	while (max <= 0 || served < (unsigned long long)max) {
 		struct sockaddr_storage peer;
 		socklen_t peerlen;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "io.h"
 #include "listen.h"
 #include "master_int.h"
 #include "privsep.h"
@@ -143,6 +144,79 @@ START_TEST(test_floor)
 	ck_assert_int_eq(master_floor(0), 1);
 	ck_assert_int_eq(master_floor(1), 1);
 	ck_assert_int_eq(master_floor(5), 5);
+}
+END_TEST
+
+/* ---- stress mode ------------------------------------------------------- */
+
+/* A run of ticks: counts at each, and the plan's answer (+1 on, -1 off). */
+static const struct {
+	int n;
+	struct { int idle, live; long long now; int change; } tick[6];
+	int maxw;
+} stress_rows[] = {
+	/* spares left, or room to fork: never on */
+	{ 2, { { 1, 4, 1000, 0 }, { 0, 3, 2000, 0 } }, 4 },
+	/* exhausted: on at once; stays on while exhausted */
+	{ 2, { { 0, 4, 1000, 1 }, { 0, 4, 2000, 0 } }, 4 },
+	/* recovers: off only after MASTER_STRESS_CALM_MS of spares */
+	{ 4, { { 0, 4, 1000, 1 }, { 1, 4, 2000, 0 }, { 1, 4, 6000, 0 },
+	    { 2, 4, 7000, -1 } }, 4 },
+	/* a flood that eats every freed worker again: no flapping */
+	{ 5, { { 0, 4, 1000, 1 }, { 1, 4, 2000, 0 }, { 0, 4, 3000, 0 },
+	    { 1, 4, 4000, 0 }, { 1, 4, 8000, 0 } }, 4 },
+	/* old-generation workers count towards max_workers (a reload) */
+	{ 1, { { 0, 6, 1000, 1 } }, 4 },
+	/* on again after off */
+	{ 3, { { 0, 1, 1000, 1 }, { 1, 1, 7000, 0 }, { 0, 1, 12000, 0 } },
+	    1 },
+};
+
+START_TEST(test_stress_plan)
+{
+	struct stress_state st = { 0, 0 };
+
+	for (int i = 0; i < stress_rows[_i].n; i++) {
+		struct stress_input in = {
+		    .idle = stress_rows[_i].tick[i].idle,
+		    .live = stress_rows[_i].tick[i].live,
+		    .max_workers = stress_rows[_i].maxw,
+		    .now = stress_rows[_i].tick[i].now };
+
+		ck_assert_int_eq(master_stress_plan(&in, &st),
+		    stress_rows[_i].tick[i].change);
+		ck_assert_int_eq(st.since != 0, st.since != 0 &&
+		    st.since <= in.now);
+	}
+}
+END_TEST
+
+/* io_limit_deadline: the normal limit from the idle start, the stress one
+ * from the record start or stress start (the later), the hard one. */
+static const struct {
+	struct io_limit l;
+	long long idle, record, since, want;
+} deadline_rows[] = {
+	{ { 0, 0, NULL, 0 }, 100, 100, 0, 0 },		/* no limit */
+	{ { 300, 10, NULL, 0 }, 100, 100, 0, 300100 },	/* stress off */
+	{ { 300, 10, NULL, 0 }, 100, 100, 50, 10100 },	/* on before */
+	{ { 300, 10, NULL, 0 }, 100, 100, 5000, 15000 },	/* on after */
+	/* DATA: idle timer moved by reads, record deadline by line ends */
+	{ { 600, 60, NULL, 0 }, 90000, 1000, 0, 690000 },
+	{ { 600, 60, NULL, 0 }, 90000, 1000, 500, 61000 },
+	/* stress 0: the normal limit */
+	{ { 300, 0, NULL, 0 }, 100, 100, 50, 300100 },
+	/* the hard deadline wins when earlier */
+	{ { 300, 10, NULL, 4000 }, 100, 100, 50, 4000 },
+	{ { 0, 0, NULL, 4000 }, 100, 100, 0, 4000 },
+	{ { 0, 10, NULL, 0 }, 100, 100, 50, 10100 },
+};
+
+START_TEST(test_io_deadline)
+{
+	ck_assert_int_eq(io_limit_deadline(&deadline_rows[_i].l,
+	    deadline_rows[_i].idle, deadline_rows[_i].record,
+	    deadline_rows[_i].since), deadline_rows[_i].want);
 }
 END_TEST
 
@@ -358,62 +432,78 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-START_TEST(test_pidfile_write_remove)
+/* Lock, write, a second lock refused with the pid, release, again. */
+/* slurp_file - a small file's contents (malloc'd), or NULL. */
+static char *
+slurp_file(const char *path)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], err[256];
+	char *buf = calloc(1, 4096);
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (buf == NULL || fd == -1) {
+		free(buf);
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, 4095);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+START_TEST(test_pidfile_lock)
+{
+	char path[PATH_MAX], err[256], *text;
 	struct stat st;
+	int fd, fd2;
 
 	tmp_path(path, sizeof(path), "pid");
-	ck_assert_int_eq(daemon_pidfile_write(path, 12345, err, sizeof(err)),
-	    0);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	ck_assert_int_eq(stat(tmp, &st), -1);
-	daemon_pidfile_remove(path, 999);	/* not ours: stays */
-	ck_assert_int_eq(stat(path, &st), 0);
-	daemon_pidfile_remove(path, 12345);
+	write_file(path, "99999\n");	/* stale: nobody holds the lock */
+	ck_assert_int_eq(daemon_pidfile_lock(path, &fd, err, sizeof(err)), 0);
+	ck_assert_int_eq(daemon_pidfile_put(fd, 12345, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(text = slurp_file(path));
+	ck_assert_str_eq(text, "12345\n");
+	free(text);
+	ck_assert_int_eq(daemon_pidfile_lock(path, &fd2, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "is locked by running psmtpd pid 12345") !=
+	    NULL, "%s", err);
+	daemon_pidfile_release(path, fd);
 	ck_assert_int_eq(stat(path, &st), -1);
-	ck_assert_int_eq(daemon_pidfile_write("/nonexistent/dir/pid", 1, err,
+	ck_assert_int_eq(daemon_pidfile_lock(path, &fd, err, sizeof(err)), 0);
+	daemon_pidfile_release(path, fd);
+	ck_assert_int_eq(daemon_pidfile_lock("/nonexistent/dir/pid", &fd, err,
 	    sizeof(err)), -1);
 	ck_assert(strstr(err, "/nonexistent/dir/pid") != NULL);
 }
 END_TEST
 
-/* What a pidfile holds, and whether it counts as a live psmtpd. */
-START_TEST(test_pidfile_live)
+/* A symlink or a hard link planted at the pidfile: refused, and the file
+ * it points to is left as it was. */
+START_TEST(test_pidfile_planted)
 {
-	char path[PATH_MAX], err[256], text[64];
-	pid_t child;
-	int status;
+	char path[PATH_MAX], target[PATH_MAX], err[256], *text;
+	int fd;
 
-	tmp_path(path, sizeof(path), "live");
-	/* absent, garbage, stale: not live */
+	tmp_path(path, sizeof(path), "pid");
+	tmp_path(target, sizeof(target), "target");
+	write_file(target, "precious\n");
+	ck_assert_int_eq(symlink(target, path), 0);
+	ck_assert_int_eq(daemon_pidfile_lock(path, &fd, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "symlink") != NULL, "%s", err);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(link(target, path), 0);
+	ck_assert_int_eq(daemon_pidfile_lock(path, &fd, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "one name") != NULL, "%s", err);
+	ck_assert_ptr_nonnull(text = slurp_file(target));
+	ck_assert_str_eq(text, "precious\n");
+	free(text);
 	unlink(path);
-	ck_assert_int_eq(daemon_pidfile_live(path, err, sizeof(err)), 0);
-	write_file(path, "garbage\n");
-	ck_assert_int_eq(daemon_pidfile_live(path, err, sizeof(err)), 0);
-	child = fork();
-	if (child == 0)
-		_exit(0);
-	waitpid(child, &status, 0);
-	snprintf(text, sizeof(text), "%ld\n", (long)child);
-	write_file(path, text);
-	ck_assert_int_eq(daemon_pidfile_live(path, err, sizeof(err)), 0);
-	/* a live process of this same program: live */
-	child = fork();
-	if (child == 0) {
-		pause();
-		_exit(0);
-	}
-	snprintf(text, sizeof(text), "%ld\n", (long)child);
-	write_file(path, text);
-	ck_assert_int_eq(daemon_pidfile_live(path, err, sizeof(err)), 1);
-	ck_assert(strstr(err, text[0] ? "names running" : "") != NULL);
-	kill(child, SIGKILL);
-	waitpid(child, &status, 0);
-	/* a live process of another program (pid 1): not ours */
-	write_file(path, "1\n");
-	ck_assert_int_eq(daemon_pidfile_live(path, err, sizeof(err)), 0);
-	unlink(path);
+	unlink(target);
 }
 END_TEST
 
@@ -514,6 +604,10 @@ pool_suite(void)
 	    sizeof(backoff_rows) / sizeof(backoff_rows[0]));
 	tcase_add_test(tc, test_backoff_cap);
 	tcase_add_test(tc, test_floor);
+	tcase_add_loop_test(tc, test_stress_plan, 0,
+	    sizeof(stress_rows) / sizeof(stress_rows[0]));
+	tcase_add_loop_test(tc, test_io_deadline, 0,
+	    sizeof(deadline_rows) / sizeof(deadline_rows[0]));
 	tcase_add_loop_test(tc, test_master_count, 0,
 	    sizeof(count_rows) / sizeof(count_rows[0]));
 	tcase_add_test(tc, test_master_claim);
@@ -527,8 +621,8 @@ pool_suite(void)
 	tcase_add_test(tc, test_addr_name);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("daemon");
-	tcase_add_test(tc, test_pidfile_write_remove);
-	tcase_add_test(tc, test_pidfile_live);
+	tcase_add_test(tc, test_pidfile_lock);
+	tcase_add_test(tc, test_pidfile_planted);
 	tcase_add_test(tc, test_abspath);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("privsep");

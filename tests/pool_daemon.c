@@ -789,7 +789,7 @@ START_TEST(test_detach_pidfile)
 	/* A second one with the same pidfile is refused. */
 	pd_spawn(&d2, args);
 	ck_assert_int_eq(pd_wait_exit(d2.pid, 10), 1);
-	ck_assert(pd_log_has(&d2, "names running psmtpd", 0));
+	ck_assert(pd_log_has(&d2, "is locked by running psmtpd", 0));
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	ck_assert_int_eq(pd_wait_exit(pid, 10), 0);
 	ck_assert_int_eq(access(pidfile, F_OK), -1);
