@@ -40,17 +40,21 @@ channel_data_limit(const struct channel_params *p)
 }
 
 /* channel_read_message - read up to the end marker; false when the
- * session ended on the way (EOF, timeout, error). */
+ * session ended on the way (EOF, timeout, error).  timeouts.data is the
+ * time allowed between two reads (a steady sender is never cut off);
+ * in stress mode each line must arrive within stress.data. */
 static bool
 channel_read_message(struct psmtpd_session *s, struct smtp_data *sd,
     bool *nomem)
 {
-	long long deadline = io_deadline_min(io_deadline(
-	    s->params->timeout_data), s->session_deadline);
+	const struct io_limit lim = { .timeout = s->params->timeout_data,
+	    .stress_timeout = s->params->stress_data,
+	    .stress = s->params->stress, .hard = s->session_deadline };
 
+	io_mark(&s->io);
 	while (!sd->done) {
-		enum io_status st = io_fill_until(&s->io,
-		    s->params->timeout_command, deadline);
+		enum io_status st = io_fill_record(&s->io,
+		    s->params->timeout_command, &lim);
 		if (st == IO_INTR)
 			continue;	/* a stop waits for the message */
 		if (st != IO_OK) {
