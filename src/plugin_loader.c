@@ -111,17 +111,19 @@ plugin_find_in(const char *dir, size_t dirlen, const char *name, char *out,
 }
 
 /* plugin_resolve - the file to load for a config entry: a path as given,
- * a name looked up in $PSMTPD_PLUGIN_PATH then the plugin directory. */
+ * a name looked up in $PSMTPD_PLUGIN_PATH (as main made it absolute, in
+ * cfg->plugin_path) then the plugin directory. */
 static int
-plugin_resolve(const struct config_plugin *cp, const char *plugindir,
-    char *out, size_t size, char *why, size_t whylen)
+plugin_resolve(const struct config *cfg, const struct config_plugin *cp,
+    const char *plugindir, char *out, size_t size, char *why, size_t whylen)
 {
 	if (cp->path != NULL) {
 		snprintf(out, size, "%s", cp->path);
 		return 0;
 	}
 	const char *name = plugin_class_to_name(cp->name);
-	const char *env = getenv("PSMTPD_PLUGIN_PATH");
+	const char *env = cfg->plugin_path != NULL ? cfg->plugin_path :
+	    getenv("PSMTPD_PLUGIN_PATH");
 	for (const char *p = env; p != NULL && *p != '\0';) {
 		const char *colon = strchr(p, ':');
 		size_t len = colon ? (size_t)(colon - p) : strlen(p);
@@ -265,7 +267,7 @@ plugin_load_one(struct plugin_set *set, const struct config *cfg,
 
 	plugin_where(cp, where, sizeof(where));
 	snprintf(e->name, sizeof(e->name), "%s", label);
-	if (plugin_resolve(cp, plugindir, e->path, sizeof(e->path), why,
+	if (plugin_resolve(cfg, cp, plugindir, e->path, sizeof(e->path), why,
 	    sizeof(why)) != 0 || plugin_open(e, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%splugin %s: %s", where, label, why);
 		if (e->handle != NULL)
