@@ -51,6 +51,8 @@ enum channel_phase {
 struct channel_observer {
 	void (*phase)(void *arg, enum channel_phase phase, const char *detail);
 	void *arg;
+	/* A message was answered: 2xx (accepted) or not.  May be NULL. */
+	void (*message)(void *arg, bool accepted);
 };
 
 /* Why a session ended, for the caller's log line. */

@@ -108,6 +108,9 @@ channel_deliver(struct psmtpd_session *s)
 
 	channel_run_hook(s, CHANNEL_HOOK_MESSAGE, NULL, &v);
 	s->messages++;
+	if (s->obs != NULL && s->obs->message != NULL)
+		s->obs->message(s->obs->arg, v.result == PSMTPD_CONTINUE ||
+		    v.reply[0] == '2');
 	if (v.result == PSMTPD_CONTINUE) {
 		channel_log_message(s, "250 OK");
 		channel_reply(s, "250 OK");
