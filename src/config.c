@@ -21,6 +21,7 @@
 #ifndef PSMTPD_RUNSTATEDIR
 #define PSMTPD_RUNSTATEDIR "/run"
 #endif
+#define CONFIG_DEFAULT_STATUS_FILE PSMTPD_RUNSTATEDIR "/psmtpd.status"
 
 void
 config_defaults(struct config *cfg)
@@ -54,7 +55,9 @@ config_defaults(struct config *cfg)
 	    config_set_string(&cfg->remote, CONFIG_DEFAULT_REMOTE) == -1 ||
 	    config_set_string(&cfg->user, CONFIG_DEFAULT_USER) == -1 ||
 	    config_set_string(&cfg->pidfile,
-	    PSMTPD_RUNSTATEDIR "/psmtpd.pid") == -1)
+	    PSMTPD_RUNSTATEDIR "/psmtpd.pid") == -1 ||
+	    config_set_string(&cfg->status.file, CONFIG_DEFAULT_STATUS_FILE) ==
+	    -1 || config_set_string(&cfg->status.format, "text") == -1)
 		fatal("config: out of memory");
 	cfg->nlisten = 1;
 }
@@ -69,6 +72,8 @@ config_free(struct config *cfg)
 	free(cfg->user);
 	free(cfg->group);
 	free(cfg->pidfile);
+	free(cfg->status.file);
+	free(cfg->status.format);
 	free(cfg->file);
 	if (cfg->have_doc)
 		config_destroy(&cfg->doc);

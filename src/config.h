@@ -80,6 +80,11 @@ struct config {
 		long long max_connections_per_worker; /* 10000 */
 		bool busy_reply;	/* 421 when every worker is busy */
 	} pool;
+	/* The scoreboard as a file, for psmtpd -S, and -S's format. */
+	struct {
+		char *file;	/* RUNSTATEDIR/psmtpd.status; "": none */
+		char *format;	/* "text" or "prometheus" */
+	} status;
 	/* Stress mode: the limits while no idle worker is left at
 	 * max_workers (0: the normal one). */
 	struct {
@@ -92,6 +97,7 @@ struct config {
 	size_t nplugins;
 
 	/* from the command line only */
+	const char *plugin_path;	/* $PSMTPD_PLUGIN_PATH, absolute */
 	bool no_setuid;		/* -n */
 	bool debug;		/* -d: protocol traces */
 	bool detach;		/* -D */

@@ -9,7 +9,11 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-struct listener;
+/* One listening socket. */
+struct listener {
+	int fd;
+	char name[300];	/* "127.0.0.1:8025", "[::1]:8025" for logs */
+};
 
 /*
  * Bind every "host:port" / "[v6]:port" spec: a host name binds every

@@ -5,6 +5,7 @@
  */
 #include "autoconfig.h"
 
+#include <bsd/unistd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +66,26 @@ master_detach(struct master *m)
 	return 0;
 }
 
+/* master_scoreboard - the scoreboard in status.file for psmtpd -S; in
+ * anonymous memory when that cannot be (said once: a warning when the
+ * file was configured, a notice for the default one, which a user who
+ * is not root cannot write). */
+static struct scoreboard *
+master_scoreboard(const struct config *cfg, size_t slots)
+{
+	const char *path = cfg->status.file;
+	struct scoreboard *sb;
+
+	if (path == NULL || path[0] == '\0')
+		return scoreboard_create(slots, NULL);
+	if ((sb = scoreboard_create(slots, path)) != NULL)
+		return sb;
+	log_msg(cfg->have_doc && config_lookup(&cfg->doc, "status.file") ?
+	    LOG_WARNING : LOG_NOTICE, "status file %s: %s; psmtpd -S will "
+	    "not see this server", path, strerror(errno));
+	return scoreboard_create(slots, NULL);
+}
+
 /* master_setup - everything before the first fork of a worker. */
 static int
 master_setup(struct master *m, sigset_t *waitmask)
@@ -89,7 +111,7 @@ master_setup(struct master *m, sigset_t *waitmask)
 		log_warnx("%s", err);
 		return -1;
 	}
-	if ((m->sb = scoreboard_create(slots)) == NULL ||
+	if ((m->sb = master_scoreboard(cfg, slots)) == NULL ||
 	    master_workers_init(m, slots) == -1) {
 		log_warn("scoreboard");
 		return -1;
@@ -310,6 +332,8 @@ master_run(struct runtime *rt, const struct master_ops *ops)
 		master_cleanup(&m);
 		return 1;
 	}
+	setproctitle("master");
+	scoreboard_set_master(m.sb, getpid());
 	master_started(&m);
 	if (m.ready_fd != -1) {
 		daemon_ready(m.ready_fd, 1);

@@ -6,6 +6,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -64,16 +65,17 @@ master_reload(struct master *m)
 {
 	struct privsep_creds creds;
 	struct runtime *nrt, *old;
-	char err[512];
+	char err[CONFIG_ERR_MAX];
 	int n;
 
 	if (m->stopping)
 		return;
 	log_info("reload generation=%u", m->generation);
+	snprintf(err, sizeof(err), "nothing to reload from");
 	nrt = m->ops != NULL && m->ops->reload != NULL ?
-	    m->ops->reload(m->ops->arg) : NULL;
+	    m->ops->reload(m->ops->arg, err, sizeof(err)) : NULL;
 	if (nrt == NULL) {
-		log_warnx("reload failed: keeping generation=%u",
+		log_warnx("reload failed: %s: keeping generation=%u", err,
 		    m->generation);
 		return;
 	}

@@ -54,6 +54,7 @@ runtime_apply_flags(struct config *cfg, const struct cli_options *o,
 	if (cfg->nplugins == 0 &&
 	    config_set_class(cfg, "PureProxy", err, errlen) != 0)
 		return -1;
+	cfg->plugin_path = o->plugin_path;
 	cfg->no_setuid = o->no_setuid;
 	cfg->detach = o->detach;
 	if (o->debug) {
@@ -106,6 +107,13 @@ runtime_channel_params(struct runtime *rt)
 		    UINT_MAX : (unsigned)c->stress.max_errors,
 		.trace = c->debug,
 	};
+}
+
+int
+runtime_config(struct config *cfg, const struct cli_options *opts,
+    char *err, size_t errlen)
+{
+	return runtime_build_config(cfg, opts, err, errlen);
 }
 
 struct runtime *

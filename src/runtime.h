@@ -28,6 +28,10 @@ struct runtime {
  * plugins (their global init).  NULL with a message in err. */
 struct runtime *runtime_load(const struct cli_options *opts, char *err,
     size_t errlen);
+/* Only the settings (no plugins), for psmtpd -S.  0, or -1 with err;
+ * config_free() cfg after. */
+int runtime_config(struct config *cfg, const struct cli_options *opts,
+    char *err, size_t errlen);
 /* Plugin fini, unload, free.  NULL is fine. */
 void runtime_free(struct runtime *rt);
 

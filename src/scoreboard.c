@@ -4,17 +4,31 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "scoreboard.h"
 
-/* The shared pages. */
+#define SB_MAGIC 0x425344544d5350ULL	/* "PSMTDSB" */
+#define SB_VERSION 1
+#define SB_FILE_MAX (64u << 20)	/* what psmtpd -S reads at most */
+
+/* The shared pages: a header, then the slots.  nslots and pid here are
+ * for psmtpd -S; the processes that share it keep the size privately. */
 struct sb_shared {
+	unsigned long long magic;	/* SB_MAGIC */
+	unsigned version;		/* SB_VERSION */
+	unsigned nslots;
+	long long master_pid;
 	long long stress_since;	/* master; atomic */
+	/* master: what workers that have gone had counted */
+	unsigned long long gone_sessions, gone_accepted, gone_refused;
 	struct sb_slot slot[];
 };
 
@@ -24,31 +38,134 @@ struct scoreboard {
 	size_t nslots;
 	size_t maplen;
 	struct sb_shared *shm;
+	bool mapped;		/* munmap, not free */
+	char path[4096];	/* the status file, "" for none */
 };
 
+/* scoreboard_map - the shared pages: a file that psmtpd -S can read, or
+ * anonymous memory when path is NULL or "".  The file is made anew (an
+ * old one removed first, never followed if a symlink) with mode 0640. */
+static void *
+scoreboard_map(const char *path, size_t len)
+{
+	void *p;
+	int fd;
+
+	if (path == NULL || path[0] == '\0')
+		return mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (unlink(path) == -1 && errno != ENOENT)
+		return MAP_FAILED;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0640);
+	if (fd == -1)
+		return MAP_FAILED;
+	if (ftruncate(fd, (off_t)len) == -1) {
+		close(fd);
+		unlink(path);
+		return MAP_FAILED;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		unlink(path);
+	return p;
+}
+
 struct scoreboard *
-scoreboard_create(size_t nslots)
+scoreboard_create(size_t nslots, const char *path)
 {
 	struct scoreboard *sb;
 	size_t len;
 
-	if (nslots == 0 || nslots > (SIZE_MAX - sizeof(struct sb_shared)) /
-	    sizeof(struct sb_slot)) {
+	if (nslots == 0 || nslots > UINT32_MAX / sizeof(struct sb_slot)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if ((sb = malloc(sizeof(*sb))) == NULL)
+	if ((sb = calloc(1, sizeof(*sb))) == NULL)
 		return NULL;
 	len = sizeof(struct sb_shared) + nslots * sizeof(struct sb_slot);
-	/* MAP_SHARED|MAP_ANONYMOUS: inherited by fork, no file to clean up;
-	 * the pages are zero, which is SB_FREE everywhere. */
-	sb->shm = mmap(NULL, len, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (path != NULL && snprintf(sb->path, sizeof(sb->path), "%s",
+	    path) >= (int)sizeof(sb->path)) {
+		free(sb);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	/* Inherited by fork; the pages are zero, SB_FREE everywhere. */
+	sb->shm = scoreboard_map(sb->path, len);
 	if (sb->shm == MAP_FAILED) {
 		free(sb);
 		return NULL;
 	}
 	sb->nslots = nslots;
+	sb->maplen = len;
+	sb->mapped = true;
+	sb->shm->magic = SB_MAGIC;
+	sb->shm->version = SB_VERSION;
+	sb->shm->nslots = (unsigned)nslots;
+	sb->shm->master_pid = (long long)getpid();
+	return sb;
+}
+
+/* scoreboard_check - a copy read from a status file: the header says
+ * what it is and the size agrees.  0 or -1 with err. */
+static int
+scoreboard_check(const struct sb_shared *h, size_t len, char *err,
+    size_t errlen)
+{
+	if (len < sizeof(*h) || h->magic != SB_MAGIC ||
+	    h->version != SB_VERSION) {
+		snprintf(err, errlen, "not a psmtpd status file");
+		return -1;
+	}
+	if (h->nslots == 0 || len != sizeof(*h) + (size_t)h->nslots *
+	    sizeof(struct sb_slot)) {
+		snprintf(err, errlen, "status file of the wrong size");
+		return -1;
+	}
+	return 0;
+}
+
+/* scoreboard_slurp - a regular file, whole, at most SB_FILE_MAX bytes. */
+static void *
+scoreboard_slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	void *buf = NULL;
+
+	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= 0 || (size_t)st.st_size > SB_FILE_MAX ||
+	    (buf = malloc((size_t)st.st_size)) == NULL ||
+	    read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size) {
+		snprintf(err, errlen, "status file %s: %s", path, fd == -1 ?
+		    strerror(errno) : "cannot be read");
+		free(buf);
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	close(fd);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+struct scoreboard *
+scoreboard_open_file(const char *path, char *err, size_t errlen)
+{
+	struct scoreboard *sb;
+	size_t len;
+	struct sb_shared *h = scoreboard_slurp(path, &len, err, errlen);
+
+	if (h == NULL)
+		return NULL;
+	if (scoreboard_check(h, len, err, errlen) == -1 ||
+	    (sb = calloc(1, sizeof(*sb))) == NULL) {
+		free(h);
+		return NULL;
+	}
+	sb->shm = h;
+	sb->nslots = h->nslots;
 	sb->maplen = len;
 	return sb;
 }
@@ -58,8 +175,33 @@ scoreboard_destroy(struct scoreboard *sb)
 {
 	if (sb == NULL)
 		return;
-	munmap(sb->shm, sb->maplen);
+	if (!sb->mapped)
+		free(sb->shm);
+	else {
+		munmap(sb->shm, sb->maplen);
+		if (sb->path[0] != '\0')
+			unlink(sb->path);
+	}
 	free(sb);
+}
+
+void
+scoreboard_set_master(struct scoreboard *sb, pid_t pid)
+{
+	sb->shm->master_pid = (long long)pid;
+}
+
+void
+scoreboard_totals(const struct scoreboard *sb, struct sb_totals *out)
+{
+	const struct sb_shared *h = sb->shm;
+
+	memset(out, 0, sizeof(*out));
+	out->master_pid = h->master_pid;
+	out->stress = scoreboard_stress(sb) != 0;
+	out->sessions = h->gone_sessions;
+	out->accepted = h->gone_accepted;
+	out->refused = h->gone_refused;
 }
 
 size_t
@@ -93,6 +235,10 @@ scoreboard_close_slot(struct scoreboard *sb, size_t i)
 
 	if (s == NULL)
 		return;
+	/* For display only, like everything the worker counted. */
+	sb->shm->gone_sessions += s->sessions;
+	sb->shm->gone_accepted += s->accepted;
+	sb->shm->gone_refused += s->refused;
 	s->pid = 0;
 	__atomic_store_n(&s->leave, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->state, SB_FREE, __ATOMIC_RELEASE);

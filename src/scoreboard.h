@@ -54,17 +54,33 @@ struct sb_slot {
 
 struct scoreboard;
 
-/* A shared anonymous mapping of nslots slots; NULL with errno.  The
- * handle itself is private memory (a worker inherits its own copy). */
-struct scoreboard *scoreboard_create(size_t nslots);
+/* A shared mapping of nslots slots: of the status file path (made anew,
+ * mode 0640, removed by scoreboard_destroy) for psmtpd -S to read, or
+ * anonymous when path is NULL or "".  NULL with errno.  The handle
+ * itself is private memory (a worker inherits its own copy). */
+struct scoreboard *scoreboard_create(size_t nslots, const char *path);
+/* psmtpd -S: a private copy of a status file, checked; NULL with err. */
+struct scoreboard *scoreboard_open_file(const char *path, char *err,
+    size_t errlen);
 void scoreboard_destroy(struct scoreboard *sb);
+
+/* What the header says, for display. */
+struct sb_totals {
+	long long master_pid;
+	bool stress;
+	/* of the workers that have gone since the start */
+	unsigned long long sessions, accepted, refused;
+};
+void scoreboard_totals(const struct scoreboard *sb, struct sb_totals *out);
+/* Master: its pid, for display (after -D's forks). */
+void scoreboard_set_master(struct scoreboard *sb, pid_t pid);
 size_t scoreboard_size(const struct scoreboard *sb);
 /* The shared slot i (NULL past the end): for a worker's own slot and for
  * tests; the master reads through the functions below. */
 struct sb_slot *scoreboard_slot(struct scoreboard *sb, size_t i);
 
 /* Master: a slot for a new worker (cleared, state SB_STARTING), and the
- * end of one (SB_FREE). */
+ * end of one (SB_FREE; its counters go to the totals). */
 void scoreboard_open_slot(struct scoreboard *sb, size_t i, unsigned gen);
 void scoreboard_close_slot(struct scoreboard *sb, size_t i);
 /* Master: the display copies of a worker's pid and generation. */

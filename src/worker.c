@@ -21,6 +21,7 @@
  */
 #include "autoconfig.h"
 
+#include <bsd/unistd.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -313,6 +314,16 @@ worker_phase(void *arg, enum channel_phase phase, const char *detail)
 	scoreboard_set_state(w->a->sb, w->a->slot, st, detail);
 }
 
+/* worker_message - a message answered, into the scoreboard's counters
+ * (for psmtpd -S). */
+static void
+worker_message(void *arg, bool accepted)
+{
+	const struct worker *w = arg;
+
+	scoreboard_count_message(w->a->sb, w->a->slot, accepted);
+}
+
 /* worker_client_over_limit - limits.max_connections_per_client, counted
  * across every worker (this session included): refuse with a 421. */
 static bool
@@ -336,7 +347,7 @@ static void
 worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
     socklen_t peerlen, const struct listener *from)
 {
-	const struct channel_observer obs = { worker_phase, w };
+	const struct channel_observer obs = { worker_phase, w, worker_message };
 	struct runtime *rt = w->a->rt;
 	char client[SCOREBOARD_CLIENT_MAX];
 	sigset_t saved;
@@ -345,6 +356,7 @@ worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	listen_addr_name((const struct sockaddr *)peer, peerlen, client,
 	    sizeof(client));
 	scoreboard_session_begin(w->a->sb, w->a->slot, client);
+	setproctitle("worker busy %s", client);
 	scoreboard_set_state(w->a->sb, w->a->slot, SB_COMMAND, NULL);
 	/* The channel logs the connection; this says where it came in. */
 	log_debug("accept client=%s listener=%s", client, from->name);
@@ -427,6 +439,7 @@ worker_main(const struct worker_args *args)
 		int fd;
 
 		scoreboard_set_state(args->sb, args->slot, SB_IDLE, NULL);
+		setproctitle("worker idle");
 		if ((fd = worker_accept(&w, &peer, &peerlen, &from)) == -1)
 			break;
 		worker_session(&w, fd, &peer, peerlen, from);

@@ -1,7 +1,7 @@
 /*
  * worker.h - a forked worker: accept a connection, run a channel on it,
- * repeat.  The master forks it and hands it the listeners and a scoreboard
- * slot.
+ * repeat.  The master forks it and hands it the listeners (listen.h) and
+ * a scoreboard slot (scoreboard.h); worker.c is all of it.
  */
 #ifndef PSMTPD_WORKER_H
 #define PSMTPD_WORKER_H
@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct listener;
 struct runtime;
 struct scoreboard;
 struct privsep_creds;
@@ -17,11 +18,6 @@ struct privsep_creds;
 #define WORKER_EXIT_OK 0
 #define WORKER_EXIT_INIT 70	/* plugin worker init failed: a crash */
 #define WORKER_EXIT_PRIV 77	/* could not drop privileges: fatal */
-
-struct listener {
-	int fd;
-	char name[300];	/* "127.0.0.1:8025", "[::1]:8025" for logs */
-};
 
 /* What the master hands a worker it has just forked. */
 struct worker_args {

@@ -255,7 +255,7 @@ START_TEST(test_master_count)
 	struct master m = { .generation = 1 };
 	struct master_counts c;
 
-	m.sb = scoreboard_create(4);
+	m.sb = scoreboard_create(4, NULL);
 	ck_assert_int_eq(master_workers_init(&m, 4), 0);
 	for (size_t i = 0; i < 4; i++) {
 		m.workers[i] = (struct master_worker){
@@ -281,7 +281,7 @@ START_TEST(test_master_claim)
 {
 	struct master m = { .generation = 3 };
 
-	m.sb = scoreboard_create(2);
+	m.sb = scoreboard_create(2, NULL);
 	ck_assert_int_eq(master_workers_init(&m, 2), 0);
 	ck_assert_int_eq(master_worker_claim(&m, 500), 0);
 	m.workers[0].pid = 4242;

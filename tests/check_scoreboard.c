@@ -15,7 +15,7 @@
 
 START_TEST(test_open_close)
 {
-	struct scoreboard *sb = scoreboard_create(3);
+	struct scoreboard *sb = scoreboard_create(3, NULL);
 
 	ck_assert_ptr_nonnull(sb);
 	ck_assert_uint_eq(scoreboard_size(sb), 3);
@@ -41,7 +41,7 @@ END_TEST
  * in bounds and never see an idle worker in garbage. */
 START_TEST(test_corrupted_slot)
 {
-	struct scoreboard *sb = scoreboard_create(2);
+	struct scoreboard *sb = scoreboard_create(2, NULL);
 	struct sb_slot *s = scoreboard_slot(sb, 0);
 	struct sb_slot copy;
 
@@ -66,7 +66,7 @@ END_TEST
 
 START_TEST(test_shared_with_child)
 {
-	struct scoreboard *sb = scoreboard_create(2);
+	struct scoreboard *sb = scoreboard_create(2, NULL);
 	struct sb_slot copy;
 	int status;
 	pid_t pid;
@@ -104,7 +104,7 @@ END_TEST
 
 START_TEST(test_long_strings_truncated)
 {
-	struct scoreboard *sb = scoreboard_create(1);
+	struct scoreboard *sb = scoreboard_create(1, NULL);
 	char big[300];
 
 	memset(big, 'a', sizeof(big) - 1);
@@ -122,7 +122,7 @@ END_TEST
 
 START_TEST(test_stress_word)
 {
-	struct scoreboard *sb = scoreboard_create(1);
+	struct scoreboard *sb = scoreboard_create(1, NULL);
 	const volatile long long *w = scoreboard_stress_word(sb);
 
 	ck_assert_int_eq(scoreboard_stress(sb), 0);
@@ -141,7 +141,7 @@ START_TEST(test_state_names)
 	ck_assert_str_eq(scoreboard_state_name(SB_DATA), "data");
 	ck_assert_str_eq(scoreboard_state_name(SB_PLUGIN), "plugin");
 	ck_assert_str_eq(scoreboard_state_name((enum sb_state)99), "unknown");
-	ck_assert_ptr_null(scoreboard_create(0));
+	ck_assert_ptr_null(scoreboard_create(0, NULL));
 }
 END_TEST
 

@@ -526,6 +526,68 @@ START_TEST(test_stress_flood)
 }
 END_TEST
 
+/* ---- psmtpd -S -------------------------------------------------------- */
+
+/* status_of - psmtpd -S for the daemon's status file, in text or
+ * Prometheus format; the output must contain want. */
+static void
+status_has(const char *file_opt, const char *format, const char *want)
+{
+	const char *args[] = { "-S", "-o", file_opt, "-o", format, NULL };
+	struct su_buf out = { 0 };
+
+	ck_assert_int_eq(du_run(args, &out), 0);
+	ck_assert_msg(strstr(out.p, want) != NULL, "no '%s' in:\n%s", want,
+	    out.p);
+	free(out.p);
+}
+
+/* The pool as psmtpd -S shows it: workers by state, sessions and
+ * messages since the start (a worker that died still counts), stress
+ * mode, in text and for Prometheus; nothing running: exit 1. */
+START_TEST(test_status_command)
+{
+	char file[512], opt[600];
+	const char *args[] = { "-o", "pool.start=2", "-o", "pool.min_spare=2",
+	    "-o", "pool.max_spare=2", "-o", opt, NULL };
+	const char *none[] = { "-S", "-o", opt, NULL };
+	struct su_buf out = { 0 };
+	struct pd d = { 0 };
+	char buf[512];
+	int fd;
+
+	pd_prepare(&d);
+	pd_path(&d, "status", file, sizeof(file));
+	snprintf(opt, sizeof(opt), "status.file=\"%s\"", file);
+	pd_start(&d, args);		/* its probe is a session too */
+	ck_assert_int_ge(served_ms(d.port), 0);
+	fd = smtp_open(d.port, buf, sizeof(buf));
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(smtp_cmd(fd, "HELO c.example", buf, sizeof(buf)), 250);
+	ck_assert_int_eq(smtp_message(fd, BODY), 250);
+	ck_assert_int_eq(kill(pd_log_worker(&d, du_local_port(fd), 5),
+	    SIGKILL), 0);
+	close(fd);
+	ck_assert_int_eq(pd_wait_workers(d.pid, 2, 2, 5), 2);
+	du_sleep_ms(300);
+	status_has(opt, "status.format=text", "stress mode off");
+	status_has(opt, "status.format=text", "workers: 2 idle=2");
+	status_has(opt, "status.format=text", "messages accepted 2, "
+	    "refused 0");
+	status_has(opt, "status.format=prometheus",
+	    "psmtpd_workers{state=\"idle\"} 2\n");
+	status_has(opt, "status.format=prometheus",
+	    "psmtpd_messages_total{result=\"accepted\"} 2\n");
+	status_has(opt, "status.format=prometheus", "psmtpd_stress 0\n");
+	ck_assert_int_eq(pd_stop(&d), 0);
+	ck_assert_int_eq(access(file, F_OK), -1);
+	ck_assert_int_eq(du_run(none, &out), 1);
+	ck_assert(strstr(out.p, "status file") != NULL);
+	free(out.p);
+	pd_cleanup(&d);
+}
+END_TEST
+
 static Suite *
 defend_suite(void)
 {
@@ -542,6 +604,7 @@ defend_suite(void)
 	tcase_add_test(tc, test_pidfile_symlink);
 	tcase_add_test(tc, test_slow_steady_data);
 	tcase_add_test(tc, test_stress_flood);
+	tcase_add_test(tc, test_status_command);
 	suite_add_tcase(s, tc);
 	return s;
 }
