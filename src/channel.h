@@ -15,8 +15,12 @@
 #include <sys/socket.h>
 
 struct plugin_set;
+struct config_listener;
 
 struct channel_params {
+	/* The listener the connection came in on: its TLS, PROXY and
+	 * protocol settings.  NULL: plain SMTP with the global settings. */
+	const struct config_listener *listener;
 	const char *fqdn;		/* announced host name */
 	const char *remote;		/* remoteaddr "host:port" */
 	const char *version_text;	/* greeting text after the fqdn */
@@ -37,6 +41,12 @@ struct channel_params {
 	int stress_data;
 	unsigned stress_max_errors;
 	bool trace;		/* log every command and reply (-d) */
+	struct channel_esmtp {	/* the extensions switched on */
+		bool pipelining;
+		bool enhanced_status_codes;
+		bool chunking;
+		bool dsn;
+	} esmtp;
 };
 
 /* What the channel is doing, for whoever watches (the scoreboard). */

@@ -50,8 +50,10 @@ config_defaults(struct config *cfg)
 	cfg->stress.data = 60;
 	cfg->stress.max_errors = 1;
 	/* Strings: out of memory this early is a broken environment. */
-	if ((cfg->listen = calloc(1, sizeof(*cfg->listen))) == NULL ||
-	    (cfg->listen[0] = strdup(CONFIG_DEFAULT_LISTEN)) == NULL ||
+	const char *listen = CONFIG_DEFAULT_LISTEN;
+	char err[CONFIG_ERR_MAX];
+
+	if (config_set_listen(cfg, &listen, 1, err, sizeof(err)) == -1 ||
 	    config_set_string(&cfg->remote, CONFIG_DEFAULT_REMOTE) == -1 ||
 	    config_set_string(&cfg->user, CONFIG_DEFAULT_USER) == -1 ||
 	    config_set_string(&cfg->pidfile,
@@ -59,13 +61,12 @@ config_defaults(struct config *cfg)
 	    config_set_string(&cfg->status.file, CONFIG_DEFAULT_STATUS_FILE) ==
 	    -1 || config_set_string(&cfg->status.format, "text") == -1)
 		fatal("config: out of memory");
-	cfg->nlisten = 1;
 }
 
 void
 config_free(struct config *cfg)
 {
-	cfg_free_list(cfg->listen, cfg->nlisten);
+	config_listeners_free(cfg->listen, cfg->nlisten);
 	cfg_free_plugins(cfg->plugins, cfg->nplugins);
 	free(cfg->remote);
 	free(cfg->hostname);

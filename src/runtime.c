@@ -26,22 +26,9 @@ runtime_apply_flags(struct config *cfg, const struct cli_options *o,
 		cfg->data_size_limit = o->size;
 	if (o->smtputf8)
 		cfg->enable_smtputf8 = true;
-	if (o->localaddr != NULL) {
-		char *copy = strdup(o->localaddr);
-		char **list = calloc(1, sizeof(*list));
-		if (copy == NULL || list == NULL) {
-			free(copy);
-			free(list);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		for (size_t i = 0; i < cfg->nlisten; i++)
-			free(cfg->listen[i]);
-		free(cfg->listen);
-		list[0] = copy;
-		cfg->listen = list;
-		cfg->nlisten = 1;
-	}
+	if (o->localaddr != NULL && config_set_listen(cfg,
+	    &o->localaddr, 1, err, errlen) == -1)
+		return -1;
 	if (o->remoteaddr != NULL && config_set_string(&cfg->remote,
 	    o->remoteaddr) != 0) {
 		snprintf(err, errlen, "out of memory");
@@ -106,6 +93,12 @@ runtime_channel_params(struct runtime *rt)
 		.stress_max_errors = c->stress.max_errors > UINT_MAX ?
 		    UINT_MAX : (unsigned)c->stress.max_errors,
 		.trace = c->debug,
+		.esmtp = {
+			.pipelining = c->esmtp.pipelining,
+			.enhanced_status_codes = c->esmtp.enhanced_status_codes,
+			.chunking = c->esmtp.chunking,
+			.dsn = c->esmtp.dsn,
+		},
 	};
 }
 

@@ -220,6 +220,15 @@ size_t psmtpd_session_mail_option_count(const psmtpd_session *s);
 const char *psmtpd_session_mail_option(const psmtpd_session *s, size_t i);
 size_t psmtpd_session_rcpt_option_count(const psmtpd_session *s);
 const char *psmtpd_session_rcpt_option(const psmtpd_session *s, size_t i);
+/* API 2.  The parameters as the client sent them, not upper-cased (the
+ * ENVID and ORCPT of RFC 3461 are case-sensitive): those of the MAIL in
+ * effect, and those of accepted recipient i, each recipient its own
+ * (rcpt_options above holds only the last RCPT's).  NULL past the end. */
+size_t psmtpd_session_mail_param_count(const psmtpd_session *s);
+const char *psmtpd_session_mail_param(const psmtpd_session *s, size_t j);
+size_t psmtpd_session_rcpt_param_count(const psmtpd_session *s, size_t i);
+const char *psmtpd_session_rcpt_param(const psmtpd_session *s, size_t i,
+    size_t j);
 /* 1 when decode_data is on: the data is then valid UTF-8 text. */
 int psmtpd_session_decode_data(const psmtpd_session *s);
 /* A unique id for log lines, e.g. "3f2a9c0d1b" (per connection). */
