@@ -335,6 +335,7 @@ master_run(struct runtime *rt, const struct master_ops *ops)
 	setproctitle("master");
 	scoreboard_set_master(m.sb, getpid());
 	master_started(&m);
+	master_relay_warning(&m);
 	if (m.ready_fd != -1) {
 		daemon_ready(m.ready_fd, 1);
 		m.ready_fd = -1;

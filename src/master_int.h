@@ -13,6 +13,7 @@
 #define PSMTPD_MASTER_INT_H
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -165,6 +166,8 @@ void master_reload(struct master *m);
 
 /* master_listen.c */
 void master_listen_check(struct master *m);
+void master_relay_warning(const struct master *m);
+bool master_is_loopback(const struct sockaddr *sa);
 
 /* master_busy.c */
 bool master_busy_wanted(struct master *m);

@@ -35,25 +35,21 @@ privsep_group(const char *group, gid_t primary, gid_t *out, char *err,
 }
 
 int
-privsep_resolve(const char *user, const char *group, bool keep,
+privsep_lookup(const char *user, const char *group,
     struct privsep_creds *out, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
 	memset(out, 0, sizeof(*out));
-	if (keep) {
-		out->keep = true;
-		out->uid = geteuid();
-		out->gid = getegid();
-		return 0;
-	}
 	if (user == NULL || user[0] == '\0')
 		user = "nobody";
 	errno = 0;
 	pw = getpwnam(user);
 	if (pw == NULL) {
-		snprintf(err, errlen, "unknown user \"%s\"%s%s", user,
-		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+		snprintf(err, errlen, "unknown user \"%s\"%s%s%s", user,
+		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "",
+		    strcmp(user, "psmtpd") == 0 ? " (create it: adduser "
+		    "--system --group --no-create-home psmtpd)" : "");
 		return -1;
 	}
 	if (snprintf(out->user, sizeof(out->user), "%s", user) >=
@@ -69,6 +65,24 @@ privsep_resolve(const char *user, const char *group, bool keep,
 		    "\"%s\"); use -n to keep the current user", user);
 		return -1;
 	}
+	return 0;
+}
+
+int
+privsep_resolve(const char *user, const char *group, bool keep,
+    struct privsep_creds *out, char *err, size_t errlen)
+{
+	if (keep) {
+		memset(out, 0, sizeof(*out));
+		out->keep = true;
+		out->uid = geteuid();
+		out->gid = getegid();
+		return 0;
+	}
+	if (privsep_lookup(user, group, out, err, errlen) == -1)
+		return -1;
+	if (user == NULL || user[0] == '\0')
+		user = "nobody";
 	if (geteuid() != 0 && (geteuid() != out->uid ||
 	    getegid() != out->gid)) {
 		/* Python's smtpd: 'Cannot setuid "nobody"; try running with

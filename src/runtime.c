@@ -17,6 +17,28 @@
 #include "plugin_loader.h"
 #include "runtime.h"
 
+/* runtime_localaddr - the localaddr argument.  Its bare ":PORT" form
+ * means localhost, as aiosmtpd's users expect (not every interface: the
+ * default class relays); in the config ":PORT" keeps meaning every
+ * address. */
+static int
+runtime_localaddr(struct config *cfg, const char *spec, char *err,
+    size_t errlen)
+{
+	char local[300];
+	const char *one = spec;
+
+	if (spec[0] == ':') {
+		if (snprintf(local, sizeof(local), "localhost%s", spec) >=
+		    (int)sizeof(local)) {
+			snprintf(err, errlen, "localaddr too long");
+			return -1;
+		}
+		one = local;
+	}
+	return config_set_listen(cfg, &one, 1, err, errlen);
+}
+
 /* runtime_apply_flags - python -m smtpd's options over the file. */
 static int
 runtime_apply_flags(struct config *cfg, const struct cli_options *o,
@@ -26,8 +48,8 @@ runtime_apply_flags(struct config *cfg, const struct cli_options *o,
 		cfg->data_size_limit = o->size;
 	if (o->smtputf8)
 		cfg->enable_smtputf8 = true;
-	if (o->localaddr != NULL && config_set_listen(cfg,
-	    &o->localaddr, 1, err, errlen) == -1)
+	if (o->localaddr != NULL && runtime_localaddr(cfg, o->localaddr, err,
+	    errlen) == -1)
 		return -1;
 	if (o->remoteaddr != NULL && config_set_string(&cfg->remote,
 	    o->remoteaddr) != 0) {

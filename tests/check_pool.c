@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -218,6 +219,37 @@ START_TEST(test_io_deadline)
 	ck_assert_int_eq(io_limit_deadline(&deadline_rows[_i].l,
 	    deadline_rows[_i].idle, deadline_rows[_i].record,
 	    deadline_rows[_i].since), deadline_rows[_i].want);
+}
+END_TEST
+
+/* Which bound addresses only this host reaches (the open relay warning). */
+static const struct {
+	int family;
+	const char *addr;
+	bool loopback;
+} loopback_rows[] = {
+	{ AF_INET, "127.0.0.1", true }, { AF_INET, "127.1.2.3", true },
+	{ AF_INET, "0.0.0.0", false }, { AF_INET, "10.0.0.1", false },
+	{ AF_INET, "128.0.0.1", false }, { AF_INET6, "::1", true },
+	{ AF_INET6, "::", false }, { AF_INET6, "::ffff:10.0.0.1", false },
+	{ AF_UNIX, NULL, true },
+};
+
+START_TEST(test_loopback)
+{
+	struct sockaddr_storage ss = { .ss_family =
+	    (sa_family_t)loopback_rows[_i].family };
+	void *a = NULL;
+
+	if (ss.ss_family == AF_INET)
+		a = &((struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6)
+		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+	if (a != NULL)
+		ck_assert_int_eq(inet_pton(ss.ss_family,
+		    loopback_rows[_i].addr, a), 1);
+	ck_assert_int_eq(master_is_loopback((struct sockaddr *)&ss),
+	    loopback_rows[_i].loopback);
 }
 END_TEST
 
@@ -660,6 +692,8 @@ pool_suite(void)
 	    sizeof(backoff_rows) / sizeof(backoff_rows[0]));
 	tcase_add_test(tc, test_backoff_cap);
 	tcase_add_test(tc, test_floor);
+	tcase_add_loop_test(tc, test_loopback, 0,
+	    sizeof(loopback_rows) / sizeof(loopback_rows[0]));
 	tcase_add_loop_test(tc, test_stress_plan, 0,
 	    sizeof(stress_rows) / sizeof(stress_rows[0]));
 	tcase_add_loop_test(tc, test_io_deadline, 0,

@@ -526,6 +526,29 @@ START_TEST(test_stress_flood)
 }
 END_TEST
 
+/* ---- psmtpd :PORT ------------------------------------------------------ */
+
+/* "psmtpd :PORT" listens on localhost, not on every interface (the
+ * default class relays). */
+START_TEST(test_bare_port_is_localhost)
+{
+	char port[16];
+	const char *args[] = { "-L", port, NULL };
+	struct pd d = { 0 };
+	char want[64];
+
+	d.port = du_free_port("127.0.0.1");
+	snprintf(port, sizeof(port), ":%d", d.port);
+	pd_start(&d, args);
+	snprintf(want, sizeof(want), "listen=127.0.0.1:%d", d.port);
+	ck_assert(pd_log_has(&d, want, 0));
+	ck_assert(!pd_log_has(&d, "0.0.0.0", 0));
+	ck_assert(!pd_log_has(&d, "open relay", 0));
+	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
+}
+END_TEST
+
 /* ---- psmtpd -S -------------------------------------------------------- */
 
 /* status_of - psmtpd -S for the daemon's status file, in text or
@@ -605,6 +628,7 @@ defend_suite(void)
 	tcase_add_test(tc, test_slow_steady_data);
 	tcase_add_test(tc, test_stress_flood);
 	tcase_add_test(tc, test_status_command);
+	tcase_add_test(tc, test_bare_port_is_localhost);
 	suite_add_tcase(s, tc);
 	return s;
 }
