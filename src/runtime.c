@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "fqdn.h"
 #include "log.h"
+#include "plugin_init.h"
 #include "plugin_loader.h"
 #include "runtime.h"
 
@@ -131,6 +132,21 @@ runtime_config(struct config *cfg, const struct cli_options *opts,
 	return runtime_build_config(cfg, opts, err, errlen);
 }
 
+/* runtime_apply_plugin_smtpd - the settings a Python SMTPServer's
+ * constructor chose are the server's, as Python handed them to every
+ * channel. */
+static void
+runtime_apply_plugin_smtpd(struct runtime *rt)
+{
+	struct plugin_smtpd p;
+
+	if (!plugin_set_smtpd(rt->plugins, &p))
+		return;
+	rt->cfg.data_size_limit = p.data_size_limit;
+	rt->cfg.enable_smtputf8 = p.enable_smtputf8;
+	rt->cfg.decode_data = p.decode_data;
+}
+
 struct runtime *
 runtime_load(const struct cli_options *opts, char *err, size_t errlen)
 {
@@ -151,13 +167,14 @@ runtime_load(const struct cli_options *opts, char *err, size_t errlen)
 		fqdn_lookup(rt->fqdn, sizeof(rt->fqdn));
 	snprintf(rt->version_text, sizeof(rt->version_text), "psmtpd %s",
 	    PACKAGE_VERSION);
-	runtime_channel_params(rt);
 	if (plugin_set_load(&rt->cfg, rt->fqdn, NULL, &rt->plugins, err,
 	    errlen) != 0) {
 		config_free(&rt->cfg);
 		free(rt);
 		return NULL;
 	}
+	runtime_apply_plugin_smtpd(rt);
+	runtime_channel_params(rt);
 	return rt;
 }
 
