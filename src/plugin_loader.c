@@ -26,6 +26,8 @@ struct plugin_entry {
 	bool inited;
 	char name[128];
 	char path[PATH_MAX];
+	char targets[PLUGIN_TARGETS_MAX][PATH_MAX];	/* for psmtpd -t */
+	size_t ntargets;
 };
 
 struct plugin_verb {
@@ -51,7 +53,7 @@ const void *const plugin_api_functions[] = {
 	(const void *)psmtpd_setting_strings,
 	(const void *)psmtpd_setting_strings_at,
 	(const void *)psmtpd_init_error, (const void *)psmtpd_init_hostname,
-	(const void *)psmtpd_init_remote,
+	(const void *)psmtpd_init_remote, (const void *)psmtpd_init_target,
 	(const void *)psmtpd_session_peer_addr,
 	(const void *)psmtpd_session_peer_port,
 	(const void *)psmtpd_session_fqdn, (const void *)psmtpd_session_remote,
@@ -267,6 +269,8 @@ plugin_init_one(struct plugin_set *set, size_t idx, const struct config *cfg,
 	ctx->hostname = fqdn;
 	ctx->remote = cfg->remote;
 	ctx->cfg = cfg;
+	ctx->targets = e->targets;
+	ctx->ntargets = &e->ntargets;
 	int r = e->p->init != NULL ? e->p->init(ctx, &e->data) : 0;
 	e->inited = r == 0;
 	if (r == 0 && !ctx->failed)
@@ -409,6 +413,20 @@ plugin_set_free(struct plugin_set *set)
 	free(set->verbs);
 	free(set->e);
 	free(set);
+}
+
+const char *
+plugin_set_target(const struct plugin_set *set, size_t i,
+    const char **plugin)
+{
+	for (size_t k = 0; set != NULL && k < set->n; k++) {
+		if (i < set->e[k].ntargets) {
+			*plugin = set->e[k].name;
+			return set->e[k].targets[i];
+		}
+		i -= set->e[k].ntargets;
+	}
+	return NULL;
 }
 
 int
