@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "log.h"
 #include "master.h"
+#include "plugin_loader.h"
+#include "privsep.h"
 #include "runtime.h"
 #include "status.h"
 
@@ -69,6 +71,39 @@ static struct runtime *
 main_reload(void *arg, char *err, size_t errlen)
 {
 	return runtime_load(arg, err, errlen);
+}
+
+/* main_check - -t beyond the config itself: the workers' user and group
+ * exist, and they can write every delivery target the plugins named
+ * (checked as that user, which needs root unless it is -n). */
+static int
+main_check(const struct runtime *rt)
+{
+	const struct config *cfg = &rt->cfg;
+	struct privsep_creds creds;
+	char err[PATH_MAX + 512];
+	const char *path, *plugin;
+	int rc = 0;
+
+	if (privsep_resolve(cfg->user, cfg->group, cfg->no_setuid, &creds,
+	    err, sizeof(err)) == -1) {
+		if (privsep_lookup(cfg->user, cfg->group, &creds, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "psmtpd: %s\n", err);
+			return 1;
+		}
+		printf("psmtpd: not root: delivery targets not checked as "
+		    "user %s\n", creds.user);
+		return 0;
+	}
+	for (size_t i = 0; (path = plugin_set_target(rt->plugins, i,
+	    &plugin)) != NULL; i++)
+		if (privsep_check_target(&creds, path, err, sizeof(err)) ==
+		    -1) {
+			fprintf(stderr, "psmtpd: plugin %s: %s\n", plugin, err);
+			rc = 1;
+		}
+	return rc;
 }
 
 /* main_status - psmtpd -S: the settings only (no plugin is loaded), then
@@ -127,11 +162,14 @@ main(int argc, char **argv, char **envp)
 		return 1;
 	}
 	if (opts.check_only) {
-		printf("psmtpd: %s: configuration OK\n",
-		    opts.config_file != NULL ? opts.config_file :
-		    "(built-in defaults)");
+		int rc = main_check(rt);
+
+		if (rc == 0)
+			printf("psmtpd: %s: configuration OK\n",
+			    opts.config_file != NULL ? opts.config_file :
+			    "(built-in defaults)");
 		runtime_free(rt);
-		return 0;
+		return rc;
 	}
 	log_init(LOG_DEST_STDERR, rt->cfg.log.facility, rt->cfg.log.level,
 	    "psmtpd");

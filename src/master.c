@@ -23,6 +23,7 @@
 #include "log.h"
 #include "master.h"
 #include "master_int.h"
+#include "plugin_loader.h"
 #include "runtime.h"
 #include "scoreboard.h"
 #include "worker.h"
@@ -67,9 +68,9 @@ master_detach(struct master *m)
 }
 
 /* master_scoreboard - the scoreboard in status.file for psmtpd -S; in
- * anonymous memory when that cannot be (said once: a warning when the
- * file was configured, a notice for the default one, which a user who
- * is not root cannot write). */
+ * anonymous memory when that cannot be (a warning when the file was
+ * configured; only a debug line for the default one, which a user who
+ * is not root cannot write: python -m smtpd's users never asked). */
 static struct scoreboard *
 master_scoreboard(const struct config *cfg, size_t slots)
 {
@@ -81,7 +82,7 @@ master_scoreboard(const struct config *cfg, size_t slots)
 	if ((sb = scoreboard_create(slots, path)) != NULL)
 		return sb;
 	log_msg(cfg->have_doc && config_lookup(&cfg->doc, "status.file") ?
-	    LOG_WARNING : LOG_NOTICE, "status file %s: %s; psmtpd -S will "
+	    LOG_WARNING : LOG_DEBUG, "status file %s: %s; psmtpd -S will "
 	    "not see this server", path, strerror(errno));
 	return scoreboard_create(slots, NULL);
 }
@@ -127,6 +128,21 @@ master_setup(struct master *m, sigset_t *waitmask)
 		return -1;
 	}
 	return 0;
+}
+
+/* master_nobody_warning - mail that a delivery plugin stores as `nobody`
+ * is readable by every other process that runs as nobody. */
+static void
+master_nobody_warning(const struct master *m)
+{
+	const char *plugin;
+
+	if (m->creds.keep || strcmp(m->creds.user, "nobody") != 0 ||
+	    plugin_set_target(m->rt->plugins, 0, &plugin) == NULL)
+		return;
+	log_warnx("workers run as nobody and plugin %s stores mail: any "
+	    "process running as nobody can read it; set user = \"psmtpd\" "
+	    "(adduser --system --group --no-create-home psmtpd)", plugin);
 }
 
 /* master_started - the line that says the server is up. */
@@ -336,6 +352,7 @@ master_run(struct runtime *rt, const struct master_ops *ops)
 	scoreboard_set_master(m.sb, getpid());
 	master_started(&m);
 	master_relay_warning(&m);
+	master_nobody_warning(&m);
 	if (m.ready_fd != -1) {
 		daemon_ready(m.ready_fd, 1);
 		m.ready_fd = -1;

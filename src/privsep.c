@@ -4,10 +4,14 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "privsep.h"
@@ -143,4 +147,66 @@ privsep_drop(const struct privsep_creds *c, char *err, size_t errlen)
 		return -1;
 	}
 	return privsep_verify(c, err, errlen);
+}
+
+/* privsep_writable - in the child, as the workers' user: path can be
+ * written, or made (its nearest existing parent is a writable
+ * directory).  NULL, or why not. */
+static const char *
+privsep_writable(const char *path, char *buf, size_t size)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(buf, size, "%s", path);
+	for (;;) {
+		if (stat(buf, &st) == 0)
+			break;
+		if (errno != ENOENT || (slash = strrchr(buf, '/')) == NULL)
+			return strerror(errno);
+		if (slash == buf)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (S_ISDIR(st.st_mode))
+		return access(buf, W_OK | X_OK) == 0 ? NULL : strerror(errno);
+	if (strcmp(buf, path) != 0)
+		return "a parent is not a directory";
+	return access(buf, W_OK) == 0 ? NULL : strerror(errno);
+}
+
+int
+privsep_check_target(const struct privsep_creds *c, const char *path,
+    char *err, size_t errlen)
+{
+	char buf[PATH_MAX], why[256] = "";
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		snprintf(err, errlen, "%s: cannot check: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		const char *w = privsep_drop(c, why, sizeof(why)) == -1 ? why :
+		    privsep_writable(path, buf, sizeof(buf));
+
+		if (w != NULL && write(p[1], w, strlen(w)) < 0)
+			_exit(2);
+		_exit(w != NULL);
+	}
+	close(p[1]);
+	n = read(p[0], why, sizeof(why) - 1);
+	close(p[0]);
+	why[n > 0 ? n : 0] = '\0';
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	snprintf(err, errlen, "%s is not writable by user %s: %s", path,
+	    c->keep ? "(unchanged)" : c->user, why[0] ? why : "check failed");
+	return -1;
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -526,6 +527,82 @@ START_TEST(test_stress_flood)
 }
 END_TEST
 
+/* ---- defect 10: the workers' user ---------------------------------------- */
+
+/* -t refuses a user or group that does not exist, and a maildir the
+ * workers' user cannot create (0.1 said OK, then answered 451 to every
+ * message). */
+START_TEST(test_check_user_and_targets)
+{
+	char ro[512], rw[512], conf[512], text[1200];
+	const char *bad_user[] = { "-t", "-c", "SinkServer", "-o",
+	    "user=no-such-user-psmtpd", NULL };
+	const char *bad_group[] = { "-t", "-c", "SinkServer", "-o",
+	    "group=no-such-group-psmtpd", NULL };
+	const char *check[] = { "-t", "-C", conf, "-o", "user=nobody", NULL };
+	struct su_buf out = { 0 };
+	struct pd d = { 0 };
+
+	if (geteuid() != 0 || getpwnam("nobody") == NULL)
+		CHECK_SKIP("needs root and a user nobody");
+	pd_prepare(&d);
+	pd_path(&d, "ro", ro, sizeof(ro));
+	pd_path(&d, "rw", rw, sizeof(rw));
+	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
+	ck_assert_int_eq(mkdir(ro, 0755), 0);
+	ck_assert_int_eq(mkdir(rw, 0777), 0);
+	ck_assert_int_eq(chmod(rw, 0777), 0);
+	ck_assert_int_eq(chmod(d.dir, 0755), 0);
+	ck_assert_int_eq(du_run(bad_user, &out), 1);
+	ck_assert(strstr(out.p, "unknown user") != NULL);
+	out.len = 0;
+	ck_assert_int_eq(du_run(bad_group, &out), 1);
+	ck_assert(strstr(out.p, "unknown group") != NULL);
+	snprintf(text, sizeof(text), "plugins = ( { name = \"maildir\"; "
+	    "settings = { dir = \"%s/Maildir\"; }; } );\n", ro);
+	ck_assert_int_eq(du_write_config(conf, "%s", text), 0);
+	out.len = 0;
+	ck_assert_int_eq(du_run(check, &out), 1);
+	ck_assert_msg(strstr(out.p, "not writable by user nobody") != NULL,
+	    "%s", out.p);
+	snprintf(text, sizeof(text), "plugins = ( { name = \"maildir\"; "
+	    "settings = { dir = \"%s/Maildir\"; }; } );\n", rw);
+	ck_assert_int_eq(du_write_config(conf, "%s", text), 0);
+	out.len = 0;
+	ck_assert_msg(du_run(check, &out) == 0, "%s", out.p);
+	free(out.p);
+	pd_cleanup(&d);
+}
+END_TEST
+
+/* Without a config the workers are nobody, as with python -m smtpd; a
+ * delivery plugin then warns at start. */
+START_TEST(test_nobody_warning)
+{
+	char conf[512], rw[512], text[1024];
+	const char *args[] = { "-N", "-P", "-C", conf, "-o", "pool.start=1",
+	    NULL };
+	struct pd d = { 0 };
+
+	if (geteuid() != 0 || getpwnam("nobody") == NULL)
+		CHECK_SKIP("needs root and a user nobody");
+	pd_prepare(&d);
+	pd_path(&d, "rw", rw, sizeof(rw));
+	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
+	ck_assert_int_eq(mkdir(rw, 0777), 0);
+	ck_assert_int_eq(chmod(rw, 0777), 0);
+	ck_assert_int_eq(chmod(d.dir, 0755), 0);
+	snprintf(text, sizeof(text), "plugins = ( { name = \"maildir\"; "
+	    "settings = { dir = \"%s/Maildir\"; }; } );\n", rw);
+	ck_assert_int_eq(du_write_config(conf, "%s", text), 0);
+	pd_start(&d, args);
+	ck_assert(pd_log_has(&d, "workers run as nobody and plugin maildir",
+	    0));
+	ck_assert_int_eq(pd_stop(&d), 0);
+	pd_cleanup(&d);
+}
+END_TEST
+
 /* ---- psmtpd :PORT ------------------------------------------------------ */
 
 /* "psmtpd :PORT" listens on localhost, not on every interface (the
@@ -537,6 +614,7 @@ START_TEST(test_bare_port_is_localhost)
 	struct pd d = { 0 };
 	char want[64];
 
+	pd_prepare(&d);
 	d.port = du_free_port("127.0.0.1");
 	snprintf(port, sizeof(port), ":%d", d.port);
 	pd_start(&d, args);
@@ -629,6 +707,8 @@ defend_suite(void)
 	tcase_add_test(tc, test_stress_flood);
 	tcase_add_test(tc, test_status_command);
 	tcase_add_test(tc, test_bare_port_is_localhost);
+	tcase_add_test(tc, test_check_user_and_targets);
+	tcase_add_test(tc, test_nobody_warning);
 	suite_add_tcase(s, tc);
 	return s;
 }
