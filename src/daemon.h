@@ -4,6 +4,7 @@
 #ifndef PSMTPD_DAEMON_H
 #define PSMTPD_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -21,6 +22,9 @@ int daemon_pidfile_lock(const char *path, int *fd, char *err,
 int daemon_pidfile_put(int fd, pid_t pid, char *err, size_t errlen);
 /* Remove the pidfile (still the one we locked) and close fd; -1 is fine. */
 void daemon_pidfile_release(const char *path, int fd);
+/* Whether a syslog daemon listens on /dev/log (where a detached server's
+ * lines go). */
+bool daemon_syslog_reachable(void);
 /* path made absolute against the current directory, for use after the
  * chdir("/") of daemon_detach().  0 or -1 (too long, getcwd failed). */
 int daemon_abspath(const char *path, char *out, size_t size);

@@ -54,6 +54,11 @@ master_detach(struct master *m)
 			return -1;
 		}
 	}
+	if (!daemon_syslog_reachable())
+		log_warnx("no syslog daemon listens on %s: the detached "
+		    "server's log lines will be lost (run it in the "
+		    "foreground under a supervisor, or start syslog)",
+		    _PATH_LOG);
 	if (daemon_detach(&m->ready_fd, err, sizeof(err)) == -1) {
 		log_warnx("detach: %s", err);
 		return -1;

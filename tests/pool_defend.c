@@ -374,6 +374,28 @@ START_TEST(test_pidfile_symlink)
 }
 END_TEST
 
+/* -D with no syslog daemon: the lines would be lost, and the start says
+ * so on standard error (0.1 said nothing). */
+START_TEST(test_detach_without_syslog)
+{
+	char pidfile[512], opt[600];
+	const char *args[] = { "-D", "-o", opt, "-o", "pool.start=1", NULL };
+	struct pd d = { 0 };
+
+	if (access("/dev/log", F_OK) == 0)
+		CHECK_SKIP("a syslog socket exists here (/dev/log)");
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	pd_prepare(&d);
+	pd_path(&d, "psmtpd.pid", pidfile, sizeof(pidfile));
+	snprintf(opt, sizeof(opt), "pidfile=\"%s\"", pidfile);
+	pd_spawn(&d, args);
+	ck_assert_int_eq(pd_wait_exit(d.pid, 10), 0);
+	ck_assert(pd_log_has(&d, "no syslog daemon listens on /dev/log", 0));
+	ck_assert_int_eq(kill_orphans(), 1);
+	pd_cleanup(&d);
+}
+END_TEST
+
 /* ---- defect 6: a slow steady sender -------------------------------------- */
 
 /* timeouts.data=2 is the time allowed between reads: a message sent over
@@ -603,6 +625,61 @@ START_TEST(test_nobody_warning)
 }
 END_TEST
 
+/* ---- stopping during a pipe delivery -------------------------------------- */
+
+/* psmtpd stopped while a pipe delivery's command runs: the command dies
+ * with its worker (0.1 left it running under init). */
+START_TEST(test_stop_kills_pipe_command)
+{
+	char conf[512], pidfile[512], text[1024], buf[512];
+	const char *args[] = { "-P", "-C", conf, "-o", "pool.start=1", "-o",
+	    "timeouts.shutdown=1", NULL };
+	struct pd d = { 0 };
+	char *pidtext = NULL;
+	pid_t cmd;
+	int fd;
+
+	pd_prepare(&d);
+	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
+	pd_path(&d, "cmd.pid", pidfile, sizeof(pidfile));
+	snprintf(text, sizeof(text), "plugins = ( { name = \"pipe\"; "
+	    "settings = { command = [ \"/bin/sh\", \"-c\", \"echo $$ > %s; "
+	    "exec sleep 60\" ]; timeout = 100; }; } );\n", pidfile);
+	ck_assert_int_eq(du_write_config(conf, "%s", text), 0);
+	pd_start(&d, args);
+	fd = smtp_open(d.port, buf, sizeof(buf));
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(smtp_cmd(fd, "HELO c.example", buf, sizeof(buf)), 250);
+	ck_assert_int_eq(smtp_cmd(fd, "MAIL FROM:<a@example.org>", buf,
+	    sizeof(buf)), 250);
+	ck_assert_int_eq(smtp_cmd(fd, "RCPT TO:<b@example.org>", buf,
+	    sizeof(buf)), 250);
+	ck_assert_int_eq(smtp_cmd(fd, "DATA", buf, sizeof(buf)), 354);
+	ck_assert_int_eq(smtp_send(fd, BODY ".\r\n"), 0);
+	for (int i = 0; i < 100 && (pidtext == NULL || atol(pidtext) <= 0);
+	    i++) {
+		free(pidtext);
+		du_sleep_ms(50);
+		pidtext = du_slurp(pidfile);
+	}
+	ck_assert_ptr_nonnull(pidtext);
+	cmd = (pid_t)atol(pidtext);
+	free(pidtext);
+	ck_assert_int_gt(cmd, 0);
+	ck_assert(pd_alive(cmd));
+	ck_assert_int_eq(kill(d.pid, SIGTERM), 0);
+	ck_assert_int_ge(pd_wait_exit(d.pid, 20), 0);
+	d.pid = 0;
+	for (int i = 0; i < 40 && pd_alive(cmd); i++)
+		du_sleep_ms(50);
+	if (pd_alive(cmd))
+		kill(cmd, SIGKILL);
+	ck_assert_msg(!pd_alive(cmd), "the pipe command outlived psmtpd");
+	close(fd);
+	pd_cleanup(&d);
+}
+END_TEST
+
 /* ---- psmtpd :PORT ------------------------------------------------------ */
 
 /* "psmtpd :PORT" listens on localhost, not on every interface (the
@@ -703,12 +780,14 @@ defend_suite(void)
 	tcase_add_test(tc, test_master_killed_restart);
 	tcase_add_test(tc, test_two_detached);
 	tcase_add_test(tc, test_pidfile_symlink);
+	tcase_add_test(tc, test_detach_without_syslog);
 	tcase_add_test(tc, test_slow_steady_data);
 	tcase_add_test(tc, test_stress_flood);
 	tcase_add_test(tc, test_status_command);
 	tcase_add_test(tc, test_bare_port_is_localhost);
 	tcase_add_test(tc, test_check_user_and_targets);
 	tcase_add_test(tc, test_nobody_warning);
+	tcase_add_test(tc, test_stop_kills_pipe_command);
 	suite_add_tcase(s, tc);
 	return s;
 }
