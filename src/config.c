@@ -18,9 +18,7 @@
 #include "config_int.h"
 #include "log.h"
 
-#ifndef PSMTPD_RUNSTATEDIR
-#define PSMTPD_RUNSTATEDIR "/run"
-#endif
+#include "paths.h"	/* PSMTPD_RUNSTATEDIR, from the configured prefix */
 #define CONFIG_DEFAULT_STATUS_FILE PSMTPD_RUNSTATEDIR "/psmtpd.status"
 
 void

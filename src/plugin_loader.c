@@ -15,9 +15,7 @@
 #include "plugin_init.h"
 #include "plugin_loader.h"
 
-#ifndef PSMTPD_PLUGINDIR
-#define PSMTPD_PLUGINDIR "/usr/local/lib/psmtpd"
-#endif
+#include "paths.h"	/* PSMTPD_PLUGINDIR, from the configured prefix */
 
 struct plugin_entry {
 	void *handle;
