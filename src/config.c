@@ -47,6 +47,7 @@ config_defaults(struct config *cfg)
 	cfg->stress.command = 10;
 	cfg->stress.data = 60;
 	cfg->stress.max_errors = 1;
+	cfg->spool.memory_limit = 262144;
 	/* Strings: out of memory this early is a broken environment. */
 	const char *listen = CONFIG_DEFAULT_LISTEN;
 	char err[CONFIG_ERR_MAX];
@@ -73,6 +74,7 @@ config_free(struct config *cfg)
 	free(cfg->pidfile);
 	free(cfg->status.file);
 	free(cfg->status.format);
+	free(cfg->spool.dir);
 	free(cfg->file);
 	if (cfg->have_doc)
 		config_destroy(&cfg->doc);

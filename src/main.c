@@ -70,7 +70,7 @@ main_absolute_plugin_path(char *out, size_t size)
 static struct runtime *
 main_reload(void *arg, char *err, size_t errlen)
 {
-	return runtime_load(arg, err, errlen);
+	return runtime_prepare(arg, err, errlen);
 }
 
 /* main_check - -t beyond the config itself: the workers' user and group
