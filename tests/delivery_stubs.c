@@ -174,6 +174,15 @@ psmtpd_init_remote(const psmtpd_init *ctx)
 	return ctx->remote;
 }
 
+/* psmtpd -t's business: nothing to check here. */
+int
+psmtpd_init_target(psmtpd_init *ctx, const char *path)
+{
+	(void)ctx;
+	(void)path;
+	return 0;
+}
+
 /* ---- the session ------------------------------------------------------- */
 
 static size_t
