@@ -10,6 +10,7 @@
  *   channel_cmds.c      HELO, EHLO, NOOP, QUIT, RSET, HELP, VRFY, EXPN
  *   channel_envelope.c  MAIL, RCPT
  *   channel_data.c      DATA: receive the message, hand it on, answer
+ *   channel_xclient.c   XCLIENT (xclient_trusted clients), xclient.c
  *   channel_state.c     session init/free, transaction resets
  *   channel_hooks.c     the plugin chain, verdicts, plugin verbs
  *   channel_reply.c     replies, close, phase (the observer)
