@@ -55,6 +55,7 @@ struct proxy_txn {
 	int broken;		/* no more commands: timeout, EOF, 421 */
 	int no_tls;		/* opportunistic TLS failed: plaintext */
 	char why[160];		/* why it is broken, for the 451 */
+	char mail_params[128];	/* the parameters sent with MAIL */
 	char **rcpts;		/* what the upstream took, in order */
 	size_t nrcpt, rcpt_cap;
 	struct smtpc c;

@@ -240,6 +240,7 @@ proxy_txn_mail(struct proxy_txn *t, psmtpd_session *s, const char *from,
 	if (proxy_expect(t, st, &r, 250, "MAIL", res) != 0)
 		return -1;
 	t->in_mail = 1;
+	memcpy(t->mail_params, params, sizeof(t->mail_params));
 	return 0;
 }
 
@@ -306,15 +307,21 @@ proxy_txn_rcpt(struct proxy_txn *t, psmtpd_session *s, const char *rcpt,
 
 /* ---- before DATA: the same recipients on both sides -------------------- */
 
-/* proxy_rcpts_match - whether the upstream took exactly the session's
+/* proxy_envelope_match - whether the upstream took exactly the session's
  * recipients (another plugin may have refused one the upstream took, or
- * accepted one the proxy never saw). */
+ * accepted one the proxy never saw), with the MAIL parameters the session
+ * has now (a server that shows them only after MAIL was accepted). */
 static int
-proxy_rcpts_match(const struct proxy_txn *t, const psmtpd_session *s)
+proxy_envelope_match(const struct proxy_txn *t, const psmtpd_session *s)
 {
 	size_t n = psmtpd_session_rcpt_count(s);
+	char params[sizeof(t->mail_params)];
+	struct proxy_result ignored;
 
 	if (!t->in_mail || n != t->nrcpt)
+		return 0;
+	if (proxy_mail_params(&t->c, s, params, sizeof(params),
+	    &ignored) != 0 || strcmp(params, t->mail_params) != 0)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(psmtpd_session_rcpt(s, i), t->rcpts[i]) != 0)
@@ -380,12 +387,11 @@ proxy_txn_sync(struct proxy_txn *t, psmtpd_session *s,
 		proxy_broken_reply(t, res);
 		return -1;
 	}
-	if (proxy_rcpts_match(t, s))
+	if (proxy_envelope_match(t, s))
 		return 0;
 	if (t->connected)
-		psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "%s recipients "
-		    "differ from the upstream's, replaying the envelope",
-		    t->pc->tag);
+		psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "%s envelope "
+		    "differs from the upstream's, replaying it", t->pc->tag);
 	if (proxy_restart(t, res) != 0 ||
 	    proxy_txn_mail(t, s, psmtpd_session_mailfrom(s), res) != 0)
 		return -1;
