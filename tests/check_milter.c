@@ -397,6 +397,54 @@ START_TEST(test_verdicts)
 }
 END_TEST
 
+/* ---- edits ---------------------------------------------------------------- */
+
+/* Every modification action, applied through the plugin API (API 2) and
+ * seen by the maildir plugin after the milter. */
+START_TEST(test_edits)
+{
+#if PSMTPD_PLUGIN_API >= 2
+	struct mt m;
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	mt_begin(&m);
+	ck_assert_int_eq(mt_milter(&m, "eom addheader X-Added added value\n"
+	    "eom insheader 0 X-Top at the top\n"
+	    "eom chgheader Subject 1 changed subject\n"
+	    "eom delheader X-Remove 1\n"
+	    "eom chgheader X-New 1 added by a change\n"
+	    "eom chgfrom <new@example.org>\n"
+	    "eom addrcpt <added@example.org>\n"
+	    "eom delrcpt <c@example.org>\n"
+	    "eom replbody new body\\nsecond line\\n\n"
+	    "eom quarantine held for review\n", 0), 0);
+	mt_daemon(&m, NULL);
+	char *r = mt_session(&m, "EHLO c.test\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n"
+	    "Subject: hi\r\nX-Remove: x\r\nX-Keep: y\r\n\r\nold body\r\n"
+	    ".\r\nQUIT\r\n");
+	mt_has_in_order(r, "354 |250 OK\r\n221");
+	free(r);
+	char *msg = mt_message(&m);
+	mt_has_in_order(msg, "Return-Path: <new@example.org>\n"
+	    "X-Quarantine: held for review\nX-Top: at the top\n"
+	    "Subject: changed subject\nX-Keep: y\nX-Added: added value\n"
+	    "X-New: added by a change\n|\n\nnew body\nsecond line\n");
+	ck_assert_ptr_null(strstr(msg, "X-Remove"));
+	ck_assert_ptr_null(strstr(msg, "old body"));
+	free(msg);
+	ck_assert(du_file_has(m.d.err, "quarantine reason=\"held for review\"",
+	    3000));
+	ck_assert(du_file_has(m.d.err, "from=<new@example.org> "
+	    "to=<b@example.org>,<added@example.org>", 3000));
+	mt_end(&m);
+#else
+	CHECK_SKIP("the server's plugin API is 1: milter edits need API 2");
+#endif
+}
+END_TEST
+
 /* ---- failures: no milter at all ---------------------------------------- */
 
 static const struct {
@@ -535,6 +583,7 @@ milter_suite(void)
 	tcase_add_test(tc, test_stages);
 	tcase_add_test(tc, test_big_body);
 	tcase_add_loop_test(tc, test_verdicts, 0, (int)NELEM(verdict_cases));
+	tcase_add_test(tc, test_edits);
 	tcase_add_loop_test(tc, test_unreachable, 0,
 	    (int)NELEM(failure_cases));
 	tcase_add_test(tc, test_milter_dies);
