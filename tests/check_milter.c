@@ -139,6 +139,11 @@ mt_daemon(struct mt *m, const char *settings)
 	const char *args[] = { "-n", "-C", conf, NULL };
 	ck_assert_int_eq(du_start(&m->d, "127.0.0.1", args), 0);
 	m->up = 1;
+	/* The start-up probe is a session too: let the milters see its
+	 * end, so that its events do not mix with the test's. */
+	for (int i = 0; i < m->n; i++)
+		if (m->pid[i] > 0)
+			(void)du_file_has(m->log[i], "close", 3000);
 }
 
 static void
