@@ -302,7 +302,8 @@ static const struct {
 	{ 'O', 3, 0x0f, 0, MP_OK, MP_P_NODATA },
 	{ 'O', 1, 0, 0, MP_INVALID, 0 },
 	{ 'O', 6, 0x200, 0, MP_INVALID, 0 },
-	{ 'O', 6, 0, MP_P_RCPT_REJ, MP_INVALID, 0 },
+	{ 'O', 6, 0, MP_P_RCPT_REJ | MP_P_NR_HDR, MP_OK, MP_P_NR_HDR },
+	{ 'O', 7, 0, 0, MP_OK, 0 },
 	{ 'c', 6, 0, 0, MP_INVALID, 0 },
 };
 
