@@ -57,8 +57,11 @@ static const struct {
 	{ L("XSTATS"), OK, "XSTATS", NULL },
 	{ L("\xf0\x9f\x98\x80 x"), OK, "\xf0\x9f\x98\x80", "x" },
 	{ L("HELO \xff"), INVALID, NULL, NULL },
-	{ L("HELO a\0b"), INVALID, NULL, NULL },
+	{ L("HELO a\0b"), OK, "HELO", "a?b" },	/* arg_nul set */
+	{ L("NOOP \0"), OK, "NOOP", "?" },
+	{ L("NO\0OP"), INVALID, NULL, NULL },
 	{ L("\0"), INVALID, NULL, NULL },
+	{ L("\0 x"), INVALID, NULL, NULL },
 	{ L("HELO \xc0\xaf"), INVALID, NULL, NULL },	/* overlong */
 	{ L("HELO \xe0\x80\xaf"), INVALID, NULL, NULL },
 	{ L("HELO \xed\xa0\x80"), INVALID, NULL, NULL },	/* surrogate */
@@ -89,6 +92,8 @@ START_TEST(test_command)
 		ck_assert_str_eq(c.arg, commands[_i].arg);
 	}
 	ck_assert_ptr_eq(c.verb, line);
+	ck_assert(c.arg_nul == (memchr(commands[_i].line, '\0',
+	    commands[_i].len) != NULL));
 }
 END_TEST
 
@@ -205,6 +210,17 @@ static const struct {
 	{ "FROM:<a@b@c>", "FROM:", INVALID, NULL, NULL },
 	{ "FROM:\"", "FROM:", INVALID, NULL, NULL },
 	{ "FROM:<a@[1.2.3.4>", "FROM:", INVALID, NULL, NULL },
+	/* Stricter than Python: no CR or LF anywhere in the argument. */
+	{ "FROM:<\"a\nX-Injected: yes\"@x>", "FROM:", INVALID, NULL, NULL },
+	{ "FROM:<a\r@x>", "FROM:", INVALID, NULL, NULL },
+	{ "FROM:<a@x\r\n>", "FROM:", INVALID, NULL, NULL },
+	{ "FROM:<a@b(\r\n)>", "FROM:", INVALID, NULL, NULL },
+	{ "FROM:\n<a@x>", "FROM:", INVALID, NULL, NULL },
+	{ "FROM:<a@x> SIZE=1\r\nRCPT TO:<b@y>", "FROM:", INVALID, NULL,
+	    NULL },
+	{ "TO:<b@y>\nRCPT TO:<c@z>", "TO:", INVALID, NULL, NULL },
+	{ "TO:b\r@y", "TO:", INVALID, NULL, NULL },
+	{ "TO:<b@y> X=\n", "TO:", INVALID, NULL, NULL },
 };
 
 START_TEST(test_path)
@@ -237,6 +253,45 @@ START_TEST(test_path_too_long)
 	    sizeof(addr), &rest), TOO_LONG);
 	ck_assert_int_eq(smtp_parse_path("FROM:<abcde@efg>", "FROM:", addr,
 	    0, &rest), TOO_LONG);
+}
+END_TEST
+
+/* Whole MAIL/RCPT lines (len from sizeof): a CR or LF inside the
+ * argument is refused by the path; a NUL is flagged by the command split
+ * (arg_nul: the channel answers the syntax error); at the ends of the
+ * argument CR and LF are white space that the strip takes off. */
+static const struct {
+	const char *line;
+	size_t len;
+	enum smtp_parse_status path;
+	bool nul;
+} injections[] = {
+#define L(s) s, sizeof(s) - 1
+	{ L("MAIL FROM:<\"a\nX-Injected: yes\"@x>"), INVALID, false },
+	{ L("RCPT TO:<b@y>\nRCPT TO:<c@z>"), INVALID, false },
+	{ L("RCPT TO:<b\r@y>"), INVALID, false },
+	{ L("RCPT TO:\r\n<b@y>"), INVALID, false },
+	{ L("MAIL FROM:<a\0@x>"), OK, true },
+	{ L("RCPT TO:<b@y>\0"), OK, true },
+	{ L("MAIL FROM:<a@x>\r"), OK, false },
+	{ L("MAIL FROM:<a@x>\n"), OK, false },
+#undef L
+};
+
+START_TEST(test_injection)
+{
+	char line[128], addr[128];
+	const char *rest;
+	struct smtp_command c;
+
+	memcpy(line, injections[_i].line, injections[_i].len);
+	ck_assert_int_eq(smtp_parse_command(line, injections[_i].len, &c),
+	    OK);
+	ck_assert_int_eq(c.arg_nul, injections[_i].nul);
+	ck_assert_int_eq(smtp_parse_path(c.arg, c.verb[0] == 'M' ? "FROM:" :
+	    "TO:", addr, sizeof(addr), &rest), injections[_i].path);
+	if (injections[_i].path == OK)
+		ck_assert_ptr_null(strpbrk(addr, "\r\n"));
 }
 END_TEST
 
@@ -391,7 +446,7 @@ START_TEST(test_mail_options)
 	char *opts[16];
 	size_t n;
 	struct smtp_mail_rules rules = { mails[_i].decode_data,
-	    mails[_i].smtputf8, mails[_i].limit };
+	    mails[_i].smtputf8, mails[_i].limit, false };
 	struct smtp_mail_params p;
 	enum smtp_option_status st;
 
@@ -442,7 +497,7 @@ START_TEST(test_mail_line)
 	const char *r;
 	size_t n;
 	struct smtp_command c;
-	struct smtp_mail_rules rules = { false, false, 1000 };
+	struct smtp_mail_rules rules = { false, false, 1000, false };
 	struct smtp_mail_params p;
 
 	ck_assert_int_eq(smtp_parse_command(line, strlen(line), &c), OK);
@@ -489,7 +544,7 @@ reply_path(const char *arg, bool mail, const char *settings, char *out,
 {
 	bool extended = settings[0] == '1';
 	struct smtp_mail_rules rules = { settings[1] == '1',
-	    settings[2] == '1', settings[3] == '1' ? 1000 : 0 };
+	    settings[2] == '1', settings[3] == '1' ? 1000 : 0, false };
 	struct smtp_mail_params p;
 	char addr[1024], rest[1024];
 	char *opts[SMTP_OPTIONS_MAX];
@@ -611,6 +666,7 @@ parse_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("path");
 	tcase_add_loop_test(tc, test_path, 0, (int)NELEM(paths));
+	tcase_add_loop_test(tc, test_injection, 0, (int)NELEM(injections));
 	tcase_add_test(tc, test_path_too_long);
 	tcase_add_loop_test(tc, test_address, 0, (int)NELEM(vrfys));
 	suite_add_tcase(s, tc);
