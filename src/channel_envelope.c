@@ -10,15 +10,13 @@
 
 #include "channel_session.h"
 #include "log.h"
+#include "smtp_dsn.h"
 
 #define CHANNEL_MAIL_SYNTAX "501 Syntax: MAIL FROM: <address>"
 #define CHANNEL_RCPT_SYNTAX "501 Syntax: RCPT TO: <address>"
 #define CHANNEL_EXTENDED " [SP <mail-parameters>]"
 /* Without a configured limit the recipients are still bounded. */
 #define CHANNEL_RCPT_HARD_MAX 100000
-
-void channel_handle_mail(struct psmtpd_session *s, char *arg);
-void channel_handle_rcpt(struct psmtpd_session *s, char *arg);
 
 /* channel_syntax_error - the 501 of MAIL or RCPT, longer after EHLO. */
 static void
@@ -34,27 +32,66 @@ static int
 channel_store_options(const char *rest, struct channel_options *o)
 {
 	snprintf(o->buf, sizeof(o->buf), "%s", rest);
+	snprintf(o->raw, sizeof(o->raw), "%s", rest);
 	if (smtp_parse_options(o->buf, o->opt, SMTP_OPTIONS_MAX, &o->n) !=
 	    SMTP_PARSE_OK) {
 		o->n = 0;
 		return -1;
 	}
+	/* the raw words end where the upper-cased ones do */
+	for (size_t j = 0; j < o->n; j++)
+		o->raw[(size_t)(o->opt[j] - o->buf) + strlen(o->opt[j])] = '\0';
 	return 0;
 }
 
-/* channel_parse_envelope_arg - keyword, address and "no parameters
- * before EHLO": true with addr and rest set, else the 501 is sent. */
+static const char *const channel_dsn_replies[] = {
+	[SMTP_DSN_BAD_RET] = "501 Error: RET must be FULL or HDRS",
+	[SMTP_DSN_BAD_ENVID] = "501 Error: ENVID must be xtext of at most "
+	    "100 characters",
+	[SMTP_DSN_BAD_NOTIFY] = "501 Error: NOTIFY must be NEVER, or a list "
+	    "of SUCCESS, FAILURE, DELAY",
+	[SMTP_DSN_BAD_ORCPT] = "501 Error: ORCPT must be addr-type;xtext",
+	[SMTP_DSN_DUPLICATE] = "501 Error: duplicate DSN parameter",
+};
+
+/* channel_dsn_ok - RFC 3461's parameters of MAIL or RCPT, as sent; true
+ * when they pass (or DSN is off), else the reply is sent. */
 static bool
-channel_parse_envelope_arg(struct psmtpd_session *s, const char *arg,
-    const char *keyword, const char *syntax, char *addr, size_t addrsize,
-    const char **rest)
+channel_dsn_ok(struct psmtpd_session *s, const struct channel_options *o,
+    bool rcpt)
 {
-	if (arg == NULL ||
-	    smtp_parse_path(arg, keyword, addr, addrsize, rest) !=
-	    SMTP_PARSE_OK || (!s->extended_smtp && (*rest)[0] != '\0')) {
+	const char *raw[SMTP_OPTIONS_MAX];
+	enum smtp_dsn_status st;
+
+	for (size_t j = 0; j < o->n; j++)
+		raw[j] = channel_option_raw(o, j);
+	st = rcpt ? smtp_dsn_check_rcpt((char *const *)raw, o->n) :
+	    smtp_dsn_check_mail((char *const *)raw, o->n);
+	if (st == SMTP_DSN_OK)
+		return true;
+	if (st == SMTP_DSN_OTHER)
+		channel_reply(s, "555 RCPT TO parameters not recognized or "
+		    "not implemented");
+	else
+		channel_reply(s, "%s", channel_dsn_replies[st]);
+	return false;
+}
+
+/* channel_parse_envelope_arg - keyword, address and "no parameters
+ * before EHLO": true with c->addr and c->rest set, else the 501 is sent.
+ * A NUL in the argument is a syntax error here (DESIGN.md). */
+static bool
+channel_parse_envelope_arg(struct psmtpd_session *s, struct channel_cmd *c,
+    const char *keyword, const char *syntax)
+{
+	if (c->arg == NULL || c->arg_nul ||
+	    smtp_parse_path(c->arg, keyword, c->addr, sizeof(c->addr),
+	    &c->rest) != SMTP_PARSE_OK ||
+	    (!s->extended_smtp && c->rest[0] != '\0')) {
 		channel_syntax_error(s, syntax);
 		return false;
 	}
+	c->hook_arg = c->addr;
 	return true;
 }
 
@@ -77,12 +114,15 @@ channel_check_mail_options(struct psmtpd_session *s)
 		.decode_data = s->params->decode_data,
 		.enable_smtputf8 = s->params->enable_smtputf8,
 		.data_size_limit = s->params->data_size_limit,
+		.dsn = s->ext.dsn,
 	};
 	struct smtp_mail_params mp;
 	enum smtp_option_status st = smtp_check_mail_options(
 	    s->mail_options.opt, s->mail_options.n, &rules, &mp);
 
 	if (st == SMTP_OPTIONS_OK) {
+		if (s->ext.dsn && !channel_dsn_ok(s, &s->mail_options, false))
+			return false;
 		s->require_smtputf8 = mp.smtputf8;
 		return true;
 	}
@@ -93,57 +133,45 @@ channel_check_mail_options(struct psmtpd_session *s)
 	return false;
 }
 
-void
-channel_handle_mail(struct psmtpd_session *s, char *arg)
+bool
+channel_mail_check(struct psmtpd_session *s, struct channel_cmd *c)
 {
-	char addr[CHANNEL_LINE_MAX * 2];
-	const char *rest;
-	struct channel_verdict v;
-
-	if (!channel_greeted(s))
-		return;
-	if (!channel_parse_envelope_arg(s, arg, "FROM:", CHANNEL_MAIL_SYNTAX,
-	    addr, sizeof(addr), &rest))
-		return;
+	if (!channel_parse_envelope_arg(s, c, "FROM:", CHANNEL_MAIL_SYNTAX))
+		return false;
 	if (s->mailfrom != NULL) {
 		channel_reply(s, "503 Error: nested MAIL command");
-		return;
+		return false;
 	}
-	if (channel_store_options(rest, &s->mail_options) != 0) {
+	if (channel_store_options(c->rest, &s->mail_options) != 0) {
 		channel_syntax_error(s, CHANNEL_MAIL_SYNTAX);
-		return;
+		return false;
 	}
 	if (!channel_check_mail_options(s))
-		return;
-	channel_run_hook(s, CHANNEL_HOOK_MAIL, addr, &v);
-	if (v.result != PSMTPD_CONTINUE && v.reply[0] != '2') {
-		channel_send_verdict(s, &v);
-		return;
-	}
-	if ((s->mailfrom = strdup(addr)) == NULL) {
+		return false;
+	/* on_mail sees what it is about to accept (API 2): the sender and
+	 * its parameters are in place; channel_mail_refused undoes them. */
+	if ((s->mailfrom = strdup(c->addr)) == NULL) {
 		channel_reply(s, "451 Error: out of memory");
-		return;
+		return false;
 	}
-	if (!channel_send_verdict(s, &v))
-		channel_reply(s, "250 OK");
+	api_txn_begin(s);
+	return true;
 }
 
-/* channel_add_rcpt - append to rcpttos; -1 when out of memory. */
-static int
-channel_add_rcpt(struct psmtpd_session *s, const char *addr)
+void
+channel_mail_refused(struct psmtpd_session *s)
 {
-	if (s->nrcpt == s->rcpt_cap) {
-		size_t cap = s->rcpt_cap ? s->rcpt_cap * 2 : 8;
-		char **r = realloc(s->rcpttos, cap * sizeof(*r));
-		if (r == NULL)
-			return -1;
-		s->rcpttos = r;
-		s->rcpt_cap = cap;
-	}
-	if ((s->rcpttos[s->nrcpt] = strdup(addr)) == NULL)
-		return -1;
-	s->nrcpt++;
-	return 0;
+	api_txn_end(s);
+	free(s->mailfrom);
+	s->mailfrom = NULL;
+}
+
+void
+channel_mail_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
+{
+	(void)c;
+	channel_reply_accepted(s, v, "250 OK");
 }
 
 /* channel_rcpt_limit_reached - true when one more recipient is too many
@@ -161,44 +189,34 @@ channel_rcpt_limit_reached(struct psmtpd_session *s)
 	return true;
 }
 
-void
-channel_handle_rcpt(struct psmtpd_session *s, char *arg)
+bool
+channel_rcpt_check(struct psmtpd_session *s, struct channel_cmd *c)
 {
-	char addr[CHANNEL_LINE_MAX * 2];
-	const char *rest;
-	struct channel_verdict v;
-
-	if (!channel_greeted(s))
-		return;
-	if (s->mailfrom == NULL) {
-		channel_reply(s, "503 Error: need MAIL command");
-		return;
-	}
-	if (!channel_parse_envelope_arg(s, arg, "TO:", CHANNEL_RCPT_SYNTAX,
-	    addr, sizeof(addr), &rest))
-		return;
-	if (channel_store_options(rest, &s->rcpt_options) != 0 ||
+	if (!channel_parse_envelope_arg(s, c, "TO:", CHANNEL_RCPT_SYNTAX))
+		return false;
+	if (channel_store_options(c->rest, &s->rcpt_options) != 0 ||
 	    smtp_check_rcpt_options(s->rcpt_options.opt, s->rcpt_options.n) ==
 	    SMTP_OPTIONS_SYNTAX) {
 		channel_syntax_error(s, CHANNEL_RCPT_SYNTAX);
-		return;
+		return false;
 	}
-	if (s->rcpt_options.n > 0) {
+	if (s->ext.dsn && !channel_dsn_ok(s, &s->rcpt_options, true))
+		return false;
+	if (!s->ext.dsn && s->rcpt_options.n > 0) {
 		channel_reply(s, "555 RCPT TO parameters not recognized or "
 		    "not implemented");
-		return;
+		return false;
 	}
-	if (channel_rcpt_limit_reached(s))
-		return;
-	channel_run_hook(s, CHANNEL_HOOK_RCPT, addr, &v);
-	if (v.result != PSMTPD_CONTINUE && v.reply[0] != '2') {
-		channel_send_verdict(s, &v);
-		return;
-	}
-	if (channel_add_rcpt(s, addr) != 0) {
+	return !channel_rcpt_limit_reached(s);
+}
+
+void
+channel_rcpt_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
+{
+	if (channel_add_rcpt(s, c->addr) != 0) {
 		channel_reply(s, "451 Error: out of memory");
 		return;
 	}
-	if (!channel_send_verdict(s, &v))
-		channel_reply(s, "250 OK");
+	channel_reply_accepted(s, v, "250 OK");
 }

@@ -76,6 +76,7 @@ struct config_plugin {
 	const config_setting_t *settings;
 	char *file;		/* where the entry is, for error messages */
 	int line;		/* 0 when it came from the command line */
+	int timeout;		/* `timeout`: seconds per hook; 0: none */
 };
 
 struct config {
@@ -120,6 +121,20 @@ struct config {
 		long long max_connections_per_worker; /* 10000 */
 		bool busy_reply;	/* 421 when every worker is busy */
 	} pool;
+	/* The ESMTP extensions beyond Python's; all off by default. */
+	struct {
+		bool pipelining;		/* RFC 2920 */
+		bool enhanced_status_codes;	/* RFC 2034, 3463 */
+		bool chunking;			/* RFC 3030: BDAT */
+		bool dsn;			/* RFC 3461 parameters */
+	} esmtp;
+	/* Where messages go past memory_limit bytes (API 2 message store). */
+	struct {
+		char *dir;		/* NULL: $TMPDIR, else /var/tmp */
+		long long memory_limit;	/* 262144 */
+	} spool;
+	bool reply_queue_id;	/* "250 OK queued as <msgid>" */
+	bool received_header;	/* add a Received: header */
 
 	struct config_plugin *plugins;
 	size_t nplugins;

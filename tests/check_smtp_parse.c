@@ -57,8 +57,11 @@ static const struct {
 	{ L("XSTATS"), OK, "XSTATS", NULL },
 	{ L("\xf0\x9f\x98\x80 x"), OK, "\xf0\x9f\x98\x80", "x" },
 	{ L("HELO \xff"), INVALID, NULL, NULL },
-	{ L("HELO a\0b"), INVALID, NULL, NULL },
+	{ L("HELO a\0b"), OK, "HELO", "a?b" },	/* arg_nul set */
+	{ L("NOOP \0"), OK, "NOOP", "?" },
+	{ L("NO\0OP"), INVALID, NULL, NULL },
 	{ L("\0"), INVALID, NULL, NULL },
+	{ L("\0 x"), INVALID, NULL, NULL },
 	{ L("HELO \xc0\xaf"), INVALID, NULL, NULL },	/* overlong */
 	{ L("HELO \xe0\x80\xaf"), INVALID, NULL, NULL },
 	{ L("HELO \xed\xa0\x80"), INVALID, NULL, NULL },	/* surrogate */
@@ -89,6 +92,8 @@ START_TEST(test_command)
 		ck_assert_str_eq(c.arg, commands[_i].arg);
 	}
 	ck_assert_ptr_eq(c.verb, line);
+	ck_assert(c.arg_nul == (memchr(commands[_i].line, '\0',
+	    commands[_i].len) != NULL));
 }
 END_TEST
 
@@ -391,7 +396,7 @@ START_TEST(test_mail_options)
 	char *opts[16];
 	size_t n;
 	struct smtp_mail_rules rules = { mails[_i].decode_data,
-	    mails[_i].smtputf8, mails[_i].limit };
+	    mails[_i].smtputf8, mails[_i].limit, false };
 	struct smtp_mail_params p;
 	enum smtp_option_status st;
 
@@ -442,7 +447,7 @@ START_TEST(test_mail_line)
 	const char *r;
 	size_t n;
 	struct smtp_command c;
-	struct smtp_mail_rules rules = { false, false, 1000 };
+	struct smtp_mail_rules rules = { false, false, 1000, false };
 	struct smtp_mail_params p;
 
 	ck_assert_int_eq(smtp_parse_command(line, strlen(line), &c), OK);
@@ -489,7 +494,7 @@ reply_path(const char *arg, bool mail, const char *settings, char *out,
 {
 	bool extended = settings[0] == '1';
 	struct smtp_mail_rules rules = { settings[1] == '1',
-	    settings[2] == '1', settings[3] == '1' ? 1000 : 0 };
+	    settings[2] == '1', settings[3] == '1' ? 1000 : 0, false };
 	struct smtp_mail_params p;
 	char addr[1024], rest[1024];
 	char *opts[SMTP_OPTIONS_MAX];
