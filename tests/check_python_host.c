@@ -71,6 +71,7 @@ static const char *const sessions[] = {
 
 static const char *const classes[] = {
 	"Store", "Refuse", "Forward", "Decode", "Utf8", "Verbs", "Debug",
+	"Counting",
 };
 
 /* payload - the session's text; "BIG" is a 400 KiB message, made here. */
@@ -404,7 +405,7 @@ static const struct {
 	  "tests/python/pyhost_fixtures.py: module pyhost_fixtures has no "
 	  "class 'Missing'" },
 	{ "pyhost_fixtures.NotAServer",
-	  "tests/python/pyhost_fixtures.py:171: pyhost_fixtures.NotAServer is "
+	  "tests/python/pyhost_fixtures.py:190: pyhost_fixtures.NotAServer is "
 	  "not a subclass of smtpd.SMTPServer" },
 	{ "no_such_module.Server",
 	  "no Python module named 'no_such_module'" },
