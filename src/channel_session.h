@@ -301,6 +301,12 @@ void channel_receive_data(struct psmtpd_session *s);
  * instead (EOF, error, or a timeout: the 421 is sent). */
 long long channel_data_deadline(const struct psmtpd_session *s);
 bool channel_data_fill(struct psmtpd_session *s, long long deadline);
+/* channel_xclient.c */
+bool channel_xclient_enabled(const struct psmtpd_session *s);
+bool channel_ehlo_xclient(const struct psmtpd_session *s, char *buf,
+    size_t size);
+void channel_xclient_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
 /* channel_bdat.c */
 bool channel_bdat_enabled(const struct psmtpd_session *s);
 void channel_bdat_proceed(struct psmtpd_session *s, struct channel_cmd *c,
