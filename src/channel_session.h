@@ -10,6 +10,7 @@
  *   channel_cmds.c      HELO, EHLO, NOOP, QUIT, RSET, HELP, VRFY, EXPN
  *   channel_envelope.c  MAIL, RCPT
  *   channel_data.c      DATA: receive the message, hand it on, answer
+ *   channel_xclient.c   XCLIENT (xclient_trusted clients), xclient.c
  *   channel_state.c     session init/free, transaction resets
  *   channel_hooks.c     the plugin chain, verdicts, plugin verbs
  *   channel_reply.c     replies, close, phase (the observer)
@@ -297,11 +298,18 @@ void channel_end_message(struct psmtpd_session *s, bool too_big, bool nomem);
 /* The message after a 354, to its reply (DATA, or a plugin's verb that
  * set smtp_state to DATA). */
 void channel_receive_data(struct psmtpd_session *s);
-/* The deadline of a message's data (timeouts.data, within the session's
- * time), and waiting for more of it: false when the session ends
- * instead (EOF, error, or a timeout: the 421 is sent). */
-long long channel_data_deadline(const struct psmtpd_session *s);
-bool channel_data_fill(struct psmtpd_session *s, long long deadline);
+/* A message's data begins (its timers start), and waiting for more of
+ * it (timeouts.data between reads, stress.data per line, within the
+ * session's time): false when the session ends instead (EOF, error, or
+ * a timeout: the 421 is sent). */
+void channel_data_begin(struct psmtpd_session *s);
+bool channel_data_fill(struct psmtpd_session *s);
+/* channel_xclient.c */
+bool channel_xclient_enabled(const struct psmtpd_session *s);
+bool channel_ehlo_xclient(const struct psmtpd_session *s, char *buf,
+    size_t size);
+void channel_xclient_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
 /* channel_bdat.c */
 bool channel_bdat_enabled(const struct psmtpd_session *s);
 void channel_bdat_proceed(struct psmtpd_session *s, struct channel_cmd *c,

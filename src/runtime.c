@@ -5,6 +5,7 @@
  */
 #include "autoconfig.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,28 @@
 #include "plugin_loader.h"
 #include "runtime.h"
 
+/* runtime_localaddr - the localaddr argument.  Its bare ":PORT" form
+ * means localhost, as aiosmtpd's users expect (not every interface: the
+ * default class relays); in the config ":PORT" keeps meaning every
+ * address. */
+static int
+runtime_localaddr(struct config *cfg, const char *spec, char *err,
+    size_t errlen)
+{
+	char local[300];
+	const char *one = spec;
+
+	if (spec[0] == ':') {
+		if (snprintf(local, sizeof(local), "localhost%s", spec) >=
+		    (int)sizeof(local)) {
+			snprintf(err, errlen, "localaddr too long");
+			return -1;
+		}
+		one = local;
+	}
+	return config_set_listen(cfg, &one, 1, err, errlen);
+}
+
 /* runtime_apply_flags - python -m smtpd's options over the file. */
 static int
 runtime_apply_flags(struct config *cfg, const struct cli_options *o,
@@ -29,8 +52,8 @@ runtime_apply_flags(struct config *cfg, const struct cli_options *o,
 		cfg->data_size_limit = o->size;
 	if (o->smtputf8)
 		cfg->enable_smtputf8 = true;
-	if (o->localaddr != NULL && config_set_listen(cfg,
-	    &o->localaddr, 1, err, errlen) == -1)
+	if (o->localaddr != NULL && runtime_localaddr(cfg, o->localaddr, err,
+	    errlen) == -1)
 		return -1;
 	if (o->remoteaddr != NULL && config_set_string(&cfg->remote,
 	    o->remoteaddr) != 0) {
@@ -44,6 +67,7 @@ runtime_apply_flags(struct config *cfg, const struct cli_options *o,
 	if (cfg->nplugins == 0 &&
 	    config_set_class(cfg, "PureProxy", err, errlen) != 0)
 		return -1;
+	cfg->plugin_path = o->plugin_path;
 	cfg->no_setuid = o->no_setuid;
 	cfg->detach = o->detach;
 	if (o->debug) {
@@ -111,6 +135,10 @@ runtime_channel_params(struct runtime *rt)
 		.timeout_session = c->timeouts.session,
 		.max_recipients = (size_t)c->limits.max_recipients,
 		.max_errors = (unsigned)c->limits.max_errors,
+		.stress_command = c->stress.command,
+		.stress_data = c->stress.data,
+		.stress_max_errors = c->stress.max_errors > UINT_MAX ?
+		    UINT_MAX : (unsigned)c->stress.max_errors,
 		.trace = c->debug,
 		.esmtp = {
 			.pipelining = c->esmtp.pipelining,
@@ -123,6 +151,13 @@ runtime_channel_params(struct runtime *rt)
 		.reply_queue_id = c->reply_queue_id,
 		.received_header = c->received_header,
 	};
+}
+
+int
+runtime_config(struct config *cfg, const struct cli_options *opts,
+    char *err, size_t errlen)
+{
+	return runtime_build_config(cfg, opts, err, errlen);
 }
 
 /* runtime_apply_plugin_smtpd - the settings a Python SMTPServer's

@@ -249,6 +249,11 @@ void psmtpd_init_error(psmtpd_init *ctx, const char *key, const char *fmt,
 const char *psmtpd_init_hostname(const psmtpd_init *ctx);
 /* remoteaddr: "host:port" (Python's SMTPServer._remoteaddr). */
 const char *psmtpd_init_remote(const psmtpd_init *ctx);
+/* API 2.  A path the workers must be able to write: a directory or a
+ * file, or where one is to be made.  psmtpd -t checks each one as the
+ * workers' user (a delivery that would answer 451 to every message is
+ * found before it runs).  At most 4 per plugin; 0, or -1 when full. */
+int psmtpd_init_target(psmtpd_init *ctx, const char *path);
 
 /* ---- the session (SMTPChannel's state), read only ------------------ */
 
