@@ -21,8 +21,11 @@ channel_verb_allowed(struct psmtpd_session *s, const struct channel_verb *row,
 {
 	unsigned f = row->flags;
 
-	if ((f & CHANNEL_NEEDS_GREETING) && s->seen_greeting[0] == '\0')
-		channel_reply(s, "503 Error: send HELO first");
+	if ((f & CHANNEL_SMTP_ONLY) && s->lmtp)
+		channel_reply(s, "500 Error: this is an LMTP server: send LHLO");
+	else if ((f & CHANNEL_NEEDS_GREETING) && s->seen_greeting[0] == '\0')
+		channel_reply(s, "503 Error: send %s first", s->lmtp ? "LHLO" :
+		    "HELO");
 	else if ((f & CHANNEL_NEEDS_MAIL) && s->mailfrom == NULL)
 		channel_reply(s, "503 Error: need MAIL command");
 	else if ((f & CHANNEL_NEEDS_RCPT) && s->nrcpt == 0)

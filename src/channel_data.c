@@ -111,6 +111,21 @@ channel_log_message(const struct psmtpd_session *s, const char *reply)
 	    reply);
 }
 
+/* channel_message_reply - the reply to a message: once in SMTP; in LMTP
+ * once per accepted recipient, in RCPT order (RFC 2033 4.2), each its own
+ * verdict when a plugin gave one, else text. */
+static void
+channel_message_reply(struct psmtpd_session *s, const char *text)
+{
+	if (!s->lmtp) {
+		channel_reply_raw(s, text);
+		return;
+	}
+	for (size_t i = 0; i < s->nrcpt && !s->closing; i++)
+		channel_reply_raw(s, s->rcpts[i].reply != NULL ?
+		    s->rcpts[i].reply : text);
+}
+
 /* channel_deliver - process_message over the chain, then the reply. */
 static void
 channel_deliver(struct psmtpd_session *s)
@@ -119,13 +134,11 @@ channel_deliver(struct psmtpd_session *s)
 
 	channel_run_hook(s, CHANNEL_HOOK_MESSAGE, NULL, &v);
 	s->messages++;
-	if (v.result == PSMTPD_CONTINUE) {
-		channel_log_message(s, "250 OK");
-		channel_reply(s, "250 OK");
-		return;
-	}
-	channel_log_message(s, v.reply);
-	channel_send_verdict(s, &v);
+	const char *text = v.result == PSMTPD_CONTINUE ? "250 OK" : v.reply;
+	channel_log_message(s, text);
+	channel_message_reply(s, text);
+	if (v.result == PSMTPD_DISCONNECT)
+		channel_close(s, CHANNEL_END_PLUGIN);
 }
 
 /* channel_receive_data - the message after the 354, to its reply. */
@@ -150,22 +163,15 @@ channel_end_message(struct psmtpd_session *s, bool too_big, bool nomem)
 {
 	if (s->data != NULL)
 		s->data[s->data_len] = '\0';
-	if (too_big) {
-		channel_reply(s, "552 Error: Too much mail data");
-		channel_reset_transaction(s);
-		return;
-	}
-	if (nomem) {
-		channel_reply(s, "451 Error: out of memory");
-		channel_reset_transaction(s);
-		return;
-	}
-	if (s->params->decode_data && !smtp_utf8_valid(s->data, s->data_len)) {
-		channel_reply(s, "554 Error: message is not valid UTF-8");
-		channel_reset_transaction(s);
-		return;
-	}
-	channel_deliver(s);
+	if (too_big)
+		channel_message_reply(s, "552 Error: Too much mail data");
+	else if (nomem)
+		channel_message_reply(s, "451 Error: out of memory");
+	else if (s->params->decode_data &&
+	    !smtp_utf8_valid(s->data, s->data_len))
+		channel_message_reply(s, "554 Error: message is not valid UTF-8");
+	else
+		channel_deliver(s);
 	channel_reset_transaction(s);
 }
 

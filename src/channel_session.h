@@ -83,6 +83,7 @@ struct psmtpd_session {
 
 	/* the extensions on in this session */
 	struct channel_esmtp ext;
+	bool lmtp;		/* an LMTP listener (RFC 2033) */
 	/* the verb being answered, for enhanced status codes ("" between
 	 * commands, NULL for the greeting: no code) */
 	const char *reply_context;
@@ -165,6 +166,11 @@ void channel_rset_state(struct psmtpd_session *s);
 /* Append a recipient with its parameters as sent (rcpt_options.raw);
  * -1 when out of memory. */
 int channel_add_rcpt(struct psmtpd_session *s, const char *addr);
+/* LMTP: recipient i's own reply to the message (the plugin API's
+ * per-recipient verdict, psmtpd_reply_rcpt, sets it); -1 when there is no
+ * such recipient or no memory. */
+int channel_rcpt_reply_set(struct psmtpd_session *s, size_t i,
+    const char *text);
 /* The j-th option of o as the client sent it. */
 const char *channel_option_raw(const struct channel_options *o, size_t j);
 
@@ -190,7 +196,9 @@ enum channel_verb_flags {
 	CHANNEL_NO_TXN = 1 << 3,	/* 503 Error: transaction in progress */
 	CHANNEL_NO_ARG = 1 << 4,	/* 501 Syntax: VERB when it has one */
 	CHANNEL_INTERMEDIATE = 1 << 5,	/* the hook accepts with 3xx (DATA) */
-	CHANNEL_NO_CHUNKS = 1 << 6	/* 503 after a BDAT chunk (RFC 3030) */
+	CHANNEL_NO_CHUNKS = 1 << 6,	/* 503 after a BDAT chunk (RFC 3030) */
+	CHANNEL_SMTP_ONLY = 1 << 7	/* 500 on an LMTP listener (checked
+					 * first) */
 };
 
 /* The command being dispatched, as a row's functions see it. */
@@ -254,7 +262,8 @@ void channel_mail_proceed(struct psmtpd_session *s, struct channel_cmd *c,
 bool channel_rcpt_check(struct psmtpd_session *s, struct channel_cmd *c);
 void channel_rcpt_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);
-/* channel_esmtp.c: EHLO keywords */
+/* channel_esmtp.c: EHLO keywords, LHLO on LMTP listeners */
+bool channel_lmtp_enabled(const struct psmtpd_session *s);
 bool channel_ehlo_pipelining(const struct psmtpd_session *s, char *buf,
     size_t size);
 bool channel_ehlo_enhanced(const struct psmtpd_session *s, char *buf,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "channel_session.h"
+#include "config.h"
 #include "plugin_loader.h"
 
 void
@@ -40,6 +41,18 @@ channel_rset_state(struct psmtpd_session *s)
 	s->data_len = 0;
 	if (s->data != NULL)
 		s->data[0] = '\0';
+}
+
+int
+channel_rcpt_reply_set(struct psmtpd_session *s, size_t i, const char *text)
+{
+	char *copy;
+
+	if (i >= s->nrcpt || (copy = strdup(text)) == NULL)
+		return -1;
+	free(s->rcpts[i].reply);
+	s->rcpts[i].reply = copy;
+	return 0;
 }
 
 const char *
@@ -117,6 +130,11 @@ channel_session_init(struct psmtpd_session *s,
 	s->params = params;
 	s->plugins = plugins;
 	s->ext = params->esmtp;
+	/* RFC 2033 5: an LMTP server has PIPELINING and ENHANCEDSTATUSCODES */
+	s->lmtp = params->listener != NULL &&
+	    params->listener->protocol == CONFIG_PROTOCOL_LMTP;
+	if (s->lmtp)
+		s->ext.pipelining = s->ext.enhanced_status_codes = true;
 	io_init(&s->io, fd);
 	channel_session_id(s->id, sizeof(s->id));
 	if (peer == NULL || getnameinfo(peer, peerlen, s->peer_addr,
