@@ -7,14 +7,20 @@
  * io.c, smtp_*.c, log.c), so no two files call each other:
  *   channel.c           the command loop, channel_dispatch, error count
  *   channel_verbs.c     the verb table and the EHLO keyword table
- *   channel_cmds.c      HELO, EHLO, NOOP, QUIT, RSET, HELP, VRFY, EXPN
- *   channel_envelope.c  MAIL, RCPT
+ *   channel_cmds.c      HELO, EHLO, LHLO, NOOP, QUIT, RSET, HELP, VRFY, EXPN
+ *   channel_envelope.c  MAIL, RCPT (with DSN's parameters)
+ *   channel_esmtp.c     the extensions' EHLO keywords, LHLO's presence
+ *   channel_bdat.c      BDAT (it uses channel_data.c's end of message)
  *   channel_data.c      DATA: receive the message, hand it on, answer
- *   channel_state.c     session init/free, transaction resets
+ *                       (once, or per recipient on LMTP)
+ *   channel_state.c     session init/free, transaction resets, recipients
  *   channel_hooks.c     the plugin chain, verdicts, plugin verbs
- *   channel_reply.c     replies, close, phase (the observer)
+ *   channel_reply.c     replies (enhanced status codes), close, phase
  * channel_verbs.c only names the verbs' functions; channel.c reaches them
- * through the table.  See doc/HACKING for the life of a connection.
+ * through the table.  The pure parts are smtp_parse.c, smtp_addr.c,
+ * smtp_data.c (DATA), smtp_bdat.c (BDAT), smtp_dsn.c (RFC 3461) and
+ * smtp_esc.c (RFC 2034 codes).  See doc/HACKING for the life of a
+ * connection.
  */
 #ifndef PSMTPD_CHANNEL_SESSION_H
 #define PSMTPD_CHANNEL_SESSION_H
