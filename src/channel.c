@@ -120,7 +120,7 @@ static void
 channel_dispatch(struct psmtpd_session *s, size_t len)
 {
 	struct smtp_command cmd;
-	struct channel_cmd *c;
+	struct channel_cmd *c = &s->cmd;
 
 	if (!channel_parse(s, len, &cmd))
 		return;
@@ -133,16 +133,13 @@ channel_dispatch(struct psmtpd_session *s, size_t len)
 		    cmd.verb);
 		return;
 	}
-	/* on the heap: it holds an address buffer twice a line long */
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		channel_reply(s, "451 Error: out of memory");
-		return;
-	}
 	c->verb = cmd.verb;
 	c->arg = cmd.arg;
 	c->arg_nul = cmd.arg_nul;
+	c->hook_arg = NULL;
+	c->rest = NULL;
+	c->addr[0] = '\0';
 	channel_run_verb(s, row, c);
-	free(c);
 }
 
 /* channel_command_timeout - the command timeout, cut short by what is

@@ -76,6 +76,16 @@ struct channel_plugin_data {
 	void (*txn_free)(void *);
 };
 
+/* The command being dispatched, as a row's functions see it. */
+struct channel_cmd {
+	const char *verb;
+	char *arg;		/* NULL: no argument; stripped */
+	bool arg_nul;		/* arg held NUL bytes, now '?' */
+	const char *hook_arg;	/* what check hands to the hook */
+	const char *rest;	/* MAIL/RCPT: the parameters after the path */
+	char addr[CHANNEL_LINE_MAX * 2];	/* MAIL/RCPT: the address */
+};
+
 struct psmtpd_session {
 	const struct channel_params *params;
 	struct plugin_set *plugins;
@@ -128,6 +138,7 @@ struct psmtpd_session {
 	struct channel_verdict *reply_target;	/* where psmtpd_reply goes */
 
 	char line[CHANNEL_LINE_MAX + 1];
+	struct channel_cmd cmd;		/* the command being dispatched */
 };
 
 /* channel_reply.c: the bottom layer, used by every other channel file. */
@@ -205,16 +216,6 @@ enum channel_verb_flags {
 	CHANNEL_NO_CHUNKS = 1 << 6,	/* 503 after a BDAT chunk (RFC 3030) */
 	CHANNEL_SMTP_ONLY = 1 << 7	/* 500 on an LMTP listener (checked
 					 * first) */
-};
-
-/* The command being dispatched, as a row's functions see it. */
-struct channel_cmd {
-	const char *verb;
-	char *arg;		/* NULL: no argument; stripped */
-	bool arg_nul;		/* arg held NUL bytes, now '?' */
-	const char *hook_arg;	/* what check hands to the hook */
-	const char *rest;	/* MAIL/RCPT: the parameters after the path */
-	char addr[CHANNEL_LINE_MAX * 2];	/* MAIL/RCPT: the address */
 };
 
 struct channel_verb {
