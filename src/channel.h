@@ -35,6 +35,10 @@ struct channel_params {
 	size_t max_recipients;	/* 0: none */
 	unsigned max_errors;	/* 0: none */
 	bool trace;		/* log every command and reply (-d) */
+	const char *spool_dir;	/* messages past the limit: NULL default */
+	size_t spool_memory_limit;	/* bytes kept in memory (262144) */
+	bool reply_queue_id;	/* "250 OK queued as <msgid>" */
+	bool received_header;	/* a Received: header on every message */
 	struct channel_esmtp {	/* the extensions switched on */
 		bool pipelining;
 		bool enhanced_status_codes;

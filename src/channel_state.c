@@ -18,41 +18,32 @@
 #include "plugin_loader.h"
 
 void
+channel_clear_rcpts(struct psmtpd_session *s)
+{
+	for (size_t i = 0; i < s->nrcpt; i++)
+		free(s->rcpts[i].param);	/* the whole block */
+	s->nrcpt = 0;
+}
+
+void
 channel_reset_transaction(struct psmtpd_session *s)
 {
 	s->smtp_state = PSMTPD_STATE_COMMAND;
 	free(s->mailfrom);
 	s->mailfrom = NULL;
-	for (size_t i = 0; i < s->nrcpt; i++) {
-		free(s->rcpts[i].param);	/* the whole block */
-		free(s->rcpts[i].reply);
-	}
-	s->nrcpt = 0;
+	channel_clear_rcpts(s);
 	s->require_smtputf8 = false;
 	s->bdat_active = false;
 	smtp_bdat_init(&s->bdat);
 	channel_free_plugin_data(s, true);
+	api_txn_end(s);
+	message_reset(&s->msg);
 }
 
 void
 channel_rset_state(struct psmtpd_session *s)
 {
 	channel_reset_transaction(s);
-	s->data_len = 0;
-	if (s->data != NULL)
-		s->data[0] = '\0';
-}
-
-int
-channel_rcpt_reply_set(struct psmtpd_session *s, size_t i, const char *text)
-{
-	char *copy;
-
-	if (i >= s->nrcpt || (copy = strdup(text)) == NULL)
-		return -1;
-	free(s->rcpts[i].reply);
-	s->rcpts[i].reply = copy;
-	return 0;
 }
 
 const char *
@@ -87,6 +78,13 @@ channel_rcpt_record(struct channel_rcpt *r, const char *addr,
 int
 channel_add_rcpt(struct psmtpd_session *s, const char *addr)
 {
+	return channel_add_rcpt_with(s, addr, &s->rcpt_options);
+}
+
+int
+channel_add_rcpt_with(struct psmtpd_session *s, const char *addr,
+    const struct channel_options *o)
+{
 	if (s->nrcpt == s->rcpt_cap) {
 		size_t cap = s->rcpt_cap ? s->rcpt_cap * 2 : 8;
 		struct channel_rcpt *r = realloc(s->rcpts, cap * sizeof(*r));
@@ -95,8 +93,7 @@ channel_add_rcpt(struct psmtpd_session *s, const char *addr)
 		s->rcpts = r;
 		s->rcpt_cap = cap;
 	}
-	if (channel_rcpt_record(&s->rcpts[s->nrcpt], addr,
-	    &s->rcpt_options) != 0)
+	if (channel_rcpt_record(&s->rcpts[s->nrcpt], addr, o) != 0)
 		return -1;
 	s->nrcpt++;
 	return 0;
@@ -142,6 +139,7 @@ channel_session_init(struct psmtpd_session *s,
 	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		snprintf(s->peer_addr, sizeof(s->peer_addr), "unknown");
 	s->peer_port = (unsigned)strtoul(port, NULL, 10);
+	message_init(&s->msg, params->spool_dir, params->spool_memory_limit);
 	size_t n = plugins != NULL ? plugin_set_count(plugins) : 0;
 	s->pdata = calloc(n + 1, sizeof(*s->pdata));
 	return s->pdata == NULL ? -1 : 0;
@@ -153,7 +151,8 @@ channel_session_free(struct psmtpd_session *s)
 {
 	channel_rset_state(s);
 	channel_free_plugin_data(s, false);
+	api_session_end(s);
+	message_free(&s->msg);
 	free(s->pdata);
 	free(s->rcpts);
-	free(s->data);
 }

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "plugin_init.h"
 #include "plugin_loader.h"
+#include "plugin_trial.h"
 
 #ifndef PSMTPD_PLUGINDIR
 #define PSMTPD_PLUGINDIR "/usr/local/lib/psmtpd"
@@ -23,6 +24,7 @@ struct plugin_entry {
 	void *handle;
 	const struct psmtpd_plugin *p;
 	void *data;
+	int timeout;		/* seconds per hook; 0: none */
 	bool inited;
 	char name[128];
 	char path[PATH_MAX];
@@ -35,6 +37,9 @@ struct plugin_verb {
 };
 
 struct plugin_set {
+	bool smtpd_set;		/* a plugin chose python -m smtpd's settings */
+	struct plugin_smtpd smtpd;
+	int progress_fd;	/* a trial's pipe to the parent, or -1 */
 	size_t n;
 	struct plugin_entry *e;
 	size_t nverbs;
@@ -75,6 +80,31 @@ const void *const plugin_api_functions[] = {
 	(const void *)psmtpd_session_get_data,
 	(const void *)psmtpd_txn_set_data, (const void *)psmtpd_txn_get_data,
 	(const void *)psmtpd_log, (const void *)psmtpd_session_log,
+	(const void *)psmtpd_init_command,
+	(const void *)psmtpd_session_set_mailfrom,
+	(const void *)psmtpd_session_set_rcpttos,
+	(const void *)psmtpd_session_set_greeting,
+	(const void *)psmtpd_session_set_state,
+	(const void *)psmtpd_init_smtpd_settings,
+	(const void *)psmtpd_init_set_smtpd_settings,
+	(const void *)psmtpd_init_drop_privileges,
+	/* API 2 */
+	(const void *)psmtpd_api_level, (const void *)psmtpd_message_id,
+	(const void *)psmtpd_header_count, (const void *)psmtpd_header_get,
+	(const void *)psmtpd_header_add, (const void *)psmtpd_header_remove,
+	(const void *)psmtpd_header_replace, (const void *)psmtpd_message_body,
+	(const void *)psmtpd_body_replace, (const void *)psmtpd_body_append,
+	(const void *)psmtpd_envelope_set_sender,
+	(const void *)psmtpd_envelope_add_rcpt,
+	(const void *)psmtpd_envelope_remove_rcpt,
+	(const void *)psmtpd_session_note_set,
+	(const void *)psmtpd_session_note_get,
+	(const void *)psmtpd_txn_note_set, (const void *)psmtpd_txn_note_get,
+	(const void *)psmtpd_check_result, (const void *)psmtpd_check_count,
+	(const void *)psmtpd_check_get, (const void *)psmtpd_reply_rcpt,
+	(const void *)psmtpd_rcpt_reply, (const void *)psmtpd_outcome_code,
+	(const void *)psmtpd_outcome_reply, (const void *)psmtpd_outcome_plugin,
+	(const void *)psmtpd_ehlo_keyword, (const void *)psmtpd_ask,
 };
 
 const char *
@@ -91,6 +121,11 @@ plugin_class_to_name(const char *classname)
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
 		if (strcmp(classname, classes[i].cls) == 0)
 			return classes[i].name;
+	/* A dotted name is a Python class (module.Class): the python plugin
+	 * runs it.  (A name with a '/' or ending in ".so" is a file and
+	 * never comes here: config_set_class makes it a path.) */
+	if (strchr(classname, '.') != NULL)
+		return "python";
 	return classname;
 }
 
@@ -168,15 +203,81 @@ plugin_open(struct plugin_entry *e, char *why, size_t whylen)
 		    (unsigned)PSMTPD_PLUGIN_ABI);
 		return -1;
 	}
+	if (e->p->api > PSMTPD_PLUGIN_API) {
+		snprintf(why, whylen, "%s was built for plugin API %u, this "
+		    "psmtpd has API %u: it needs a newer psmtpd", e->path,
+		    (unsigned)e->p->api, (unsigned)PSMTPD_PLUGIN_API);
+		return -1;
+	}
+	return 0;
+}
+
+/* plugin_add_verb - one command into the table; a verb that another
+ * plugin claimed already is an error. */
+static int
+plugin_add_verb(struct plugin_set *set, size_t idx,
+    const struct psmtpd_command *c, char *why, size_t whylen)
+{
+	if (!plugin_valid_verb(c->verb) || c->handler == NULL) {
+		snprintf(why, whylen, "command '%s' is not a valid verb with a "
+		    "handler", c->verb);
+		return -1;
+	}
+	for (size_t i = 0; i < set->nverbs; i++)
+		if (strcmp(set->verbs[i].verb, c->verb) == 0) {
+			snprintf(why, whylen, "verb %s is already claimed by "
+			    "plugin %s", c->verb,
+			    set->e[set->verbs[i].plugin].name);
+			return -1;
+		}
+	struct plugin_verb *v = realloc(set->verbs,
+	    (set->nverbs + 1) * sizeof(*v));
+	if (v == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	set->verbs = v;
+	set->verbs[set->nverbs++] = (struct plugin_verb){ c->verb, c, idx };
+	return 0;
+}
+
+/* plugin_add_verbs - the plugin's `commands` into the table. */
+static int
+plugin_add_verbs(struct plugin_set *set, size_t idx, char *why,
+    size_t whylen)
+{
+	const struct psmtpd_command *c = set->e[idx].p->commands;
+
+	for (; c != NULL && c->verb != NULL; c++)
+		if (plugin_add_verb(set, idx, c, why, whylen) != 0)
+			return -1;
+	return 0;
+}
+
+/* plugin_add_init_verbs - the verbs its init added (API 2). */
+static int
+plugin_add_init_verbs(struct plugin_set *set, size_t idx,
+    const struct psmtpd_init *ctx, char *err, size_t errlen)
+{
+	char why[512];
+
+	for (size_t i = 0; i < ctx->ncommands; i++)
+		if (plugin_add_verb(set, idx, ctx->commands[i], why,
+		    sizeof(why)) != 0) {
+			snprintf(err, errlen, "plugin %s: %s", set->e[idx].name,
+			    why);
+			return -1;
+		}
 	return 0;
 }
 
 /* plugin_init_one - the plugin's init with its settings. */
 static int
-plugin_init_one(struct plugin_entry *e, const struct config *cfg,
+plugin_init_one(struct plugin_set *set, size_t idx, const struct config *cfg,
     const struct config_plugin *cp, const char *fqdn, char *err,
     size_t errlen)
 {
+	struct plugin_entry *e = &set->e[idx];
 	struct psmtpd_init *ctx = calloc(1, sizeof(*ctx));
 
 	if (ctx == NULL) {
@@ -189,6 +290,7 @@ plugin_init_one(struct plugin_entry *e, const struct config *cfg,
 	ctx->line = cp->line;
 	ctx->hostname = fqdn;
 	ctx->remote = cfg->remote;
+	ctx->cfg = cfg;
 	int r = e->p->init != NULL ? e->p->init(ctx, &e->data) : 0;
 	e->inited = r == 0;
 	if (r == 0 && !ctx->failed)
@@ -204,12 +306,17 @@ plugin_init_one(struct plugin_entry *e, const struct config *cfg,
 		free(ctx);
 		return -1;
 	}
+	r = plugin_add_init_verbs(set, idx, ctx, err, errlen);
+	if (ctx->smtpd_set) {
+		set->smtpd_set = true;
+		set->smtpd = ctx->smtpd;
+	}
 	free(ctx);
-	return 0;
+	return r;
 }
 
 /* plugin_valid_verb - upper-case letters and digits, 1..32 of them. */
-static bool
+bool
 plugin_valid_verb(const char *v)
 {
 	size_t n = strlen(v);
@@ -221,40 +328,6 @@ plugin_valid_verb(const char *v)
 		    v[i] <= '9')))
 			return false;
 	return true;
-}
-
-/* plugin_add_verbs - the plugin's commands into the table; a verb that
- * another plugin claimed already is an error. */
-static int
-plugin_add_verbs(struct plugin_set *set, size_t idx, char *why,
-    size_t whylen)
-{
-	const struct psmtpd_command *c = set->e[idx].p->commands;
-
-	for (; c != NULL && c->verb != NULL; c++) {
-		if (!plugin_valid_verb(c->verb) || c->handler == NULL) {
-			snprintf(why, whylen, "command '%s' is not a valid "
-			    "verb with a handler", c->verb);
-			return -1;
-		}
-		for (size_t i = 0; i < set->nverbs; i++)
-			if (strcmp(set->verbs[i].verb, c->verb) == 0) {
-				snprintf(why, whylen, "verb %s is already "
-				    "claimed by plugin %s", c->verb,
-				    set->e[set->verbs[i].plugin].name);
-				return -1;
-			}
-		struct plugin_verb *v = realloc(set->verbs,
-		    (set->nverbs + 1) * sizeof(*v));
-		if (v == NULL) {
-			snprintf(why, whylen, "out of memory");
-			return -1;
-		}
-		set->verbs = v;
-		set->verbs[set->nverbs++] = (struct plugin_verb){ c->verb, c,
-		    idx };
-	}
-	return 0;
 }
 
 /* plugin_load_one - resolve, open, check, register verbs, init. */
@@ -269,6 +342,7 @@ plugin_load_one(struct plugin_set *set, const struct config *cfg,
 
 	plugin_where(cp, where, sizeof(where));
 	snprintf(e->name, sizeof(e->name), "%s", label);
+	e->timeout = cp->timeout;
 	if (plugin_resolve(cp, plugindir, e->path, sizeof(e->path), why,
 	    sizeof(why)) != 0 || plugin_open(e, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%splugin %s: %s", where, label, why);
@@ -283,13 +357,15 @@ plugin_load_one(struct plugin_set *set, const struct config *cfg,
 		snprintf(err, errlen, "%splugin %s: %s", where, e->name, why);
 		return -1;
 	}
-	return plugin_init_one(e, cfg, cp, fqdn, err, errlen);
+	plugin_trial_progress(set->progress_fd, 'I', "%splugin %s", where,
+	    e->name);
+	return plugin_init_one(set, set->n - 1, cfg, cp, fqdn, err, errlen);
 }
 
 int
-plugin_set_load(const struct config *cfg, const char *fqdn,
-    const char *plugindir, struct plugin_set **out, char *err,
-    size_t errlen)
+plugin_set_load_traced(const struct config *cfg, const char *fqdn,
+    const char *plugindir, int progress_fd, struct plugin_set **out,
+    char *err, size_t errlen)
 {
 	struct plugin_set *set = calloc(1, sizeof(*set));
 
@@ -300,6 +376,7 @@ plugin_set_load(const struct config *cfg, const char *fqdn,
 		snprintf(err, errlen, "out of memory loading plugins");
 		return -1;
 	}
+	set->progress_fd = progress_fd;
 	for (size_t i = 0; i < cfg->nplugins; i++) {
 		if (plugin_load_one(set, cfg, &cfg->plugins[i], fqdn,
 		    plugindir, err, errlen) != 0) {
@@ -307,8 +384,29 @@ plugin_set_load(const struct config *cfg, const char *fqdn,
 			return -1;
 		}
 	}
+	set->progress_fd = -1;
 	*out = set;
 	return 0;
+}
+
+int
+plugin_set_load_here(const struct config *cfg, const char *fqdn,
+    const char *plugindir, struct plugin_set **out, char *err,
+    size_t errlen)
+{
+	return plugin_set_load_traced(cfg, fqdn, plugindir, -1, out, err,
+	    errlen);
+}
+
+int
+plugin_set_load(const struct config *cfg, const char *fqdn,
+    const char *plugindir, struct plugin_set **out, char *err,
+    size_t errlen)
+{
+	*out = NULL;
+	if (plugin_set_trial(cfg, fqdn, plugindir, err, errlen) != 0)
+		return -1;
+	return plugin_set_load_here(cfg, fqdn, plugindir, out, err, errlen);
 }
 
 struct plugin_set *
@@ -323,6 +421,7 @@ plugin_set_builtin(const struct psmtpd_plugin *const *p, size_t n,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	set->progress_fd = -1;
 	config_defaults(&cfg);
 	for (size_t i = 0; i < n; i++) {
 		struct plugin_entry *e = &set->e[set->n++];
@@ -334,7 +433,7 @@ plugin_set_builtin(const struct psmtpd_plugin *const *p, size_t n,
 			snprintf(err, errlen, "plugin %s: %s", e->name, why);
 			goto fail;
 		}
-		if (plugin_init_one(e, &cfg, &cp, fqdn, err, errlen) != 0)
+		if (plugin_init_one(set, i, &cfg, &cp, fqdn, err, errlen) != 0)
 			goto fail;
 	}
 	config_free(&cfg);
@@ -404,6 +503,12 @@ plugin_set_plugin(const struct plugin_set *set, size_t i)
 	return set->e[i].p;
 }
 
+int
+plugin_set_timeout(const struct plugin_set *set, size_t i)
+{
+	return set != NULL && i < set->n ? set->e[i].timeout : 0;
+}
+
 void *
 plugin_set_data(const struct plugin_set *set, size_t i)
 {
@@ -433,4 +538,13 @@ const char *
 plugin_set_verb(const struct plugin_set *set, size_t i)
 {
 	return set->verbs[i].verb;
+}
+
+bool
+plugin_set_smtpd(const struct plugin_set *set, struct plugin_smtpd *out)
+{
+	if (set == NULL || !set->smtpd_set)
+		return false;
+	*out = set->smtpd;
+	return true;
 }

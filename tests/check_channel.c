@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "channel.h"
-#include "channel_session.h"
 #include "log.h"
 #include "plugin_loader.h"
 #include "tests/check_run.h"
@@ -102,7 +101,7 @@ record_verdicts(psmtpd_session *s, const char *msg)
 		if (bar != NULL)
 			*bar = '\0';
 		if (*p != '\0')
-			ck_assert_int_eq(channel_rcpt_reply_set(s, i, p), 0);
+			ck_assert_int_eq(psmtpd_reply_rcpt(s, i, "%s", p), 0);
 		p = bar != NULL ? bar + 1 : NULL;
 	}
 }

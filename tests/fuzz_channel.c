@@ -242,6 +242,7 @@ fc_params(uint8_t b)
 		.max_errors = (b & 32) ? 3 : 0,
 		.esmtp = { ext, ext, ext, ext },
 		.listener = (b & 128) ? &fc_lmtp : NULL,
+		.spool_memory_limit = 4096,
 	};
 }
 

@@ -183,6 +183,7 @@ su_params(const struct su_options *o)
 		.max_errors = 0,
 		.esmtp = o->esmtp,
 		.listener = o->lmtp ? &su_lmtp_listener : NULL,
+		.spool_memory_limit = 262144,
 	};
 }
 
