@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "tls.h"
 
 void
 io_init(struct io *io, int fd)
 {
 	io->fd = fd;
+	io->tls = NULL;
 	io->rpos = io->rlen = 0;
 	io->wlen = 0;
 	io->write_failed = false;
@@ -66,9 +68,8 @@ io_seconds_left(long long deadline)
 	return left / 1000 >= INT32_MAX ? INT32_MAX : (int)((left + 999) / 1000);
 }
 
-/* io_wait - poll one event until the deadline (0: forever). */
-static enum io_status
-io_wait(int fd, short events, long long deadline)
+enum io_status
+io_poll(int fd, short events, long long deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 	int ms = -1;
@@ -88,17 +89,39 @@ io_wait(int fd, short events, long long deadline)
 	return IO_OK;
 }
 
+/* io_send - one non-blocking send, on the socket or through TLS; with
+ * EAGAIN, *events is what to wait for. */
+static ssize_t
+io_send(struct io *io, const char *buf, size_t len, short *events)
+{
+	*events = POLLOUT;
+	if (io->tls != NULL)
+		return tls_conn_send(io->tls, buf, len, events);
+	return send(io->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* io_recv - the same for reading. */
+static ssize_t
+io_recv(struct io *io, char *buf, size_t len, short *events)
+{
+	*events = POLLIN;
+	if (io->tls != NULL)
+		return tls_conn_recv(io->tls, buf, len, events);
+	return recv(io->fd, buf, len, MSG_DONTWAIT);
+}
+
 enum io_status
 io_flush(struct io *io, int timeout)
 {
 	long long deadline = io_deadline(timeout);
 	size_t off = 0;
+	short events;
 
 	if (io->write_failed)
 		return IO_ERROR;
 	while (off < io->wlen) {
-		ssize_t n = send(io->fd, io->wbuf + off, io->wlen - off,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = io_send(io, io->wbuf + off, io->wlen - off,
+		    &events);
 		if (n >= 0) {
 			off += (size_t)n;
 			continue;
@@ -109,7 +132,7 @@ io_flush(struct io *io, int timeout)
 			io->write_failed = true;
 			return IO_ERROR;
 		}
-		enum io_status st = io_wait(io->fd, POLLOUT, deadline);
+		enum io_status st = io_poll(io->fd, events, deadline);
 		if (st == IO_INTR)
 			continue;	/* a reply in flight is finished anyway */
 		if (st != IO_OK) {
@@ -152,12 +175,12 @@ io_fill_until(struct io *io, int write_timeout, long long deadline)
 	if (io_pending(io))
 		return IO_OK;
 	enum io_status st = io_flush(io, write_timeout);
+	short events;
 	if (st != IO_OK)
 		return st;
 	io->rpos = io->rlen = 0;
 	for (;;) {
-		ssize_t n = recv(io->fd, io->rbuf, sizeof(io->rbuf),
-		    MSG_DONTWAIT);
+		ssize_t n = io_recv(io, io->rbuf, sizeof(io->rbuf), &events);
 		if (n > 0) {
 			io->rlen = (size_t)n;
 			return IO_OK;
@@ -168,7 +191,7 @@ io_fill_until(struct io *io, int write_timeout, long long deadline)
 			return IO_INTR;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return IO_ERROR;
-		st = io_wait(io->fd, POLLIN, deadline);
+		st = io_poll(io->fd, events, deadline);
 		if (st != IO_OK)
 			return st;
 	}

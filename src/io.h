@@ -22,8 +22,12 @@ enum io_status {
 	IO_ERROR	/* errno tells */
 };
 
+struct tls_conn;
+
 struct io {
 	int fd;
+	struct tls_conn *tls;	/* once TLS is on: reads and writes go
+				 * through it (tls.h); NULL: the socket */
 	size_t rpos, rlen;	/* unread input is rbuf[rpos..rlen) */
 	size_t wlen;
 	bool write_failed;
@@ -61,6 +65,9 @@ long long io_deadline_min(long long a, long long b);
 /* Whole seconds until a deadline (at least 1 while it has not passed;
  * 0 when it has; INT_MAX-ish for none). */
 int io_seconds_left(long long deadline);
+
+/* Wait for one poll event on fd until the deadline (0: forever). */
+enum io_status io_poll(int fd, short events, long long deadline);
 
 /* The unread input, and mark n bytes of it consumed. */
 const char *io_peek(const struct io *io, size_t *avail);
