@@ -1,6 +1,8 @@
 /*
- * config_int.h - what config.c (the schema, the file, the checks) and
- * config_text.c (the text of -o overrides) share; not for other modules,
+ * config_int.h - what the files of the config module share: config.c
+ * (defaults, load, free), config_schema.c (the table and the setters),
+ * config_file.c (values from the file), config_text.c (values from -o),
+ * config_validate.c (checks across settings).  Not for other modules,
  * which use config.h.
  */
 #ifndef PSMTPD_CONFIG_INT_H
@@ -27,7 +29,7 @@ enum cfg_kind {
 	CK_PLUGINS,	/* cfg->plugins: a list of groups */
 };
 
-/* One row of the schema (cfg_schema in config.c). */
+/* One row of the schema (cfg_schema in config_schema.c). */
 struct cfg_row {
 	const char *path;	/* dotted, as in the file and in -o */
 	enum cfg_kind kind;
@@ -51,18 +53,34 @@ struct cfg_kind_ops {
 	cfg_from_text_fn *from_text;
 };
 
-/* What each kind accepts, indexed by enum cfg_kind (config.c). */
+/* What each kind accepts, indexed by enum cfg_kind (config_file.c). */
 extern const struct cfg_kind_ops cfg_kinds[];
 
-/* config.c: the schema and the setters, whatever the value's source. */
+/* config_schema.c: the table and the setters, whatever the source. */
+extern const struct cfg_row cfg_schema[];
+extern const size_t cfg_nschema;
 int cfg_fail(struct cfg_err *, const char *, ...) LOG_PRINTF(2, 3);
 void *cfg_field(struct config *, const struct cfg_row *);
 const struct cfg_row *cfg_row_find(const char *);
+/* Whether v is within the row's bounds; -1 with a message. */
+int cfg_range(const struct cfg_row *, long long, struct cfg_err *);
+/* Whether a listen or remote spec parses; -1 with a message. */
+int cfg_addr(const char *what, const char *spec, struct cfg_err *);
 int cfg_store_int(struct config *, const struct cfg_row *, long long,
     struct cfg_err *);
 cfg_from_text_fn cfg_store_string, cfg_store_name;
 int cfg_store_listen(struct config *, const char *const *, size_t,
     struct cfg_err *);
+void cfg_free_list(char **list, size_t n);
+
+/* config_file.c: the document's values. */
+/* Every setting of a group must be a row of the schema. */
+int cfg_walk(struct config *, const config_setting_t *group,
+    const char *prefix, struct cfg_err *);
+/* A file name as libconfig keeps it, as a path that opens. */
+const char *cfg_resolve(const struct config *, const char *file, char *buf,
+    size_t len);
+void cfg_free_plugins(struct config_plugin *p, size_t n);
 
 /* config_text.c: a value from the text after -o key=. */
 cfg_from_text_fn cfg_no_text, cfg_bool_from_text, cfg_int_from_text,
