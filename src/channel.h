@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 struct plugin_set;
+struct tls_server;
 
 struct channel_params {
 	const char *fqdn;		/* announced host name */
@@ -31,6 +32,11 @@ struct channel_params {
 	size_t max_recipients;	/* 0: none */
 	unsigned max_errors;	/* 0: none */
 	bool trace;		/* log every command and reply (-d) */
+	struct tls_server *tls;	/* the generation's; NULL: no TLS */
+	int tls_handshake_timeout;	/* seconds; 0 = none */
+	int auth_mechanisms;	/* CONFIG_AUTH_* */
+	bool auth_require_tls;	/* AUTH only under TLS */
+	int auth_failure_delay;	/* seconds before a 535 */
 };
 
 /* What the channel is doing, for whoever watches (the scoreboard). */

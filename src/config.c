@@ -45,6 +45,7 @@ config_defaults(struct config *cfg)
 	cfg->pool.max_workers = 150;
 	cfg->pool.max_connections_per_worker = 10000;
 	cfg->pool.busy_reply = false;
+	cfg_tls_defaults(cfg);
 	/* Strings: out of memory this early is a broken environment. */
 	if ((cfg->listen = calloc(1, sizeof(*cfg->listen))) == NULL ||
 	    (cfg->listen[0] = strdup(CONFIG_DEFAULT_LISTEN)) == NULL ||
@@ -61,6 +62,7 @@ config_free(struct config *cfg)
 {
 	cfg_free_list(cfg->listen, cfg->nlisten);
 	cfg_free_plugins(cfg->plugins, cfg->nplugins);
+	cfg_tls_free(cfg);
 	free(cfg->remote);
 	free(cfg->hostname);
 	free(cfg->user);

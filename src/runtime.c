@@ -15,6 +15,7 @@
 #include "log.h"
 #include "plugin_loader.h"
 #include "runtime.h"
+#include "tls.h"
 
 /* runtime_apply_flags - python -m smtpd's options over the file. */
 static int
@@ -100,7 +101,29 @@ runtime_channel_params(struct runtime *rt)
 		.max_recipients = (size_t)c->limits.max_recipients,
 		.max_errors = (unsigned)c->limits.max_errors,
 		.trace = c->debug,
+		.tls = rt->tls,
+		.tls_handshake_timeout = c->tls.handshake_timeout,
+		.auth_mechanisms = c->auth.mechanisms,
+		.auth_require_tls = c->auth.require_tls,
+		.auth_failure_delay = c->auth.failure_delay,
 	};
+}
+
+/* runtime_tls - the generation's TLS contexts, made here in the master
+ * while it can read the key; an error names the file and line of the
+ * setting (tls_server_new's message begins with its path). */
+static int
+runtime_tls(struct runtime *rt, char *err, size_t errlen)
+{
+	char msg[1024], path[64];
+
+	if (rt->cfg.tls.certificate == NULL)
+		return 0;
+	if ((rt->tls = tls_server_new(&rt->cfg.tls, msg, sizeof(msg))) != NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%.*s", (int)strcspn(msg, " "), msg);
+	config_where(&rt->cfg, path, msg, err, errlen);
+	return -1;
 }
 
 struct runtime *
@@ -123,9 +146,15 @@ runtime_load(const struct cli_options *opts, char *err, size_t errlen)
 		fqdn_lookup(rt->fqdn, sizeof(rt->fqdn));
 	snprintf(rt->version_text, sizeof(rt->version_text), "psmtpd %s",
 	    PACKAGE_VERSION);
+	if (runtime_tls(rt, err, errlen) != 0) {
+		config_free(&rt->cfg);
+		free(rt);
+		return NULL;
+	}
 	runtime_channel_params(rt);
 	if (plugin_set_load(&rt->cfg, rt->fqdn, NULL, &rt->plugins, err,
 	    errlen) != 0) {
+		tls_server_free(rt->tls);
 		config_free(&rt->cfg);
 		free(rt);
 		return NULL;
@@ -139,6 +168,7 @@ runtime_free(struct runtime *rt)
 	if (rt == NULL)
 		return;
 	plugin_set_free(rt->plugins);
+	tls_server_free(rt->tls);
 	config_free(&rt->cfg);
 	free(rt);
 }

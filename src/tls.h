@@ -21,28 +21,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct config_tls;
+
 #define TLS_DEFAULT_MIN_PROTOCOL "TLSv1.2"
 #define TLS_DEFAULT_HANDSHAKE_TIMEOUT 30	/* seconds */
 #define TLS_INFO_MAX 256
-
-/* One `tls.sni` entry: another certificate for a server name. */
-struct tls_sni_settings {
-	const char *name;	/* "mail.example.org" or "*.example.org" */
-	const char *certificate;	/* PEM, the chain after the leaf */
-	const char *key;
-};
-
-/* The `tls` group of the config (NULL strings: OpenSSL's defaults). */
-struct tls_settings {
-	const char *certificate;
-	const char *key;
-	const char *min_protocol;	/* "TLSv1.2" when NULL */
-	const char *ciphers;		/* TLS 1.2 and lower */
-	const char *ciphersuites;	/* TLS 1.3 */
-	const char *client_ca;	/* ask for client certificates, verify */
-	const struct tls_sni_settings *sni;
-	size_t nsni;
-};
 
 /* What the log line and the plugins learn of a session's TLS. */
 struct tls_info {
@@ -63,9 +46,11 @@ int tls_protocol_from_name(const char *name);
  * case-insensitively; a wildcard covers exactly one label. */
 bool tls_name_matches(const char *pattern, const char *name);
 
-/* Build the contexts: load and check every certificate and key.  NULL
- * with a message naming the setting and the file in err. */
-struct tls_server *tls_server_new(const struct tls_settings *set,
+/* Build the contexts from the `tls` group: load and check every
+ * certificate and key.  NULL with a message in err that begins with the
+ * dotted path of the setting at fault ("tls.key", "tls.sni.[1].key")
+ * followed by a space, and names the file. */
+struct tls_server *tls_server_new(const struct config_tls *set,
     char *err, size_t errlen);
 void tls_server_free(struct tls_server *ts);
 

@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "config.h"
 #include "tls.h"
 #include "tls_int.h"
 
@@ -170,7 +171,7 @@ tls_ctx_client_ca(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
 
 /* tls_ctx_policy - protocol floor and ciphers. */
 static int
-tls_ctx_policy(SSL_CTX *ctx, const struct tls_settings *set, char *err,
+tls_ctx_policy(SSL_CTX *ctx, const struct config_tls *set, char *err,
     size_t errlen)
 {
 	const char *min = set->min_protocol != NULL ? set->min_protocol :
@@ -202,14 +203,14 @@ tls_ctx_policy(SSL_CTX *ctx, const struct tls_settings *set, char *err,
 /* tls_ctx_new - a server context with the generation's policy, its
  * ticket keys and one certificate. */
 static SSL_CTX *
-tls_ctx_new(const struct tls_server *ts, const struct tls_settings *set,
+tls_ctx_new(const struct tls_server *ts, const struct config_tls *set,
     const char *cert, const char *key, const char *where, char *err,
     size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
 	if (ctx == NULL) {
-		tls_error(err, errlen, "tls: cannot make a context");
+		tls_error(err, errlen, "tls cannot make a context");
 		return NULL;
 	}
 	/* Sessions resume by ticket, never from a per-process cache that
@@ -229,7 +230,7 @@ tls_ctx_new(const struct tls_server *ts, const struct tls_settings *set,
 	    (set->client_ca != NULL &&
 	    tls_ctx_client_ca(ctx, set->client_ca, err, errlen) == -1)) {
 		if (err[0] == '\0')
-			tls_error(err, errlen, "tls: context setup");
+			tls_error(err, errlen, "tls context setup");
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -257,7 +258,7 @@ tls_servername(SSL *ssl, int *alert, void *arg)
 
 /* tls_server_sni - one context per `tls.sni` entry. */
 static int
-tls_server_sni(struct tls_server *ts, const struct tls_settings *set,
+tls_server_sni(struct tls_server *ts, const struct config_tls *set,
     char *err, size_t errlen)
 {
 	char where[64];
@@ -265,14 +266,14 @@ tls_server_sni(struct tls_server *ts, const struct tls_settings *set,
 	if (set->nsni == 0)
 		return 0;
 	if ((ts->sni = calloc(set->nsni, sizeof(*ts->sni))) == NULL) {
-		snprintf(err, errlen, "tls: out of memory");
+		snprintf(err, errlen, "tls out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < set->nsni; i++) {
-		const struct tls_sni_settings *e = &set->sni[i];
+		const struct config_tls_sni *e = &set->sni[i];
 		snprintf(where, sizeof(where), "tls.sni.[%zu].", i);
 		if ((ts->sni[i].name = strdup(e->name)) == NULL) {
-			snprintf(err, errlen, "tls: out of memory");
+			snprintf(err, errlen, "tls out of memory");
 			return -1;
 		}
 		ts->nsni++;
@@ -286,25 +287,25 @@ tls_server_sni(struct tls_server *ts, const struct tls_settings *set,
 }
 
 struct tls_server *
-tls_server_new(const struct tls_settings *set, char *err, size_t errlen)
+tls_server_new(const struct config_tls *set, char *err, size_t errlen)
 {
 	struct tls_server *ts = calloc(1, sizeof(*ts));
 
 	err[0] = '\0';
 	if (ts == NULL) {
-		snprintf(err, errlen, "tls: out of memory");
+		snprintf(err, errlen, "tls out of memory");
 		return NULL;
 	}
 	if (set->certificate == NULL || set->key == NULL) {
-		snprintf(err, errlen, "tls: both 'tls.certificate' and "
-		    "'tls.key' are needed");
+		snprintf(err, errlen, "tls.certificate and tls.key are both "
+		    "needed");
 		free(ts);
 		return NULL;
 	}
 	ERR_clear_error();
 	/* New random keys per generation: a reload also rotates them. */
 	if (RAND_bytes(ts->ticket_keys, sizeof(ts->ticket_keys)) != 1) {
-		tls_error(err, errlen, "tls: no random ticket keys");
+		tls_error(err, errlen, "tls no random ticket keys");
 		free(ts);
 		return NULL;
 	}
