@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "config.h"
 #include "io.h"
 #include "tests/check_run.h"
 #include "tests/tls_util.h"
@@ -103,8 +104,8 @@ static struct tls_server *
 load(const char *c, const char *k, const char *min, const char *ciphers,
     char *err, size_t errlen)
 {
-	struct tls_settings set = { .certificate = c, .key = k,
-	    .min_protocol = min, .ciphers = ciphers };
+	struct config_tls set = { .certificate = (char *)c, .key = (char *)k,
+	    .min_protocol = (char *)min, .ciphers = (char *)ciphers };
 
 	return tls_server_new(&set, err, errlen);
 }
@@ -157,10 +158,11 @@ END_TEST
 
 START_TEST(test_load_sni_bad)
 {
-	struct tls_sni_settings sni[] = {
-		{ "other.test", crt2, key2 }, { "bad.test", crt2, key },
+	struct config_tls_sni sni[] = {
+		{ (char *)"other.test", crt2, key2 },
+		{ (char *)"bad.test", crt2, key },
 	};
-	struct tls_settings set = { .certificate = crt, .key = key,
+	struct config_tls set = { .certificate = crt, .key = key,
 	    .sni = sni, .nsni = 2 };
 	char err[512];
 	struct tls_server *ts = tls_server_new(&set, err, sizeof(err));
@@ -286,13 +288,14 @@ pair_run(struct tls_server *ts, struct client *cl, struct tls_info *info)
 static struct tls_server *
 server_with(const char *client_ca)
 {
-	static struct tls_sni_settings sni[1];
-	struct tls_settings set = { .certificate = crt, .key = key,
-	    .client_ca = client_ca, .sni = sni, .nsni = 1 };
+	static struct config_tls_sni sni[1];
+	struct config_tls set = { .certificate = crt, .key = key,
+	    .client_ca = (char *)client_ca, .sni = sni, .nsni = 1 };
 	char err[512];
 	struct tls_server *ts;
 
-	sni[0] = (struct tls_sni_settings){ "*.other.test", crt2, key2 };
+	sni[0] = (struct config_tls_sni){ (char *)"*.other.test", crt2,
+	    key2 };
 	ts = tls_server_new(&set, err, sizeof(err));
 	ck_assert_msg(ts != NULL, "%s", err);
 	return ts;
