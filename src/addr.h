@@ -17,4 +17,22 @@ struct addr_spec {
 /* 0, or -1 with a short reason in *why. */
 int addr_parse(const char *spec, struct addr_spec *out, const char **why);
 
+/* An address or a network: "192.0.2.1", "10.0.0.0/8", "::1",
+ * "2001:db8::/32".  A bare address is a /32 or /128. */
+struct addr_cidr {
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned char addr[16];	/* network byte order; 4 used for AF_INET */
+	unsigned bits;		/* prefix length */
+};
+
+/* 0, or -1 with a short reason in *why.  Host bits beyond the prefix
+ * must be zero ("10.1.0.0/8" is refused: it says two things). */
+int addr_cidr_parse(const char *text, struct addr_cidr *out,
+    const char **why);
+/* Whether a numeric address ("192.0.2.1", "::1", "::ffff:192.0.2.1")
+ * is inside one of the n networks.  An IPv4-mapped IPv6 address matches
+ * the IPv4 networks.  false for text that is no address. */
+int addr_cidr_match(const struct addr_cidr *list, size_t n,
+    const char *numeric);
+
 #endif

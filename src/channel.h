@@ -16,8 +16,12 @@
 
 struct plugin_set;
 struct tls_server;
+struct config_listener;
 
 struct channel_params {
+	/* The listener the connection came in on: its TLS, PROXY and
+	 * protocol settings.  NULL: plain SMTP with the global settings. */
+	const struct config_listener *listener;
 	const char *fqdn;		/* announced host name */
 	const char *remote;		/* remoteaddr "host:port" */
 	const char *version_text;	/* greeting text after the fqdn */

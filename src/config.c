@@ -47,20 +47,21 @@ config_defaults(struct config *cfg)
 	cfg->pool.busy_reply = false;
 	cfg_tls_defaults(cfg);
 	/* Strings: out of memory this early is a broken environment. */
-	if ((cfg->listen = calloc(1, sizeof(*cfg->listen))) == NULL ||
-	    (cfg->listen[0] = strdup(CONFIG_DEFAULT_LISTEN)) == NULL ||
+	const char *listen = CONFIG_DEFAULT_LISTEN;
+	char err[CONFIG_ERR_MAX];
+
+	if (config_set_listen(cfg, &listen, 1, err, sizeof(err)) == -1 ||
 	    config_set_string(&cfg->remote, CONFIG_DEFAULT_REMOTE) == -1 ||
 	    config_set_string(&cfg->user, CONFIG_DEFAULT_USER) == -1 ||
 	    config_set_string(&cfg->pidfile,
 	    PSMTPD_RUNSTATEDIR "/psmtpd.pid") == -1)
 		fatal("config: out of memory");
-	cfg->nlisten = 1;
 }
 
 void
 config_free(struct config *cfg)
 {
-	cfg_free_list(cfg->listen, cfg->nlisten);
+	config_listeners_free(cfg->listen, cfg->nlisten);
 	cfg_free_plugins(cfg->plugins, cfg->nplugins);
 	cfg_tls_free(cfg);
 	free(cfg->remote);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <libconfig.h>
 
+#include "addr.h"
+
 #define CONFIG_DEFAULT_LISTEN "localhost:8025"
 #define CONFIG_DEFAULT_REMOTE "localhost:25"
 #define CONFIG_DEFAULT_DATA_SIZE_LIMIT 33554432LL
@@ -60,6 +62,44 @@ struct config_auth {
 	int failure_delay;	/* seconds before a 535; 1 */
 };
 
+/* A listener's TLS: none, STARTTLS offered, or TLS from the first byte. */
+enum config_tls_mode {
+	CONFIG_TLS_NONE = 0,
+	CONFIG_TLS_STARTTLS,
+	CONFIG_TLS_IMPLICIT
+};
+
+/* The protocol a listener speaks. */
+enum config_protocol {
+	CONFIG_PROTOCOL_SMTP = 0,
+	CONFIG_PROTOCOL_LMTP		/* RFC 2033: LHLO, a reply per recipient */
+};
+
+/*
+ * One entry of `listen`.  A string entry is a listener with every other
+ * field at its default (plain SMTP, the global settings); a group sets
+ * them:  { address = "[::]:587"; tls = "starttls"; require_auth = true; }
+ */
+struct config_listener {
+	char *address;		/* "host:port", "[v6]:port" or "unix:/path" */
+	enum config_tls_mode tls;	/* `tls`: "none" (default), "starttls",
+					 * "implicit" */
+	bool require_tls;	/* MAIL and AUTH need STARTTLS first */
+	bool require_auth;	/* MAIL needs AUTH first */
+	bool proxy_protocol;	/* a PROXY v1/v2 header comes first */
+	struct addr_cidr *proxy_trusted;	/* who may send it */
+	size_t nproxy_trusted;
+	struct addr_cidr *xclient_trusted;	/* who may use XCLIENT */
+	size_t nxclient_trusted;
+	enum config_protocol protocol;	/* `protocol`: "smtp" or "lmtp" */
+	int mode;		/* a unix: socket's permissions, 0666 */
+	int line;		/* where the file sets it; 0 otherwise */
+};
+
+/* The path of a "unix:/path" address; NULL for a TCP one. */
+const char *config_listen_unix_path(const char *address);
+void config_listeners_free(struct config_listener *l, size_t n);
+
 /* One entry of the `plugins` list (or the -c class). */
 struct config_plugin {
 	char *name;		/* `name`, e.g. "maildir"; NULL when only a path */
@@ -75,7 +115,7 @@ struct config {
 	bool have_doc;
 	char *file;		/* the file read, NULL for none */
 
-	char **listen;		/* localaddr specs, "host:port" / "[v6]:port" */
+	struct config_listener *listen;	/* localaddr; at least one */
 	size_t nlisten;
 	char *remote;		/* remoteaddr spec */
 	char *hostname;		/* NULL: the host's FQDN, found at start */
@@ -171,5 +211,10 @@ void config_where(const struct config *cfg, const char *path,
 
 /* Replace a string field (frees the old one).  0, or -1 on ENOMEM. */
 int config_set_string(char **field, const char *value);
+
+/* Replace the listeners with plain SMTP ones on these specs (localaddr
+ * from the command line, -o listen=...).  0, or -1 with err. */
+int config_set_listen(struct config *cfg, const char *const *specs,
+    size_t n, char *err, size_t errlen);
 
 #endif

@@ -160,40 +160,6 @@ cfg_string_from_setting(struct config *cfg, const struct cfg_row *row,
 	    config_setting_get_string(s), e);
 }
 
-/* cfg_listen_from_setting - "spec", [ "spec", ... ] or ( "spec", ... ). */
-static int
-cfg_listen_from_setting(struct config *cfg, const struct cfg_row *row,
-    const config_setting_t *s, struct cfg_err *e)
-{
-	const char *one, **specs;
-	int n, rc;
-
-	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		one = config_setting_get_string(s);
-		return cfg_store_listen(cfg, &one, 1, e);
-	}
-	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return cfg_fail(e, "'%s' must be a string or a list of "
-		    "strings", row->path);
-	n = config_setting_length(s);
-	if ((specs = calloc((size_t)n + 1, sizeof(*specs))) == NULL)
-		return cfg_fail(e, "out of memory");
-	rc = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
-		const config_setting_t *el = config_setting_get_elem(s, i);
-		if (config_setting_type(el) != CONFIG_TYPE_STRING) {
-			e->at = el;
-			rc = cfg_fail(e, "'%s' must be a string or a list of "
-			    "strings", row->path);
-		} else
-			specs[i] = config_setting_get_string(el);
-	}
-	if (rc == 0)
-		rc = cfg_store_listen(cfg, specs, (size_t)n, e);
-	free(specs);
-	return rc;
-}
-
 void
 cfg_free_plugins(struct config_plugin *p, size_t n)
 {

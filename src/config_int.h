@@ -71,9 +71,12 @@ int cfg_addr(const char *what, const char *spec, struct cfg_err *);
 int cfg_store_int(struct config *, const struct cfg_row *, long long,
     struct cfg_err *);
 cfg_from_text_fn cfg_store_string, cfg_store_name;
+
+/* config_listen.c: the `listen` setting. */
 int cfg_store_listen(struct config *, const char *const *, size_t,
     struct cfg_err *);
-void cfg_free_list(char **list, size_t n);
+cfg_from_setting_fn cfg_listen_from_setting;
+int cfg_validate_listeners(const struct config *, struct cfg_err *);
 
 /* config_file.c: the document's values. */
 /* Every setting of a group must be a row of the schema. */

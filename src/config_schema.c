@@ -193,37 +193,3 @@ cfg_store_name(struct config *cfg, const struct cfg_row *row,
 	*(int *)cfg_field(cfg, row) = v;
 	return 0;
 }
-
-void
-cfg_free_list(char **list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-}
-
-/* cfg_store_listen - check every spec, then replace the whole list. */
-int
-cfg_store_listen(struct config *cfg, const char *const *specs, size_t n,
-    struct cfg_err *e)
-{
-	char **list;
-
-	if (n == 0)
-		return cfg_fail(e, "'listen' must name at least one address");
-	for (size_t i = 0; i < n; i++)
-		if (cfg_addr("listen", specs[i], e) == -1)
-			return -1;
-	if ((list = calloc(n, sizeof(*list))) == NULL)
-		return cfg_fail(e, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		if ((list[i] = strdup(specs[i])) == NULL) {
-			cfg_free_list(list, i);
-			return cfg_fail(e, "out of memory");
-		}
-	cfg_free_list(cfg->listen, cfg->nlisten);
-	cfg->listen = list;
-	cfg->nlisten = n;
-	return 0;
-}
-

@@ -37,11 +37,8 @@ cfg_validate_ranges(const struct config *cfg, struct cfg_err *e)
 static int
 cfg_validate_addrs(const struct config *cfg, struct cfg_err *e)
 {
-	if (cfg->nlisten == 0)
-		return cfg_fail(e, "'listen' must name at least one address");
-	for (size_t i = 0; i < cfg->nlisten; i++)
-		if (cfg_addr("listen", cfg->listen[i], e) == -1)
-			return -1;
+	if (cfg_validate_listeners(cfg, e) == -1)
+		return -1;
 	if (cfg->remote != NULL && cfg_addr("remote", cfg->remote, e) == -1)
 		return -1;
 	return 0;

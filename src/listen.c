@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "config.h"
 #include "listen.h"
 #include "log.h"
-#include "worker.h"
 
 /* A growing array of listeners being opened. */
 struct listen_set {
@@ -106,7 +108,7 @@ listen_have(const struct addrinfo *ai, const struct sockaddr_storage *bound,
 }
 
 static int
-listen_add(struct listen_set *set, int fd)
+listen_add(struct listen_set *set, int fd, size_t index, const char *spec)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -120,11 +122,18 @@ listen_add(struct listen_set *set, int fd)
 		set->cap = cap;
 	}
 	set->l[set->n].fd = fd;
+	set->l[set->n].index = index;
+	snprintf(set->l[set->n].address, sizeof(set->l[set->n].address),
+	    "%s", spec);
 	/* The name of the bound socket: with port 0 the real port. */
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		return -1;
-	listen_addr_name((struct sockaddr *)&ss, len, set->l[set->n].name,
-	    sizeof(set->l[set->n].name));
+	if (ss.ss_family == AF_UNIX)
+		snprintf(set->l[set->n].name, sizeof(set->l[set->n].name),
+		    "unix:%s", ((struct sockaddr_un *)&ss)->sun_path);
+	else
+		listen_addr_name((struct sockaddr *)&ss, len,
+		    set->l[set->n].name, sizeof(set->l[set->n].name));
 	set->n++;
 	return 0;
 }
@@ -152,7 +161,8 @@ listen_resolve(const char *spec, const struct addr_spec *as,
 
 /* listen_spec - bind every address of one spec. */
 static int
-listen_spec(struct listen_set *set, const char *spec, int backlog,
+listen_spec(struct listen_set *set, const char *spec, size_t index,
+    int backlog,
     struct sockaddr_storage *bound, size_t *nbound, size_t maxbound,
     char *err, size_t errlen)
 {
@@ -184,7 +194,7 @@ listen_spec(struct listen_set *set, const char *spec, int backlog,
 			log_warn("listen %s: skipping %s", spec, name);
 			continue;
 		}
-		if (fd == -1 || listen_add(set, fd) == -1) {
+		if (fd == -1 || listen_add(set, fd, index, spec) == -1) {
 			snprintf(err, errlen, "listen %s: %s: %s", spec, name,
 			    strerror(errno));
 			if (fd != -1)
@@ -208,24 +218,76 @@ listen_spec(struct listen_set *set, const char *spec, int backlog,
 	return rc;
 }
 
+/* listen_unix_clear - make room at path: a stale socket file (left by a
+ * psmtpd that was killed) goes; anything else there is an error. */
+static int
+listen_unix_clear(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return unlink(path);
+}
+
+/* listen_unix - a UNIX socket at the path of "unix:/path". */
+static int
+listen_unix(struct listen_set *set, const struct config_listener *l,
+    size_t index, int backlog, char *err, size_t errlen)
+{
+	const char *path = config_listen_unix_path(l->address);
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct addrinfo ai = { .ai_family = AF_UNIX,
+	    .ai_socktype = SOCK_STREAM, .ai_addr = (struct sockaddr *)&sun,
+	    .ai_addrlen = sizeof(sun) };
+	int fd = -1;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "listen %s: path too long", l->address);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (listen_unix_clear(path) == -1 ||
+	    (fd = listen_bind_one(&ai, backlog)) == -1 ||
+	    chmod(path, (mode_t)l->mode) == -1 ||
+	    listen_add(set, fd, index, l->address) == -1) {
+		snprintf(err, errlen, "listen %s: %s", l->address,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 int
-listen_open(char *const *specs, size_t nspecs, int backlog,
+listen_open(const struct config_listener *ls, size_t nls, int backlog,
     struct listener **out, size_t *nout, char *err, size_t errlen)
 {
 	struct listen_set set = { NULL, 0, 0 };
 	struct sockaddr_storage bound[64];
 	size_t nbound = 0;
+	int rc = 0;
 
-	if (nspecs == 0) {
+	if (nls == 0) {
 		snprintf(err, errlen, "nothing to listen on");
 		return -1;
 	}
-	for (size_t i = 0; i < nspecs; i++) {
-		if (listen_spec(&set, specs[i], backlog, bound, &nbound,
-		    sizeof(bound) / sizeof(bound[0]), err, errlen) == -1) {
-			listen_close(set.l, set.n);
-			return -1;
-		}
+	for (size_t i = 0; i < nls && rc == 0; i++) {
+		if (config_listen_unix_path(ls[i].address) != NULL)
+			rc = listen_unix(&set, &ls[i], i, backlog, err, errlen);
+		else
+			rc = listen_spec(&set, ls[i].address, i, backlog,
+			    bound, &nbound, sizeof(bound) / sizeof(bound[0]),
+			    err, errlen);
+	}
+	if (rc == -1) {
+		listen_close(set.l, set.n);
+		return -1;
 	}
 	*out = set.l;
 	*nout = set.n;

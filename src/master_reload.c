@@ -21,7 +21,7 @@ master_same_listen(const struct config *a, const struct config *b)
 	if (a->nlisten != b->nlisten || a->listen_backlog != b->listen_backlog)
 		return false;
 	for (size_t i = 0; i < a->nlisten; i++)
-		if (strcmp(a->listen[i], b->listen[i]) != 0)
+		if (strcmp(a->listen[i].address, b->listen[i].address) != 0)
 			return false;
 	return true;
 }

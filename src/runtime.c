@@ -26,22 +26,9 @@ runtime_apply_flags(struct config *cfg, const struct cli_options *o,
 		cfg->data_size_limit = o->size;
 	if (o->smtputf8)
 		cfg->enable_smtputf8 = true;
-	if (o->localaddr != NULL) {
-		char *copy = strdup(o->localaddr);
-		char **list = calloc(1, sizeof(*list));
-		if (copy == NULL || list == NULL) {
-			free(copy);
-			free(list);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		for (size_t i = 0; i < cfg->nlisten; i++)
-			free(cfg->listen[i]);
-		free(cfg->listen);
-		list[0] = copy;
-		cfg->listen = list;
-		cfg->nlisten = 1;
-	}
+	if (o->localaddr != NULL && config_set_listen(cfg,
+	    &o->localaddr, 1, err, errlen) == -1)
+		return -1;
 	if (o->remoteaddr != NULL && config_set_string(&cfg->remote,
 	    o->remoteaddr) != 0) {
 		snprintf(err, errlen, "out of memory");

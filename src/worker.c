@@ -295,6 +295,24 @@ worker_client_over_limit(struct worker *w, int fd, const char *client)
 	return true;
 }
 
+/* worker_params - the generation's channel settings for a connection
+ * from this listener.  A reload that changed `listen` keeps the old
+ * sockets (that needs a restart): a socket whose entry is gone from the
+ * new config serves plain SMTP with the global settings. */
+static const struct channel_params *
+worker_params(const struct worker *w, const struct listener *from,
+    struct channel_params *buf)
+{
+	const struct config *cfg = &w->a->rt->cfg;
+
+	*buf = w->a->rt->chan;
+	buf->listener = NULL;
+	if (from->index < cfg->nlisten && strcmp(from->address,
+	    cfg->listen[from->index].address) == 0)
+		buf->listener = &cfg->listen[from->index];
+	return buf;
+}
+
 /* worker_session - serve one accepted connection to its end. */
 static void
 worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
@@ -305,6 +323,7 @@ worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	char client[SCOREBOARD_CLIENT_MAX];
 	sigset_t saved;
 	enum channel_end end;
+	struct channel_params params;
 
 	listen_addr_name((const struct sockaddr *)peer, peerlen, client,
 	    sizeof(client));
@@ -319,7 +338,7 @@ worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	}
 	/* SIGTERM may interrupt the channel's waits from here on. */
 	sigprocmask(SIG_SETMASK, &w->sessmask, &saved);
-	end = channel_serve(&rt->chan, rt->plugins, fd,
+	end = channel_serve(worker_params(w, from, &params), rt->plugins, fd,
 	    (const struct sockaddr *)peer, peerlen, &obs,
 	    (volatile const int *)&worker_stop_flag);
 	sigprocmask(SIG_SETMASK, &saved, NULL);

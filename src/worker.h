@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+struct listener;
 struct runtime;
 struct scoreboard;
 struct privsep_creds;
@@ -16,11 +17,6 @@ struct privsep_creds;
 #define WORKER_EXIT_OK 0
 #define WORKER_EXIT_INIT 70	/* plugin worker init failed: a crash */
 #define WORKER_EXIT_PRIV 77	/* could not drop privileges: fatal */
-
-struct listener {
-	int fd;
-	char name[300];	/* "127.0.0.1:8025", "[::1]:8025" for logs */
-};
 
 /* What the master hands a worker it has just forked. */
 struct worker_args {

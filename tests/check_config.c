@@ -89,7 +89,7 @@ START_TEST(test_defaults)
 
 	config_init(&cfg);
 	ck_assert_uint_eq(cfg.nlisten, 1);
-	ck_assert_str_eq(cfg.listen[0], "localhost:8025");
+	ck_assert_str_eq(cfg.listen[0].address, "localhost:8025");
 	ck_assert_str_eq(cfg.remote, "localhost:25");
 	ck_assert_ptr_null(cfg.hostname);
 	ck_assert_int_eq(cfg.data_size_limit, 33554432);
@@ -273,11 +273,140 @@ START_TEST(test_listen)
 		rc = load_text(&cfg, &t, c->text, err, sizeof(err));
 	ck_assert_msg(rc == 0, "%s: %s", c->text, err);
 	ck_assert_uint_eq(cfg.nlisten, c->n);
-	ck_assert_str_eq(cfg.listen[0], c->first);
-	ck_assert_str_eq(cfg.listen[c->n - 1], c->last);
+	ck_assert_str_eq(cfg.listen[0].address, c->first);
+	ck_assert_str_eq(cfg.listen[c->n - 1].address, c->last);
 	config_free(&cfg);
 	if (!c->override)
 		tmpconf_remove(&t);
+}
+END_TEST
+
+/* ---- listener groups -------------------------------------------------- */
+
+START_TEST(test_listen_groups)
+{
+	struct config cfg;
+	struct tmpconf t = { "", "" };
+	char err[CONFIG_ERR_MAX] = "";
+	const char *text =
+	    "listen = ( \"127.0.0.1:25\",\n"
+	    "  { address = \"[::1]:587\"; tls = \"starttls\";\n"
+	    "    require_tls = true; require_auth = true; },\n"
+	    "  { address = \"127.0.0.1:465\"; tls = \"implicit\"; },\n"
+	    "  { address = \"127.0.0.1:10025\"; proxy_protocol = true;\n"
+	    "    proxy_trusted = [ \"127.0.0.1\", \"10.0.0.0/8\", \"::1\" ];\n"
+	    "    xclient_trusted = [ \"127.0.0.0/8\" ]; },\n"
+	    "  { address = \"unix:/run/psmtpd/lmtp\"; protocol = \"lmtp\";\n"
+	    "    mode = \"0660\"; } );\n";
+
+	ck_assert_msg(load_text(&cfg, &t, text, err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_uint_eq(cfg.nlisten, 5);
+	ck_assert_str_eq(cfg.listen[0].address, "127.0.0.1:25");
+	ck_assert_int_eq(cfg.listen[0].tls, CONFIG_TLS_NONE);
+	ck_assert_int_eq(cfg.listen[0].mode, 0666);
+	ck_assert_int_eq(cfg.listen[1].tls, CONFIG_TLS_STARTTLS);
+	ck_assert(cfg.listen[1].require_tls && cfg.listen[1].require_auth);
+	ck_assert_int_eq(cfg.listen[1].line, 2);
+	ck_assert_int_eq(cfg.listen[2].tls, CONFIG_TLS_IMPLICIT);
+	ck_assert(!cfg.listen[2].require_auth);
+	ck_assert(cfg.listen[3].proxy_protocol);
+	ck_assert_uint_eq(cfg.listen[3].nproxy_trusted, 3);
+	ck_assert(addr_cidr_match(cfg.listen[3].proxy_trusted, 3,
+	    "10.9.8.7"));
+	ck_assert(!addr_cidr_match(cfg.listen[3].proxy_trusted, 3,
+	    "192.0.2.1"));
+	ck_assert_uint_eq(cfg.listen[3].nxclient_trusted, 1);
+	ck_assert_int_eq(cfg.listen[4].protocol, CONFIG_PROTOCOL_LMTP);
+	ck_assert_int_eq(cfg.listen[4].mode, 0660);
+	ck_assert_str_eq(config_listen_unix_path(cfg.listen[4].address),
+	    "/run/psmtpd/lmtp");
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), 0);
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+/* Each bad listener group is an error at its line. */
+static const struct {
+	const char *text, *want;
+} listen_group_bad[] = {
+	{ "listen = ( { tls = \"starttls\"; } );\n",
+	    "1: a listener group needs an address" },
+	{ "listen = (\n { address = \"a:1\"; tls = \"yes\"; } );\n",
+	    "2: 'listen.tls' must be \"none\", \"starttls\" or \"implicit\"" },
+	{ "listen = ( { address = \"a:1\"; protocol = \"esmtp\"; } );\n",
+	    "1: 'listen.protocol' must be \"smtp\" or \"lmtp\"" },
+	{ "listen = ( { address = \"a:1\"; colour = 1; } );\n",
+	    "1: unknown setting 'listen.colour'" },
+	{ "listen = ( { address = \"a:1\"; require_tls = true; } );\n",
+	    "1: 'listen.require_tls' needs tls = \"starttls\"" },
+	{ "listen = ( { address = \"a:1\"; proxy_protocol = true; } );\n",
+	    "1: 'listen.proxy_protocol' on 'a:1' needs 'proxy_trusted'" },
+	{ "listen = ( { address = \"a:1\"; proxy_protocol = true;\n"
+	  "  proxy_trusted = [ \"10.1.0.0/8\" ]; } );\n",
+	    "2: 'listen.proxy_trusted': '10.1.0.0/8': bits set after the "
+	    "prefix length" },
+	{ "listen = ( { address = \"a:1\"; proxy_protocol = true;\n"
+	  "  proxy_trusted = [ \"example.org\" ]; } );\n",
+	    "2: 'listen.proxy_trusted': 'example.org': not a numeric" },
+	{ "listen = ( { address = \"unix:run/lmtp\"; } );\n",
+	    "1: 'listen': 'unix:run/lmtp': a unix: socket needs an absolute "
+	    "path" },
+	{ "listen = ( { address = \"a:99999\"; } );\n",
+	    "1: 'listen': bad address 'a:99999': bad port" },
+	{ "listen = ( { address = \"a:1\"; mode = 0660; } );\n",
+	    "1: 'listen.mode' must be octal permissions in a string" },
+	{ "listen = ( { address = \"a:1\"; mode = \"0999\"; } );\n",
+	    "1: 'listen.mode' must be octal permissions in a string" },
+	{ "listen = ( { address = \"a:1\"; require_auth = 1; } );\n",
+	    "1: 'listen.require_auth' must be true or false" },
+};
+
+START_TEST(test_listen_groups_bad)
+{
+	struct config cfg;
+	struct tmpconf t = { "", "" };
+	char err[CONFIG_ERR_MAX] = "";
+
+	ck_assert_int_eq(load_text(&cfg, &t, listen_group_bad[_i].text, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, listen_group_bad[_i].want) != NULL,
+	    "want '%s' in '%s'", listen_group_bad[_i].want, err);
+	config_free(&cfg);
+	tmpconf_remove(&t);
+}
+END_TEST
+
+/* addr_cidr: networks of both families, IPv4-mapped IPv6 addresses. */
+static const struct {
+	const char *net, *addr;
+	int match;
+} cidr_rows[] = {
+	{ "127.0.0.1", "127.0.0.1", 1 },
+	{ "127.0.0.1", "127.0.0.2", 0 },
+	{ "10.0.0.0/8", "10.255.1.2", 1 },
+	{ "10.0.0.0/8", "11.0.0.1", 0 },
+	{ "192.168.4.0/22", "192.168.7.255", 1 },
+	{ "192.168.4.0/22", "192.168.8.0", 0 },
+	{ "0.0.0.0/0", "203.0.113.9", 1 },
+	{ "::1", "::1", 1 },
+	{ "2001:db8::/32", "2001:db8:ffff::1", 1 },
+	{ "2001:db8::/32", "2001:db9::1", 0 },
+	{ "127.0.0.0/8", "::ffff:127.0.0.3", 1 },
+	{ "::1", "127.0.0.1", 0 },
+	{ "127.0.0.1", "not-an-address", 0 },
+};
+
+START_TEST(test_cidr)
+{
+	struct addr_cidr c;
+	const char *why = NULL;
+
+	ck_assert_msg(addr_cidr_parse(cidr_rows[_i].net, &c, &why) == 0,
+	    "%s: %s", cidr_rows[_i].net, why);
+	ck_assert_int_eq(addr_cidr_match(&c, 1, cidr_rows[_i].addr),
+	    cidr_rows[_i].match);
 }
 END_TEST
 
@@ -390,10 +519,10 @@ static const struct file_error_case {
 	{ "pool = 5;\n", "1: 'pool' must be a group: pool = { ... };" },
 	{ "timeouts = ( 1, 2 );\n",
 	    "1: 'timeouts' must be a group: timeouts = { ... };" },
-	{ "listen = 8025;\n", "1: 'listen' must be a string or a list of "
-	    "strings" },
-	{ "listen = ( \"a:1\",\n  25 );\n", "2: 'listen' must be a string "
-	    "or a list of strings" },
+	{ "listen = 8025;\n", "1: 'listen' must be a string, a list of "
+	    "strings, or a list of listener groups" },
+	{ "listen = ( \"a:1\",\n  25 );\n", "2: 'listen' must be a string, "
+	    "a list of strings, or a list of listener groups" },
 	/* bad values */
 	{ "listen = [];\n", "1: 'listen' must name at least one address" },
 	{ "listen = \"localhost\";\n",
@@ -565,8 +694,8 @@ START_TEST(test_full_file)
 	ck_assert_msg(config_load_file(&cfg, DATADIR "/full.conf", err,
 	    sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(cfg.nlisten, 2);
-	ck_assert_str_eq(cfg.listen[0], "127.0.0.1:2525");
-	ck_assert_str_eq(cfg.listen[1], "[::1]:2525");
+	ck_assert_str_eq(cfg.listen[0].address, "127.0.0.1:2525");
+	ck_assert_str_eq(cfg.listen[1].address, "[::1]:2525");
 	ck_assert_str_eq(cfg.remote, "relay.example.org:587");
 	ck_assert_str_eq(cfg.hostname, "mx.example.org");
 	ck_assert_int_eq(cfg.data_size_limit, 10485760);
@@ -610,7 +739,7 @@ START_TEST(test_sample_config)
 	ck_assert_msg(config_load_file(&cfg, CONFIG_TEST_SRCDIR
 	    "/etc/psmtpd.conf", err, sizeof(err)) == 0, "%s", err);
 	ck_assert_msg(config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_str_eq(cfg.listen[0], "localhost:8025");
+	ck_assert_str_eq(cfg.listen[0].address, "localhost:8025");
 	ck_assert_int_eq(cfg.data_size_limit, 33554432);
 	config_free(&cfg);
 }
@@ -751,6 +880,10 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_setting_from_file, 0,
 	    NELEM(setting_cases));
 	tcase_add_loop_test(tc, test_listen, 0, NELEM(listen_cases));
+	tcase_add_test(tc, test_listen_groups);
+	tcase_add_loop_test(tc, test_listen_groups_bad, 0,
+	    NELEM(listen_group_bad));
+	tcase_add_loop_test(tc, test_cidr, 0, NELEM(cidr_rows));
 	tcase_add_test(tc, test_plugins);
 	tcase_add_test(tc, test_plugin_settings_not_checked);
 	tcase_add_test(tc, test_plugins_empty);

@@ -98,7 +98,7 @@ START_TEST(test_override_error_keeps_value)
 	ck_assert_int_eq(config_override(&cfg, "listen=a:1,bad", err,
 	    sizeof(err)), -1);
 	ck_assert_uint_eq(cfg.nlisten, 1);
-	ck_assert_str_eq(cfg.listen[0], "localhost:8025");
+	ck_assert_str_eq(cfg.listen[0].address, "localhost:8025");
 	ck_assert_int_eq(config_override(&cfg, "pool.start=-1", err,
 	    sizeof(err)), -1);
 	ck_assert_int_eq(cfg.pool.start, 5);
@@ -241,7 +241,8 @@ START_TEST(test_validate_fields)
 	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "'remote': bad address 'bad': expected "
 	    "host:port");
-	free(cfg.listen[0]);
+	config_listeners_free(cfg.listen, cfg.nlisten);
+	cfg.listen = NULL;
 	cfg.nlisten = 0;
 	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "'listen' must name at least one address");

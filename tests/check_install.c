@@ -345,7 +345,7 @@ static const struct { const char *file, *where, *what; } ops_broken[] = {
 	{ "wrong-type.conf", ":4:", "max_workers" },
 	{ "syntax-error.conf", ":3:", "syntax error" },
 	{ "bad-value.conf", ":2:", "command_size_limit" },
-	{ "bad-listen.conf", ":2:", "99999" },
+	{ "bad-listen.conf", ":3:", "99999" },
 	{ "bad-facility.conf", ":3:", "email" },
 	{ "no-plugin.conf", ":4:", "no-such-plugin" },
 	{ "plugin-setting.conf", ":4:", "colour" },

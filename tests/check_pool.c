@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "daemon.h"
 #include "listen.h"
 #include "master_int.h"
@@ -145,13 +146,29 @@ is_nonblock_cloexec(int fd)
 	    (fcntl(fd, F_GETFD) & FD_CLOEXEC);
 }
 
+/* pool_listen_open - listen_open on plain listeners at these specs. */
+static int
+pool_listen_open(char *const *specs, size_t n, int backlog,
+    struct listener **l, size_t *nl, char *err, size_t errlen)
+{
+	struct config_listener ls[4];
+
+	ck_assert_uint_le(n, 4);
+	memset(ls, 0, sizeof(ls));
+	for (size_t i = 0; i < n; i++) {
+		ls[i].address = specs[i];
+		ls[i].mode = 0666;
+	}
+	return listen_open(ls, n, backlog, l, nl, err, errlen);
+}
+
 START_TEST(test_listen_v4)
 {
 	char *specs[] = { "127.0.0.1:0" };
 	struct listener *l;
 	size_t n;
 	char err[256];
-	int rc = listen_open(specs, 1, 16, &l, &n, err, sizeof(err));
+	int rc = pool_listen_open(specs, 1, 16, &l, &n, err, sizeof(err));
 
 	ck_assert_msg(rc == 0, "%s", err);
 	ck_assert_uint_eq(n, 1);
@@ -169,7 +186,7 @@ START_TEST(test_listen_localhost)
 	struct listener *l;
 	size_t n;
 	char err[256];
-	int rc = listen_open(specs, 1, 16, &l, &n, err, sizeof(err));
+	int rc = pool_listen_open(specs, 1, 16, &l, &n, err, sizeof(err));
 
 	ck_assert_msg(rc == 0, "%s", err);
 	ck_assert_uint_ge(n, 1);
@@ -198,7 +215,7 @@ START_TEST(test_listen_bad)
 	size_t n = 0;
 	char err[256] = "";
 
-	ck_assert_int_eq(listen_open(specs, 1, 16, &l, &n, err, sizeof(err)),
+	ck_assert_int_eq(pool_listen_open(specs, 1, 16, &l, &n, err, sizeof(err)),
 	    -1);
 	ck_assert_msg(strstr(err, listen_bad_rows[_i].msg) != NULL, "%s",
 	    err);
@@ -215,17 +232,56 @@ START_TEST(test_listen_in_use)
 	size_t n, n2;
 	char err[256];
 
-	ck_assert_int_eq(listen_open(specs, 1, 16, &l, &n, err, sizeof(err)),
+	ck_assert_int_eq(pool_listen_open(specs, 1, 16, &l, &n, err, sizeof(err)),
 	    0);
 	snprintf(spec2, sizeof(spec2), "%s", l[0].name);
-	ck_assert_int_eq(listen_open(specs2, 1, 16, &l2, &n2, err,
+	ck_assert_int_eq(pool_listen_open(specs2, 1, 16, &l2, &n2, err,
 	    sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "in use") != NULL, "%s", err);
 	listen_close(l, n);
-	ck_assert_int_eq(listen_open(specs2, 2, 16, &l2, &n2, err,
+	ck_assert_int_eq(pool_listen_open(specs2, 2, 16, &l2, &n2, err,
 	    sizeof(err)), 0);
 	ck_assert_uint_eq(n2, 1);
 	listen_close(l2, n2);
+}
+END_TEST
+
+/* unix:/path binds a UNIX socket there, with the listener's mode, and
+ * replaces a stale socket file but nothing else. */
+START_TEST(test_listen_unix)
+{
+	char dir[] = "/tmp/psmtpd-listen-XXXXXX", path[300], spec[310];
+	char *specs[] = { spec };
+	struct listener *l;
+	size_t n;
+	char err[256];
+	struct stat st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/lmtp", dir);
+	snprintf(spec, sizeof(spec), "unix:%s", path);
+	ck_assert_int_eq(pool_listen_open(specs, 1, 16, &l, &n, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(l[0].name, spec);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 0777, 0666);	/* chmod, not umask */
+	listen_close(l, n);
+	/* the socket file left behind is stale: replaced */
+	ck_assert_int_eq(pool_listen_open(specs, 1, 16, &l, &n, err,
+	    sizeof(err)), 0);
+	listen_close(l, n);
+	ck_assert_int_eq(unlink(path), 0);
+	/* a regular file is not ours to remove */
+	FILE *fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	ck_assert_int_eq(pool_listen_open(specs, 1, 16, &l, &n, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "exists") != NULL, "%s", err);
+	unlink(path);
+	rmdir(dir);
 }
 END_TEST
 
@@ -427,6 +483,7 @@ pool_suite(void)
 	tcase_add_loop_test(tc, test_listen_bad, 0,
 	    sizeof(listen_bad_rows) / sizeof(listen_bad_rows[0]));
 	tcase_add_test(tc, test_listen_in_use);
+	tcase_add_test(tc, test_listen_unix);
 	tcase_add_test(tc, test_addr_name);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("daemon");
