@@ -227,11 +227,35 @@ cfg_tls_blame(const struct config *cfg, struct cfg_err *e,
 	return -1;
 }
 
+/* cfg_validate_listener_tls - a listener that offers TLS needs the
+ * certificate; the error points at the listener. */
+static int
+cfg_validate_listener_tls(const struct config *cfg, struct cfg_err *e)
+{
+	char msg[CONFIG_ERR_MAX];
+
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		const struct config_listener *l = &cfg->listen[i];
+		if (l->tls == CONFIG_TLS_NONE || cfg->tls.certificate != NULL)
+			continue;
+		snprintf(msg, sizeof(msg), "listener '%s' has tls = \"%s\" "
+		    "but there is no 'tls.certificate'", l->address,
+		    l->tls == CONFIG_TLS_STARTTLS ? "starttls" : "implicit");
+		if (l->line > 0 && cfg->file != NULL)
+			return cfg_fail(e, "%.300s:%d: %.700s", cfg->file,
+			    l->line, msg);
+		return cfg_fail(e, "%s", msg);
+	}
+	return 0;
+}
+
 int
 cfg_validate_tls(const struct config *cfg, struct cfg_err *e)
 {
 	const struct config_tls *t = &cfg->tls;
 
+	if (cfg_validate_listener_tls(cfg, e) == -1)
+		return -1;
 	if ((t->certificate == NULL) != (t->key == NULL)) {
 		cfg_fail(e, "'tls' needs both a certificate and a key");
 		return cfg_tls_blame(cfg, e, t->key == NULL ?
