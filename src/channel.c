@@ -1,133 +1,72 @@
 /*
- * channel.c - one SMTP session: the command loop, replies, state resets.
- *
- * The verbs live in channel_cmds.c, DATA in channel_data.c, the plugin
- * chain in channel_hooks.c.  The reply texts are Python 3.11 smtpd's.
+ * channel.c - one SMTP session: the command loop and channel_dispatch,
+ * which runs a row of the verb table (channel_verbs.c) and applies the
+ * rules for the plugins' replies in one place.  The reply texts are
+ * Python 3.11 smtpd's.  See channel_session.h for the channel's layers.
  */
 #include "autoconfig.h"
 
-#include <errno.h>
-#include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "channel_session.h"
 #include "log.h"
-#include "plugin_loader.h"
 
-static const char *const channel_end_names[] = {
-	[CHANNEL_END_QUIT] = "quit",
-	[CHANNEL_END_EOF] = "eof",
-	[CHANNEL_END_TIMEOUT] = "timeout",
-	[CHANNEL_END_ERROR] = "error",
-	[CHANNEL_END_ERRORS] = "too-many-errors",
-	[CHANNEL_END_PLUGIN] = "plugin",
-	[CHANNEL_END_SHUTDOWN] = "shutdown",
-};
-
-const char *
-channel_end_name(enum channel_end end)
+/* channel_verb_allowed - the state checks of a row's flags, in
+ * smtpd.py's order; false when one failed (the 503/501 is sent). */
+static bool
+channel_verb_allowed(struct psmtpd_session *s, const struct channel_verb *row,
+    const struct channel_cmd *c)
 {
-	return channel_end_names[end];
-}
+	unsigned f = row->flags;
 
-void
-channel_phase(struct psmtpd_session *s, enum channel_phase phase,
-    const char *detail)
-{
-	if (s->obs != NULL && s->obs->phase != NULL)
-		s->obs->phase(s->obs->arg, phase, detail);
-}
-
-void
-channel_close(struct psmtpd_session *s, enum channel_end end)
-{
-	if (!s->closing) {
-		s->closing = true;
-		s->end = end;
-	}
-}
-
-bool
-channel_greeted(struct psmtpd_session *s)
-{
-	if (s->seen_greeting[0] != '\0')
+	if ((f & CHANNEL_NEEDS_GREETING) && s->seen_greeting[0] == '\0')
+		channel_reply(s, "503 Error: send HELO first");
+	else if ((f & CHANNEL_NEEDS_MAIL) && s->mailfrom == NULL)
+		channel_reply(s, "503 Error: need MAIL command");
+	else if ((f & CHANNEL_NEEDS_RCPT) && s->nrcpt == 0)
+		channel_reply(s, "503 Error: need RCPT command");
+	else if ((f & CHANNEL_NO_TXN) && s->mailfrom != NULL)
+		channel_reply(s, "503 Error: transaction in progress");
+	else if ((f & CHANNEL_NO_ARG) && c->arg != NULL && c->arg[0] != '\0')
+		channel_reply(s, "501 Syntax: %s", row->verb);
+	else
 		return true;
-	channel_reply(s, "503 Error: send HELO first");
 	return false;
 }
 
-/* channel_reply_raw - one reply (possibly several lines joined by "\n"),
- * each line sent with CRLF. */
-void
-channel_reply_raw(struct psmtpd_session *s, const char *text)
+/* channel_hook_accepts - whether a plugin's reply lets the verb go on. */
+static bool
+channel_hook_accepts(const struct channel_verb *row,
+    const struct channel_verdict *v)
 {
-	int timeout = s->params->timeout_command;
+	if (v->result == PSMTPD_CONTINUE)
+		return true;
+	return v->reply[0] == ((row->flags & CHANNEL_INTERMEDIATE) ? '3' :
+	    '2');
+}
 
-	if (s->params->trace)
-		log_debug("id=%s reply=\"%s\"", s->id, text);
-	if (text[0] == '4' || text[0] == '5')
-		s->errors++;
-	for (const char *p = text;;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (io_write(&s->io, p, n, timeout) != IO_OK ||
-		    io_write(&s->io, "\r\n", 2, timeout) != IO_OK) {
-			channel_close(s, CHANNEL_END_ERROR);
-			return;
-		}
-		if (nl == NULL)
-			break;
-		p = nl + 1;
+/* channel_run_verb - one row: its checks, its hook, its proceed. */
+static void
+channel_run_verb(struct psmtpd_session *s, const struct channel_verb *row,
+    struct channel_cmd *c)
+{
+	struct channel_verdict v = { .result = PSMTPD_CONTINUE };
+
+	if (!channel_verb_allowed(s, row, c))
+		return;
+	if (row->check != NULL && !row->check(s, c))
+		return;
+	if (row->hook != CHANNEL_HOOK_NONE)
+		channel_run_hook(s, row->hook, c->hook_arg, &v);
+	if (!channel_hook_accepts(row, &v)) {
+		if (row->refused != NULL)
+			row->refused(s);
+		channel_send_verdict(s, &v);
+		return;
 	}
-}
-
-/* channel_reply - one reply line.  Its text may echo the client (the
- * verb, a VRFY argument): CR and LF there would inject reply lines, and
- * smtpd.py raises on non-ASCII, so those bytes are sent as '?'. */
-void
-channel_reply(struct psmtpd_session *s, const char *fmt, ...)
-{
-	char text[CHANNEL_REPLY_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	for (char *p = text; *p != '\0'; p++)
-		if (*p == '\r' || *p == '\n' || (unsigned char)*p >= 0x80)
-			*p = '?';
-	channel_reply_raw(s, text);
-}
-
-/* channel_reset_transaction - smtpd.py's _set_post_data_state. */
-void
-channel_reset_transaction(struct psmtpd_session *s)
-{
-	s->smtp_state = PSMTPD_STATE_COMMAND;
-	free(s->mailfrom);
-	s->mailfrom = NULL;
-	for (size_t i = 0; i < s->nrcpt; i++)
-		free(s->rcpttos[i]);
-	s->nrcpt = 0;
-	s->require_smtputf8 = false;
-	channel_free_plugin_data(s, true);
-}
-
-/* channel_rset_state - smtpd.py's _set_rset_state: the transaction and
- * the received data, not the greeting. */
-void
-channel_rset_state(struct psmtpd_session *s)
-{
-	channel_reset_transaction(s);
-	s->data_len = 0;
-	if (s->data != NULL)
-		s->data[0] = '\0';
+	row->proceed(s, c, &v);
 }
 
 /* channel_command_limit - how long a line of this verb may be. */
@@ -141,41 +80,63 @@ channel_command_limit(const struct psmtpd_session *s, const char *verb)
 	return limit;
 }
 
-/* channel_dispatch - found_terminator in COMMAND state. */
-static void
-channel_dispatch(struct psmtpd_session *s, size_t len)
+/* channel_parse - found_terminator's checks of a command line; false
+ * when the line is answered already (500). */
+static bool
+channel_parse(struct psmtpd_session *s, size_t len, struct smtp_command *cmd)
 {
-	struct smtp_command cmd;
 	size_t max = s->params->command_size_limit + s->mail_limit_extra;
 
 	if (len == 0) {
 		channel_reply(s, "500 Error: bad syntax");
-		return;
+		return false;
 	}
 	if (len > max || len > CHANNEL_LINE_MAX) {
 		channel_reply(s, "500 Error: line too long");
-		return;
+		return false;
 	}
-	if (smtp_parse_command(s->line, len, &cmd) != SMTP_PARSE_OK) {
+	if (smtp_parse_command(s->line, len, cmd) != SMTP_PARSE_OK) {
 		channel_reply(s, "500 Error: bad syntax");
-		return;
+		return false;
 	}
 	if (s->params->trace)
-		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id, cmd.verb,
-		    cmd.arg != NULL ? cmd.arg : "");
-	if (len > channel_command_limit(s, cmd.verb)) {
+		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id, cmd->verb,
+		    cmd->arg != NULL ? cmd->arg : "");
+	if (len > channel_command_limit(s, cmd->verb)) {
 		channel_reply(s, "500 Error: line too long");
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* channel_dispatch - found_terminator in COMMAND state: a plugin's verb
+ * first (it may override a built-in one), then the table's row. */
+static void
+channel_dispatch(struct psmtpd_session *s, size_t len)
+{
+	struct smtp_command cmd;
+	struct channel_cmd *c;
+
+	if (!channel_parse(s, len, &cmd))
+		return;
 	if (channel_run_plugin_verb(s, cmd.verb, cmd.arg))
 		return;
-	channel_verb_fn fn = channel_builtin_verb(cmd.verb);
-	if (fn == NULL) {
+	const struct channel_verb *row = channel_verb_find(s, cmd.verb);
+	if (row == NULL) {
 		channel_reply(s, "500 Error: command \"%s\" not recognized",
 		    cmd.verb);
 		return;
 	}
-	fn(s, cmd.arg);
+	/* on the heap: it holds an address buffer twice a line long */
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		channel_reply(s, "451 Error: out of memory");
+		return;
+	}
+	c->verb = cmd.verb;
+	c->arg = cmd.arg;
+	c->arg_nul = cmd.arg_nul;
+	channel_run_verb(s, row, c);
+	free(c);
 }
 
 /* channel_command_timeout - the command timeout, cut short by what is
@@ -235,10 +196,13 @@ channel_read_command(struct psmtpd_session *s, size_t *len)
 	}
 }
 
-/* channel_check_errors - end a session that keeps sending bad commands. */
+/* channel_count_errors - the one place errors are counted: a command
+ * whose last reply was 4xx or 5xx is one; too many end the session. */
 static void
-channel_check_errors(struct psmtpd_session *s)
+channel_count_errors(struct psmtpd_session *s)
 {
+	if (s->last_code == '4' || s->last_code == '5')
+		s->errors++;
 	if (s->params->max_errors == 0 || s->errors < s->params->max_errors ||
 	    s->closing)
 		return;
@@ -262,56 +226,6 @@ channel_greet(struct psmtpd_session *s)
 	}
 	channel_reply(s, "220 %s %s", s->params->fqdn,
 	    s->params->version_text);
-}
-
-/* channel_session_id - a short random id for the log lines. */
-static void
-channel_session_id(char *id, size_t size)
-{
-	unsigned char b[6];
-
-	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t)sizeof(b)) {
-		unsigned long long t = (unsigned long long)time(NULL) ^
-		    ((unsigned long long)getpid() << 16) ^ (uintptr_t)id;
-		memcpy(b, &t, sizeof(b));
-	}
-	snprintf(id, size, "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-	    b[3], b[4], b[5]);
-}
-
-/* channel_session_init - a fresh session for fd. */
-static int
-channel_session_init(struct psmtpd_session *s,
-    const struct channel_params *params, struct plugin_set *plugins,
-    int fd, const struct sockaddr *peer, socklen_t peerlen)
-{
-	char port[16] = "0";
-
-	memset(s, 0, offsetof(struct psmtpd_session, line));
-	s->line[0] = '\0';
-	s->params = params;
-	s->plugins = plugins;
-	io_init(&s->io, fd);
-	channel_session_id(s->id, sizeof(s->id));
-	if (peer == NULL || getnameinfo(peer, peerlen, s->peer_addr,
-	    sizeof(s->peer_addr), port, sizeof(port),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		snprintf(s->peer_addr, sizeof(s->peer_addr), "unknown");
-	s->peer_port = (unsigned)strtoul(port, NULL, 10);
-	size_t n = plugins != NULL ? plugin_set_count(plugins) : 0;
-	s->pdata = calloc(n + 1, sizeof(*s->pdata));
-	return s->pdata == NULL ? -1 : 0;
-}
-
-/* channel_session_free - everything the session allocated. */
-static void
-channel_session_free(struct psmtpd_session *s)
-{
-	channel_rset_state(s);
-	channel_free_plugin_data(s, false);
-	free(s->pdata);
-	free(s->rcpttos);
-	free(s->data);
 }
 
 enum channel_end
@@ -342,10 +256,9 @@ channel_serve(const struct channel_params *params,
 		size_t len;
 		if (!channel_read_command(s, &len))
 			break;
+		s->last_code = '\0';
 		channel_dispatch(s, len);
-		if (s->smtp_state == PSMTPD_STATE_DATA && !s->closing)
-			channel_receive_data(s);
-		channel_check_errors(s);
+		channel_count_errors(s);
 	}
 	io_flush(&s->io, params->timeout_command);
 	channel_phase(s, CHANNEL_PHASE_CLOSING, NULL);
@@ -357,19 +270,4 @@ channel_serve(const struct channel_params *params,
 	channel_session_free(s);
 	free(s);
 	return end;
-}
-
-void
-channel_refuse(const struct channel_params *params, int fd, const char *text)
-{
-	char line[CHANNEL_REPLY_MAX];
-	int n = snprintf(line, sizeof(line), "421 %s %s\r\n", params->fqdn,
-	    text);
-
-	if (n > 0 && (size_t)n < sizeof(line)) {
-		/* Best effort: the connection is being dropped anyway. */
-		ssize_t w = send(fd, line, (size_t)n, MSG_NOSIGNAL |
-		    MSG_DONTWAIT);
-		(void)w;
-	}
 }

@@ -1,9 +1,12 @@
 /*
- * channel_cmds.c - the built-in verbs, smtpd.SMTPChannel's smtp_<VERB>
- * methods, in a table.  Replies and the order of checks are Python 3.11's.
+ * channel_cmds.c - the functions of the session verbs (HELO, EHLO, NOOP,
+ * QUIT, RSET, HELP, VRFY, EXPN), smtpd.SMTPChannel's smtp_<VERB> methods;
+ * their rows are in channel_verbs.c.  Replies and the order of checks are
+ * Python 3.11's.
  */
 #include "autoconfig.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,13 +17,13 @@
 #define CHANNEL_EXTENDED " [SP <mail-parameters>]"
 #define CHANNEL_HELP_LIST "EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY"
 
-/* channel_greeting_ok - HELO/EHLO checks shared by both; true to go on. */
+/* channel_greeting_ok - HELO/EHLO checks shared by both; true to go on
+ * (the greeting is then in effect for the hook to see). */
 static bool
-channel_greeting_ok(struct psmtpd_session *s, const char *verb,
-    const char *arg)
+channel_greeting_ok(struct psmtpd_session *s, struct channel_cmd *c)
 {
-	if (arg == NULL || arg[0] == '\0') {
-		channel_reply(s, "501 Syntax: %s hostname", verb);
+	if (c->arg == NULL || c->arg[0] == '\0') {
+		channel_reply(s, "501 Syntax: %s hostname", c->verb);
 		return false;
 	}
 	/* See Python issue #21783: a second greeting is refused. */
@@ -31,82 +34,110 @@ channel_greeting_ok(struct psmtpd_session *s, const char *verb,
 	/* The plugins see the transaction that is being reset. */
 	channel_run_rset_hooks(s);
 	channel_rset_state(s);
-	snprintf(s->seen_greeting, sizeof(s->seen_greeting), "%s", arg);
+	snprintf(s->seen_greeting, sizeof(s->seen_greeting), "%s", c->arg);
+	c->hook_arg = c->arg;
 	return true;
 }
 
-/* channel_helo_hook - the plugins' word on a greeting; true if they
- * answered (the reply is sent). */
-static bool
-channel_helo_hook(struct psmtpd_session *s, const char *arg)
+bool
+channel_helo_check(struct psmtpd_session *s, struct channel_cmd *c)
 {
-	struct channel_verdict v;
+	return channel_greeting_ok(s, c);
+}
 
-	channel_run_hook(s, CHANNEL_HOOK_HELO, arg, &v);
-	if (!channel_send_verdict(s, &v))
+bool
+channel_ehlo_check(struct psmtpd_session *s, struct channel_cmd *c)
+{
+	if (!channel_greeting_ok(s, c))
 		return false;
-	if (v.reply[0] != '2') {
-		/* A refused greeting is no greeting. */
-		s->seen_greeting[0] = '\0';
-		s->extended_smtp = false;
-		s->mail_limit_extra = 0;
-	}
+	s->extended_smtp = true;
+	if (s->params->data_size_limit != 0)
+		s->mail_limit_extra += 26;
+	if (s->params->enable_smtputf8)
+		s->mail_limit_extra += 10;
 	return true;
 }
 
-static void
-channel_handle_helo(struct psmtpd_session *s, char *arg)
+/* channel_helo_refused - a refused greeting is no greeting. */
+void
+channel_helo_refused(struct psmtpd_session *s)
 {
-	if (!channel_greeting_ok(s, "HELO", arg))
-		return;
-	if (channel_helo_hook(s, arg))
-		return;
-	channel_reply(s, "250 %s", s->params->fqdn);
+	s->seen_greeting[0] = '\0';
+	s->extended_smtp = false;
+	s->mail_limit_extra = 0;
 }
 
+void
+channel_helo_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
+{
+	char text[CHANNEL_REPLY_MAX];
+
+	(void)c;
+	snprintf(text, sizeof(text), "250 %s", s->params->fqdn);
+	channel_reply_accepted(s, v, text);
+}
+
+/* channel_ehlo_add - one more "250-" line of the EHLO reply. */
 static void
-channel_handle_ehlo(struct psmtpd_session *s, char *arg)
+channel_ehlo_add(char *text, size_t size, size_t *n, const char *line)
+{
+	int w = snprintf(text + *n, size - *n, "\n250-%s", line);
+
+	if (w > 0 && (size_t)w < size - *n)
+		*n += (size_t)w;
+}
+
+/* channel_ehlo_list - Python's keywords, then the extensions' from the
+ * keyword table, then HELP. */
+static void
+channel_ehlo_list(struct psmtpd_session *s)
 {
 	const struct channel_params *p = s->params;
-	char text[CHANNEL_REPLY_MAX];
+	char text[CHANNEL_REPLY_MAX], line[256];
 	size_t n = 0;
+	channel_ehlo_fn fn;
 
-	if (!channel_greeting_ok(s, "EHLO", arg))
-		return;
-	s->extended_smtp = true;
-	if (p->data_size_limit != 0)
-		s->mail_limit_extra += 26;
-	if (p->enable_smtputf8)
-		s->mail_limit_extra += 10;
-	if (channel_helo_hook(s, arg))
-		return;
-	n += (size_t)snprintf(text + n, sizeof(text) - n, "250-%s", p->fqdn);
-	if (p->data_size_limit != 0)
-		n += (size_t)snprintf(text + n, sizeof(text) - n,
-		    "\n250-SIZE %llu", p->data_size_limit);
+	n += (size_t)snprintf(text, sizeof(text), "250-%s", p->fqdn);
+	if (p->data_size_limit != 0) {
+		snprintf(line, sizeof(line), "SIZE %llu", p->data_size_limit);
+		channel_ehlo_add(text, sizeof(text), &n, line);
+	}
 	if (!p->decode_data)
-		n += (size_t)snprintf(text + n, sizeof(text) - n,
-		    "\n250-8BITMIME");
+		channel_ehlo_add(text, sizeof(text), &n, "8BITMIME");
 	if (p->enable_smtputf8)
-		n += (size_t)snprintf(text + n, sizeof(text) - n,
-		    "\n250-SMTPUTF8");
+		channel_ehlo_add(text, sizeof(text), &n, "SMTPUTF8");
+	for (size_t i = 0; (fn = channel_ehlo_keyword(i)) != NULL; i++)
+		if (fn(s, line, sizeof(line)))
+			channel_ehlo_add(text, sizeof(text), &n, line);
 	snprintf(text + n, sizeof(text) - n, "\n250 HELP");
 	channel_reply_raw(s, text);
 }
 
-static void
-channel_handle_noop(struct psmtpd_session *s, char *arg)
+void
+channel_ehlo_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
 {
-	if (arg != NULL && arg[0] != '\0')
-		channel_reply(s, "501 Syntax: NOOP");
-	else
-		channel_reply(s, "250 OK");
+	(void)c;
+	if (!channel_send_verdict(s, v))
+		channel_ehlo_list(s);
 }
 
-static void
-channel_handle_quit(struct psmtpd_session *s, char *arg)
+void
+channel_noop_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
 {
-	(void)arg;
+	(void)c;
+	(void)v;
+	channel_reply(s, "250 OK");
+}
+
+void
+channel_quit_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
+{
+	(void)c;
+	(void)v;
 	channel_reply(s, "221 Bye");
 	channel_close(s, CHANNEL_END_QUIT);
 }
@@ -144,7 +175,7 @@ channel_added_verbs(const struct psmtpd_session *s, char *buf, size_t size)
 	buf[0] = '\0';
 	for (size_t i = 0; i < plugin_set_verb_count(s->plugins); i++) {
 		const char *v = plugin_set_verb(s->plugins, i);
-		if (channel_builtin_verb(v) != NULL)
+		if (channel_verb_find(s, v) != NULL)
 			continue;
 		int n = snprintf(buf + off, size - off, "%s%s", off ? " " : "",
 		    v);
@@ -154,10 +185,12 @@ channel_added_verbs(const struct psmtpd_session *s, char *buf, size_t size)
 	}
 }
 
-static void
-channel_handle_help(struct psmtpd_session *s, char *arg)
+void
+channel_help_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
 {
 	char added[512];
+	char *arg = c->arg;
 
 	channel_added_verbs(s, added, sizeof(added));
 	if (arg == NULL || arg[0] == '\0') {
@@ -168,6 +201,7 @@ channel_handle_help(struct psmtpd_session *s, char *arg)
 	for (char *p = arg; *p != '\0'; p++)
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 'a' + 'A');
+	(void)v;
 	const struct psmtpd_command *pc = plugin_set_command(s->plugins, arg,
 	    NULL);
 	if (pc != NULL && pc->help != NULL) {
@@ -185,17 +219,18 @@ channel_handle_help(struct psmtpd_session *s, char *arg)
 	    params && s->extended_smtp ? CHANNEL_EXTENDED : "");
 }
 
-static void
-channel_handle_vrfy(struct psmtpd_session *s, char *arg)
+void
+channel_vrfy_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
 {
-	char addr[CHANNEL_LINE_MAX * 2];
-	const char *rest;
+	const char *rest, *arg = c->arg;
 
+	(void)v;
 	if (arg == NULL || arg[0] == '\0') {
 		channel_reply(s, "501 Syntax: VRFY <address>");
 		return;
 	}
-	if (smtp_parse_address(arg, addr, sizeof(addr), &rest) ==
+	if (smtp_parse_address(arg, c->addr, sizeof(c->addr), &rest) ==
 	    SMTP_PARSE_OK)
 		channel_reply(s, "252 Cannot VRFY user, but will accept "
 		    "message and attempt delivery");
@@ -203,74 +238,22 @@ channel_handle_vrfy(struct psmtpd_session *s, char *arg)
 		channel_reply(s, "502 Could not VRFY %s", arg);
 }
 
-static void
-channel_handle_expn(struct psmtpd_session *s, char *arg)
+void
+channel_expn_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
 {
-	(void)arg;
+	(void)c;
+	(void)v;
 	channel_reply(s, "502 EXPN not implemented");
 }
 
-static void
-channel_handle_rset(struct psmtpd_session *s, char *arg)
+void
+channel_rset_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
 {
-	if (arg != NULL && arg[0] != '\0') {
-		channel_reply(s, "501 Syntax: RSET");
-		return;
-	}
+	(void)c;
+	(void)v;
 	channel_run_rset_hooks(s);
 	channel_rset_state(s);
 	channel_reply(s, "250 OK");
-}
-
-static void
-channel_handle_data(struct psmtpd_session *s, char *arg)
-{
-	struct channel_verdict v;
-
-	if (!channel_greeted(s))
-		return;
-	if (s->nrcpt == 0) {
-		channel_reply(s, "503 Error: need RCPT command");
-		return;
-	}
-	if (arg != NULL && arg[0] != '\0') {
-		channel_reply(s, "501 Syntax: DATA");
-		return;
-	}
-	channel_run_hook(s, CHANNEL_HOOK_DATA, NULL, &v);
-	if (channel_send_verdict(s, &v))
-		return;
-	s->smtp_state = PSMTPD_STATE_DATA;
-	channel_reply(s, "354 End data with <CR><LF>.<CR><LF>");
-}
-
-/* MAIL and RCPT are in channel_envelope.c. */
-void channel_handle_mail(struct psmtpd_session *s, char *arg);
-void channel_handle_rcpt(struct psmtpd_session *s, char *arg);
-
-static const struct {
-	const char *verb;
-	channel_verb_fn fn;
-} channel_verbs[] = {
-	{ "HELO", channel_handle_helo },
-	{ "EHLO", channel_handle_ehlo },
-	{ "NOOP", channel_handle_noop },
-	{ "QUIT", channel_handle_quit },
-	{ "MAIL", channel_handle_mail },
-	{ "RCPT", channel_handle_rcpt },
-	{ "RSET", channel_handle_rset },
-	{ "DATA", channel_handle_data },
-	{ "HELP", channel_handle_help },
-	{ "VRFY", channel_handle_vrfy },
-	{ "EXPN", channel_handle_expn },
-};
-
-channel_verb_fn
-channel_builtin_verb(const char *verb)
-{
-	for (size_t i = 0; i < sizeof(channel_verbs) / sizeof(channel_verbs[0]);
-	    i++)
-		if (strcmp(verb, channel_verbs[i].verb) == 0)
-			return channel_verbs[i].fn;
-	return NULL;
 }

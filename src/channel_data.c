@@ -113,7 +113,8 @@ channel_deliver(struct psmtpd_session *s)
 	channel_send_verdict(s, &v);
 }
 
-void
+/* channel_receive_data - the message after the 354, to its reply. */
+static void
 channel_receive_data(struct psmtpd_session *s)
 {
 	struct smtp_data sd;
@@ -145,4 +146,15 @@ channel_receive_data(struct psmtpd_session *s)
 	}
 	channel_deliver(s);
 	channel_reset_transaction(s);
+}
+
+void
+channel_data_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
+{
+	(void)c;
+	s->smtp_state = PSMTPD_STATE_DATA;
+	channel_reply_accepted(s, v, "354 End data with <CR><LF>.<CR><LF>");
+	if (!s->closing)
+		channel_receive_data(s);
 }

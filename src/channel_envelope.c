@@ -17,9 +17,6 @@
 /* Without a configured limit the recipients are still bounded. */
 #define CHANNEL_RCPT_HARD_MAX 100000
 
-void channel_handle_mail(struct psmtpd_session *s, char *arg);
-void channel_handle_rcpt(struct psmtpd_session *s, char *arg);
-
 /* channel_syntax_error - the 501 of MAIL or RCPT, longer after EHLO. */
 static void
 channel_syntax_error(struct psmtpd_session *s, const char *base)
@@ -43,18 +40,20 @@ channel_store_options(const char *rest, struct channel_options *o)
 }
 
 /* channel_parse_envelope_arg - keyword, address and "no parameters
- * before EHLO": true with addr and rest set, else the 501 is sent. */
+ * before EHLO": true with c->addr and c->rest set, else the 501 is sent.
+ * A NUL in the argument is a syntax error here (DESIGN.md). */
 static bool
-channel_parse_envelope_arg(struct psmtpd_session *s, const char *arg,
-    const char *keyword, const char *syntax, char *addr, size_t addrsize,
-    const char **rest)
+channel_parse_envelope_arg(struct psmtpd_session *s, struct channel_cmd *c,
+    const char *keyword, const char *syntax)
 {
-	if (arg == NULL ||
-	    smtp_parse_path(arg, keyword, addr, addrsize, rest) !=
-	    SMTP_PARSE_OK || (!s->extended_smtp && (*rest)[0] != '\0')) {
+	if (c->arg == NULL || c->arg_nul ||
+	    smtp_parse_path(c->arg, keyword, c->addr, sizeof(c->addr),
+	    &c->rest) != SMTP_PARSE_OK ||
+	    (!s->extended_smtp && c->rest[0] != '\0')) {
 		channel_syntax_error(s, syntax);
 		return false;
 	}
+	c->hook_arg = c->addr;
 	return true;
 }
 
@@ -93,39 +92,31 @@ channel_check_mail_options(struct psmtpd_session *s)
 	return false;
 }
 
-void
-channel_handle_mail(struct psmtpd_session *s, char *arg)
+bool
+channel_mail_check(struct psmtpd_session *s, struct channel_cmd *c)
 {
-	char addr[CHANNEL_LINE_MAX * 2];
-	const char *rest;
-	struct channel_verdict v;
-
-	if (!channel_greeted(s))
-		return;
-	if (!channel_parse_envelope_arg(s, arg, "FROM:", CHANNEL_MAIL_SYNTAX,
-	    addr, sizeof(addr), &rest))
-		return;
+	if (!channel_parse_envelope_arg(s, c, "FROM:", CHANNEL_MAIL_SYNTAX))
+		return false;
 	if (s->mailfrom != NULL) {
 		channel_reply(s, "503 Error: nested MAIL command");
-		return;
+		return false;
 	}
-	if (channel_store_options(rest, &s->mail_options) != 0) {
+	if (channel_store_options(c->rest, &s->mail_options) != 0) {
 		channel_syntax_error(s, CHANNEL_MAIL_SYNTAX);
-		return;
+		return false;
 	}
-	if (!channel_check_mail_options(s))
-		return;
-	channel_run_hook(s, CHANNEL_HOOK_MAIL, addr, &v);
-	if (v.result != PSMTPD_CONTINUE && v.reply[0] != '2') {
-		channel_send_verdict(s, &v);
-		return;
-	}
-	if ((s->mailfrom = strdup(addr)) == NULL) {
+	return channel_check_mail_options(s);
+}
+
+void
+channel_mail_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
+{
+	if ((s->mailfrom = strdup(c->addr)) == NULL) {
 		channel_reply(s, "451 Error: out of memory");
 		return;
 	}
-	if (!channel_send_verdict(s, &v))
-		channel_reply(s, "250 OK");
+	channel_reply_accepted(s, v, "250 OK");
 }
 
 /* channel_add_rcpt - append to rcpttos; -1 when out of memory. */
@@ -161,44 +152,32 @@ channel_rcpt_limit_reached(struct psmtpd_session *s)
 	return true;
 }
 
-void
-channel_handle_rcpt(struct psmtpd_session *s, char *arg)
+bool
+channel_rcpt_check(struct psmtpd_session *s, struct channel_cmd *c)
 {
-	char addr[CHANNEL_LINE_MAX * 2];
-	const char *rest;
-	struct channel_verdict v;
-
-	if (!channel_greeted(s))
-		return;
-	if (s->mailfrom == NULL) {
-		channel_reply(s, "503 Error: need MAIL command");
-		return;
-	}
-	if (!channel_parse_envelope_arg(s, arg, "TO:", CHANNEL_RCPT_SYNTAX,
-	    addr, sizeof(addr), &rest))
-		return;
-	if (channel_store_options(rest, &s->rcpt_options) != 0 ||
+	if (!channel_parse_envelope_arg(s, c, "TO:", CHANNEL_RCPT_SYNTAX))
+		return false;
+	if (channel_store_options(c->rest, &s->rcpt_options) != 0 ||
 	    smtp_check_rcpt_options(s->rcpt_options.opt, s->rcpt_options.n) ==
 	    SMTP_OPTIONS_SYNTAX) {
 		channel_syntax_error(s, CHANNEL_RCPT_SYNTAX);
-		return;
+		return false;
 	}
 	if (s->rcpt_options.n > 0) {
 		channel_reply(s, "555 RCPT TO parameters not recognized or "
 		    "not implemented");
-		return;
+		return false;
 	}
-	if (channel_rcpt_limit_reached(s))
-		return;
-	channel_run_hook(s, CHANNEL_HOOK_RCPT, addr, &v);
-	if (v.result != PSMTPD_CONTINUE && v.reply[0] != '2') {
-		channel_send_verdict(s, &v);
-		return;
-	}
-	if (channel_add_rcpt(s, addr) != 0) {
+	return !channel_rcpt_limit_reached(s);
+}
+
+void
+channel_rcpt_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v)
+{
+	if (channel_add_rcpt(s, c->addr) != 0) {
 		channel_reply(s, "451 Error: out of memory");
 		return;
 	}
-	if (!channel_send_verdict(s, &v))
-		channel_reply(s, "250 OK");
+	channel_reply_accepted(s, v, "250 OK");
 }

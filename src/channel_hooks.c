@@ -20,6 +20,8 @@ channel_call_hook(struct psmtpd_session *s, const struct psmtpd_plugin *p,
     void *data, enum channel_hook hook, const char *arg)
 {
 	switch (hook) {
+	case CHANNEL_HOOK_NONE:
+		return PSMTPD_CONTINUE;
 	case CHANNEL_HOOK_CONNECT:
 		return p->on_connect ? p->on_connect(s, data) : PSMTPD_CONTINUE;
 	case CHANNEL_HOOK_HELO:
@@ -166,6 +168,14 @@ channel_send_verdict(struct psmtpd_session *s,
 	if (v->result == PSMTPD_DISCONNECT)
 		channel_close(s, CHANNEL_END_PLUGIN);
 	return true;
+}
+
+void
+channel_reply_accepted(struct psmtpd_session *s,
+    const struct channel_verdict *v, const char *dflt)
+{
+	if (!channel_send_verdict(s, v))
+		channel_reply_raw(s, dflt);
 }
 
 void

@@ -2,12 +2,26 @@
  * channel_session.h - the state of one session (SMTPChannel's attributes),
  * shared by the channel's files and the plugin API functions.  Plugins see
  * only the opaque psmtpd_session and the accessors of session_api.c.
+ *
+ * The channel's files in layers; each calls only those below it (and
+ * io.c, smtp_*.c, log.c), so no two files call each other:
+ *   channel.c           the command loop, channel_dispatch, error count
+ *   channel_verbs.c     the verb table and the EHLO keyword table
+ *   channel_cmds.c      HELO, EHLO, NOOP, QUIT, RSET, HELP, VRFY, EXPN
+ *   channel_envelope.c  MAIL, RCPT
+ *   channel_data.c      DATA: receive the message, hand it on, answer
+ *   channel_state.c     session init/free, transaction resets
+ *   channel_hooks.c     the plugin chain, verdicts, plugin verbs
+ *   channel_reply.c     replies, close, phase (the observer)
+ * channel_verbs.c only names the verbs' functions; channel.c reaches them
+ * through the table.  See doc/HACKING for the life of a connection.
  */
 #ifndef PSMTPD_CHANNEL_SESSION_H
 #define PSMTPD_CHANNEL_SESSION_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include <psmtpd/plugin.h>
 
@@ -73,6 +87,7 @@ struct psmtpd_session {
 	long long session_deadline;	/* timeouts.session; 0: none */
 
 	/* counters for the limits and the log */
+	char last_code;			/* first digit of the last reply */
 	unsigned errors;
 	unsigned messages;
 	bool closing;
@@ -86,28 +101,18 @@ struct psmtpd_session {
 	char line[CHANNEL_LINE_MAX + 1];
 };
 
-/* channel.c */
+/* channel_reply.c: the bottom layer, used by every other channel file. */
 void channel_reply(struct psmtpd_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void channel_reply_raw(struct psmtpd_session *s, const char *text);
 void channel_phase(struct psmtpd_session *s, enum channel_phase phase,
     const char *detail);
-void channel_reset_transaction(struct psmtpd_session *s);
-void channel_rset_state(struct psmtpd_session *s);
 void channel_close(struct psmtpd_session *s, enum channel_end end);
-/* MAIL, RCPT and DATA need a HELO/EHLO first: false (503 sent) if not. */
-bool channel_greeted(struct psmtpd_session *s);
-
-/* channel_cmds.c: the built-in verbs, by name; NULL if none. */
-typedef void (*channel_verb_fn)(struct psmtpd_session *s, char *arg);
-channel_verb_fn channel_builtin_verb(const char *verb);
-
-/* channel_data.c: receive the message after 354 and hand it on. */
-void channel_receive_data(struct psmtpd_session *s);
 
 /* channel_hooks.c: run one hook over the chain.  The verdict holds the
  * reply of the plugin that answered, if any. */
 enum channel_hook {
+	CHANNEL_HOOK_NONE,	/* a verb without a plugin hook */
 	CHANNEL_HOOK_CONNECT, CHANNEL_HOOK_HELO, CHANNEL_HOOK_MAIL,
 	CHANNEL_HOOK_RCPT, CHANNEL_HOOK_DATA, CHANNEL_HOOK_MESSAGE
 };
@@ -121,6 +126,108 @@ bool channel_run_plugin_verb(struct psmtpd_session *s, const char *verb,
 /* Send a verdict's reply; close on DISCONNECT.  false for CONTINUE. */
 bool channel_send_verdict(struct psmtpd_session *s,
     const struct channel_verdict *v);
+/* The accepting plugin's reply if there is one, else dflt. */
+void channel_reply_accepted(struct psmtpd_session *s,
+    const struct channel_verdict *v, const char *dflt);
 void channel_free_plugin_data(struct psmtpd_session *s, bool txn_only);
+
+/* channel_state.c: the session's state and its resets. */
+int channel_session_init(struct psmtpd_session *s,
+    const struct channel_params *params, struct plugin_set *plugins,
+    int fd, const struct sockaddr *peer, socklen_t peerlen);
+void channel_session_free(struct psmtpd_session *s);
+/* smtpd.py's _set_post_data_state: the transaction, not the data. */
+void channel_reset_transaction(struct psmtpd_session *s);
+/* smtpd.py's _set_rset_state: the transaction and the received data. */
+void channel_rset_state(struct psmtpd_session *s);
+
+/*
+ * The verb table (channel_verbs.c) carries the protocol, as OpenSMTPD's
+ * commands[] does.  channel_dispatch (channel.c) runs a row in this order,
+ * each step answering and stopping when it fails:
+ *   enabled   the verb exists here (an extension switched on); else 500
+ *   flags     the state checks, in the order of the flags below
+ *   check     the verb's own syntax and state checks; false: it answered
+ *   hook      the plugins' word; a reply that does not accept (2xx, or
+ *             3xx for CHANNEL_INTERMEDIATE) is sent, refused() undoes
+ *             what check did, and the command ends there
+ *   proceed   the state change and the reply: channel_reply_accepted()
+ *             sends the accepting plugin's reply or the default
+ * A new verb is one row in channel_verbs.c plus its functions in its own
+ * file, declared in the list there.
+ */
+enum channel_verb_flags {
+	CHANNEL_NEEDS_GREETING = 1 << 0,	/* 503 Error: send HELO first */
+	CHANNEL_NEEDS_MAIL = 1 << 1,		/* 503 Error: need MAIL command */
+	CHANNEL_NEEDS_RCPT = 1 << 2,		/* 503 Error: need RCPT command */
+	CHANNEL_NO_TXN = 1 << 3,	/* 503 Error: transaction in progress */
+	CHANNEL_NO_ARG = 1 << 4,	/* 501 Syntax: VERB when it has one */
+	CHANNEL_INTERMEDIATE = 1 << 5	/* the hook accepts with 3xx (DATA) */
+};
+
+/* The command being dispatched, as a row's functions see it. */
+struct channel_cmd {
+	const char *verb;
+	char *arg;		/* NULL: no argument; stripped */
+	bool arg_nul;		/* arg held NUL bytes, now '?' */
+	const char *hook_arg;	/* what check hands to the hook */
+	const char *rest;	/* MAIL/RCPT: the parameters after the path */
+	char addr[CHANNEL_LINE_MAX * 2];	/* MAIL/RCPT: the address */
+};
+
+struct channel_verb {
+	const char *verb;
+	unsigned flags;			/* enum channel_verb_flags */
+	enum channel_hook hook;
+	bool (*enabled)(const struct psmtpd_session *s);	/* NULL: always */
+	bool (*check)(struct psmtpd_session *s, struct channel_cmd *c);
+	void (*refused)(struct psmtpd_session *s);
+	void (*proceed)(struct psmtpd_session *s, struct channel_cmd *c,
+	    const struct channel_verdict *v);
+};
+
+/* The row of a verb that exists in this session; NULL if none. */
+const struct channel_verb *channel_verb_find(const struct psmtpd_session *s,
+    const char *verb);
+
+/* One EHLO keyword line ("PIPELINING", "AUTH PLAIN") into buf; false
+ * when it is not advertised in this session. */
+typedef bool (*channel_ehlo_fn)(const struct psmtpd_session *s, char *buf,
+    size_t size);
+/* The i-th keyword function of the table after Python's own keywords
+ * (SIZE, 8BITMIME, SMTPUTF8); NULL past the end. */
+channel_ehlo_fn channel_ehlo_keyword(size_t i);
+
+/* The functions of the verbs (the rows of channel_verbs.c), by file. */
+/* channel_cmds.c */
+bool channel_helo_check(struct psmtpd_session *s, struct channel_cmd *c);
+bool channel_ehlo_check(struct psmtpd_session *s, struct channel_cmd *c);
+void channel_helo_refused(struct psmtpd_session *s);
+void channel_helo_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+void channel_ehlo_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+void channel_noop_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+void channel_quit_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+void channel_rset_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+void channel_help_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+void channel_vrfy_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+void channel_expn_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+/* channel_envelope.c */
+bool channel_mail_check(struct psmtpd_session *s, struct channel_cmd *c);
+void channel_mail_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+bool channel_rcpt_check(struct psmtpd_session *s, struct channel_cmd *c);
+void channel_rcpt_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+/* channel_data.c */
+void channel_data_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
 
 #endif

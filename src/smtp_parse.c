@@ -11,7 +11,9 @@
  *
  * Known differences from the reference (all for input no real client
  * sends):
- * - A NUL byte makes the line INVALID (Python keeps it in the str).
+ * - A NUL byte in the verb makes the line INVALID (Python answers 500
+ *   too, echoing the NUL); one in the argument becomes '?' and is flagged
+ *   (arg_nul), so that the verb's own checks answer as Python's do.
  * - Upper-casing (the verb, mail/rcpt options) is ASCII only: Python's
  *   str.upper() also maps e.g. U+017F to "S" and U+00DF to "SS".
  * - isalnum() of a parameter name treats every non-ASCII byte as alnum.
@@ -147,14 +149,24 @@ smtp_parse_command(char *line, size_t len, struct smtp_command *out)
 {
 	out->verb = NULL;
 	out->arg = NULL;
-	if (memchr(line, '\0', len) != NULL || !smtp_utf8_valid(line, len))
+	out->arg_nul = false;
+	if (!smtp_utf8_valid(line, len))
+		return SMTP_PARSE_INVALID;
+	char *sp = memchr(line, ' ', len);
+	size_t verblen = sp != NULL ? (size_t)(sp - line) : len;
+	if (memchr(line, '\0', verblen) != NULL)
 		return SMTP_PARSE_INVALID;
 	line[len] = '\0';
-	char *sp = memchr(line, ' ', len);
 	out->verb = line;
 	if (sp == NULL) {
 		smtp_upper(line, len);
 		return SMTP_PARSE_OK;
+	}
+	/* Python keeps a NUL in the argument; a C string cannot. */
+	for (char *p = sp + 1; (p = memchr(p, '\0', (size_t)(line + len -
+	    p))) != NULL; p++) {
+		*p = '?';
+		out->arg_nul = true;
 	}
 	*sp = '\0';
 	smtp_upper(line, (size_t)(sp - line));

@@ -30,13 +30,15 @@ struct smtp_command {
 	char *verb;	/* upper-cased (ASCII), NUL-terminated, may be "" */
 	char *arg;	/* NULL when the line has no space; else stripped as
 			 * Python's str.strip() does, NUL-terminated, may be "" */
+	bool arg_nul;	/* the argument held NUL bytes, now each '?' */
 };
 
 /*
  * Split a command line (without its CRLF) in place: line[len] must be
  * writable (it becomes NUL).  The verb is everything before the first
- * space (only ' ', as Python's line.find(' ')).  INVALID when the line
- * holds a NUL byte or is not valid UTF-8 (Python would fail to decode it).
+ * space (only ' ', as Python's line.find(' ')).  INVALID when the verb
+ * holds a NUL byte or the line is not valid UTF-8 (Python would fail to
+ * decode it).  A NUL in the argument becomes '?' and sets arg_nul.
  */
 enum smtp_parse_status smtp_parse_command(char *line, size_t len,
     struct smtp_command *out);

@@ -57,8 +57,11 @@ static const struct {
 	{ L("XSTATS"), OK, "XSTATS", NULL },
 	{ L("\xf0\x9f\x98\x80 x"), OK, "\xf0\x9f\x98\x80", "x" },
 	{ L("HELO \xff"), INVALID, NULL, NULL },
-	{ L("HELO a\0b"), INVALID, NULL, NULL },
+	{ L("HELO a\0b"), OK, "HELO", "a?b" },	/* arg_nul set */
+	{ L("NOOP \0"), OK, "NOOP", "?" },
+	{ L("NO\0OP"), INVALID, NULL, NULL },
 	{ L("\0"), INVALID, NULL, NULL },
+	{ L("\0 x"), INVALID, NULL, NULL },
 	{ L("HELO \xc0\xaf"), INVALID, NULL, NULL },	/* overlong */
 	{ L("HELO \xe0\x80\xaf"), INVALID, NULL, NULL },
 	{ L("HELO \xed\xa0\x80"), INVALID, NULL, NULL },	/* surrogate */
@@ -89,6 +92,8 @@ START_TEST(test_command)
 		ck_assert_str_eq(c.arg, commands[_i].arg);
 	}
 	ck_assert_ptr_eq(c.verb, line);
+	ck_assert(c.arg_nul == (memchr(commands[_i].line, '\0',
+	    commands[_i].len) != NULL));
 }
 END_TEST
 

@@ -29,7 +29,7 @@ import asyncore  # noqa: E402
 import smtpd  # noqa: E402
 
 HAND_WRITTEN = {"data_too_much", "data_empty_message", "invalid_utf8_command",
-                "reference_crashes", "reply_injection"}
+                "reference_crashes", "reply_injection", "nul_verb_path"}
 
 
 def unescape(text):

@@ -1,0 +1,89 @@
+/*
+ * channel_state.c - a session's state: its making, its freeing, and the
+ * resets of smtpd.py (_set_post_data_state, _set_rset_state).
+ */
+#include "autoconfig.h"
+
+#include <netdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "channel_session.h"
+#include "plugin_loader.h"
+
+void
+channel_reset_transaction(struct psmtpd_session *s)
+{
+	s->smtp_state = PSMTPD_STATE_COMMAND;
+	free(s->mailfrom);
+	s->mailfrom = NULL;
+	for (size_t i = 0; i < s->nrcpt; i++)
+		free(s->rcpttos[i]);
+	s->nrcpt = 0;
+	s->require_smtputf8 = false;
+	channel_free_plugin_data(s, true);
+}
+
+void
+channel_rset_state(struct psmtpd_session *s)
+{
+	channel_reset_transaction(s);
+	s->data_len = 0;
+	if (s->data != NULL)
+		s->data[0] = '\0';
+}
+
+/* channel_session_id - a short random id for the log lines. */
+static void
+channel_session_id(char *id, size_t size)
+{
+	unsigned char b[6];
+
+	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t)sizeof(b)) {
+		unsigned long long t = (unsigned long long)time(NULL) ^
+		    ((unsigned long long)getpid() << 16) ^ (uintptr_t)id;
+		memcpy(b, &t, sizeof(b));
+	}
+	snprintf(id, size, "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+	    b[3], b[4], b[5]);
+}
+
+/* channel_session_init - a fresh session for fd; -1 out of memory. */
+int
+channel_session_init(struct psmtpd_session *s,
+    const struct channel_params *params, struct plugin_set *plugins,
+    int fd, const struct sockaddr *peer, socklen_t peerlen)
+{
+	char port[16] = "0";
+
+	memset(s, 0, offsetof(struct psmtpd_session, line));
+	s->line[0] = '\0';
+	s->params = params;
+	s->plugins = plugins;
+	io_init(&s->io, fd);
+	channel_session_id(s->id, sizeof(s->id));
+	if (peer == NULL || getnameinfo(peer, peerlen, s->peer_addr,
+	    sizeof(s->peer_addr), port, sizeof(port),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		snprintf(s->peer_addr, sizeof(s->peer_addr), "unknown");
+	s->peer_port = (unsigned)strtoul(port, NULL, 10);
+	size_t n = plugins != NULL ? plugin_set_count(plugins) : 0;
+	s->pdata = calloc(n + 1, sizeof(*s->pdata));
+	return s->pdata == NULL ? -1 : 0;
+}
+
+/* channel_session_free - everything the session allocated. */
+void
+channel_session_free(struct psmtpd_session *s)
+{
+	channel_rset_state(s);
+	channel_free_plugin_data(s, false);
+	free(s->pdata);
+	free(s->rcpttos);
+	free(s->data);
+}

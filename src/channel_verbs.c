@@ -1,0 +1,69 @@
+/*
+ * channel_verbs.c - the verb table: one row per verb with the states it
+ * is allowed in, the plugin hook it runs and its functions (see "The verb
+ * table" in channel_session.h for the order channel_dispatch runs them).
+ * Adding a verb is one row here and its functions in its own file,
+ * declared in channel_session.h.  The EHLO keyword table is here too, so
+ * that an extension's verb and its keyword are added side by side.
+ */
+#include "autoconfig.h"
+
+#include <string.h>
+
+#include "channel_session.h"
+
+#define NEEDS_GREETING CHANNEL_NEEDS_GREETING
+#define NEEDS_MAIL CHANNEL_NEEDS_MAIL
+#define NEEDS_RCPT CHANNEL_NEEDS_RCPT
+#define NO_ARG CHANNEL_NO_ARG
+
+static const struct channel_verb channel_verbs[] = {
+	{ .verb = "HELO", .hook = CHANNEL_HOOK_HELO,
+	  .check = channel_helo_check, .refused = channel_helo_refused,
+	  .proceed = channel_helo_proceed },
+	{ .verb = "EHLO", .hook = CHANNEL_HOOK_HELO,
+	  .check = channel_ehlo_check, .refused = channel_helo_refused,
+	  .proceed = channel_ehlo_proceed },
+	{ .verb = "NOOP", .flags = NO_ARG, .proceed = channel_noop_proceed },
+	{ .verb = "QUIT", .proceed = channel_quit_proceed },
+	{ .verb = "MAIL", .flags = NEEDS_GREETING, .hook = CHANNEL_HOOK_MAIL,
+	  .check = channel_mail_check, .proceed = channel_mail_proceed },
+	{ .verb = "RCPT", .flags = NEEDS_GREETING | NEEDS_MAIL,
+	  .hook = CHANNEL_HOOK_RCPT, .check = channel_rcpt_check,
+	  .proceed = channel_rcpt_proceed },
+	{ .verb = "RSET", .flags = NO_ARG, .proceed = channel_rset_proceed },
+	{ .verb = "DATA", .flags = NEEDS_GREETING | NEEDS_RCPT | NO_ARG |
+	  CHANNEL_INTERMEDIATE, .hook = CHANNEL_HOOK_DATA,
+	  .proceed = channel_data_proceed },
+	{ .verb = "HELP", .proceed = channel_help_proceed },
+	{ .verb = "VRFY", .proceed = channel_vrfy_proceed },
+	{ .verb = "EXPN", .proceed = channel_expn_proceed },
+};
+
+/* The EHLO keywords of the extensions, in the order advertised, after
+ * Python's own (SIZE, 8BITMIME, SMTPUTF8) and before HELP. */
+static const channel_ehlo_fn channel_ehlo_keywords[] = {
+	NULL	/* keeps the array non-empty */
+};
+
+const struct channel_verb *
+channel_verb_find(const struct psmtpd_session *s, const char *verb)
+{
+	for (size_t i = 0; i < sizeof(channel_verbs) / sizeof(channel_verbs[0]);
+	    i++) {
+		const struct channel_verb *row = &channel_verbs[i];
+		if (strcmp(verb, row->verb) == 0)
+			return row->enabled == NULL || row->enabled(s) ? row :
+			    NULL;
+	}
+	return NULL;
+}
+
+channel_ehlo_fn
+channel_ehlo_keyword(size_t i)
+{
+	size_t n = sizeof(channel_ehlo_keywords) /
+	    sizeof(channel_ehlo_keywords[0]);
+
+	return i < n ? channel_ehlo_keywords[i] : NULL;
+}
