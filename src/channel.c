@@ -119,6 +119,7 @@ channel_dispatch(struct psmtpd_session *s, size_t len)
 
 	if (!channel_parse(s, len, &cmd))
 		return;
+	s->reply_context = cmd.verb;
 	if (channel_run_plugin_verb(s, cmd.verb, cmd.arg))
 		return;
 	const struct channel_verb *row = channel_verb_find(s, cmd.verb);
@@ -252,12 +253,14 @@ channel_serve(const struct channel_params *params,
 	log_info("connect id=%s client=%s port=%u", s->id, s->peer_addr,
 	    s->peer_port);
 	channel_greet(s);
+	s->reply_context = "";
 	while (!s->closing) {
 		size_t len;
 		if (!channel_read_command(s, &len))
 			break;
 		s->last_code = '\0';
 		channel_dispatch(s, len);
+		s->reply_context = "";
 		channel_count_errors(s);
 	}
 	io_flush(&s->io, params->timeout_command);

@@ -41,6 +41,12 @@ struct channel_params {
 	int auth_mechanisms;	/* CONFIG_AUTH_* */
 	bool auth_require_tls;	/* AUTH only under TLS */
 	int auth_failure_delay;	/* seconds before a 535 */
+	struct channel_esmtp {	/* the extensions switched on */
+		bool pipelining;
+		bool enhanced_status_codes;
+		bool chunking;
+		bool dsn;
+	} esmtp;
 };
 
 /* What the channel is doing, for whoever watches (the scoreboard). */

@@ -12,6 +12,7 @@
 
 #include "channel_session.h"
 #include "log.h"
+#include "smtp_esc.h"
 
 static const char *const channel_end_names[] = {
 	[CHANNEL_END_QUIT] = "quit",
@@ -49,12 +50,17 @@ channel_close(struct psmtpd_session *s, enum channel_end end)
 }
 
 /* channel_reply_raw - one reply (possibly several lines joined by "\n"),
- * each line sent with CRLF.  The loop counts errors from last_code. */
+ * each line sent with CRLF, with its enhanced status code when those are
+ * on.  The loop counts errors from last_code. */
 void
 channel_reply_raw(struct psmtpd_session *s, const char *text)
 {
 	int timeout = s->params->timeout_command;
+	char esc[CHANNEL_REPLY_MAX * 2];
 
+	if (s->ext.enhanced_status_codes &&
+	    smtp_esc_apply(s->reply_context, text, esc, sizeof(esc)))
+		text = esc;
 	if (s->params->trace)
 		log_debug("id=%s reply=\"%s\"", s->id, text);
 	s->last_code = text[0];
@@ -73,8 +79,10 @@ channel_reply_raw(struct psmtpd_session *s, const char *text)
 }
 
 /* channel_reply - one reply line.  Its text may echo the client (the
- * verb, a VRFY argument): CR and LF there would inject reply lines, and
- * smtpd.py raises on non-ASCII, so those bytes are sent as '?'. */
+ * verb, a VRFY argument): CR and LF there would inject reply lines, so
+ * they are sent as '?'.  smtpd.py sends its replies as UTF-8 inside an
+ * SMTPUTF8 transaction and raises on non-ASCII elsewhere, so outside one
+ * those bytes are sent as '?' too. */
 void
 channel_reply(struct psmtpd_session *s, const char *fmt, ...)
 {
@@ -85,7 +93,8 @@ channel_reply(struct psmtpd_session *s, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	for (char *p = text; *p != '\0'; p++)
-		if (*p == '\r' || *p == '\n' || (unsigned char)*p >= 0x80)
+		if (*p == '\r' || *p == '\n' ||
+		    ((unsigned char)*p >= 0x80 && !s->require_smtputf8))
 			*p = '?';
 	channel_reply_raw(s, text);
 }

@@ -68,6 +68,12 @@ struct psmtpd_session {
 	char peer_addr[64];
 	unsigned peer_port;
 
+	/* the extensions on in this session */
+	struct channel_esmtp ext;
+	/* the verb being answered, for enhanced status codes ("" between
+	 * commands, NULL for the greeting: no code) */
+	const char *reply_context;
+
 	/* SMTPChannel's state */
 	enum psmtpd_smtp_state smtp_state;
 	char seen_greeting[CHANNEL_LINE_MAX + 1];
@@ -226,6 +232,15 @@ void channel_mail_proceed(struct psmtpd_session *s, struct channel_cmd *c,
 bool channel_rcpt_check(struct psmtpd_session *s, struct channel_cmd *c);
 void channel_rcpt_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);
+/* channel_esmtp.c: EHLO keywords */
+bool channel_ehlo_pipelining(const struct psmtpd_session *s, char *buf,
+    size_t size);
+bool channel_ehlo_enhanced(const struct psmtpd_session *s, char *buf,
+    size_t size);
+bool channel_ehlo_chunking(const struct psmtpd_session *s, char *buf,
+    size_t size);
+bool channel_ehlo_dsn(const struct psmtpd_session *s, char *buf,
+    size_t size);
 /* channel_data.c */
 void channel_data_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);

@@ -65,6 +65,7 @@ channel_session_init(struct psmtpd_session *s,
 	s->line[0] = '\0';
 	s->params = params;
 	s->plugins = plugins;
+	s->ext = params->esmtp;
 	io_init(&s->io, fd);
 	channel_session_id(s->id, sizeof(s->id));
 	if (peer == NULL || getnameinfo(peer, peerlen, s->peer_addr,

@@ -41,9 +41,11 @@ static const struct channel_verb channel_verbs[] = {
 };
 
 /* The EHLO keywords of the extensions, in the order advertised, after
- * Python's own (SIZE, 8BITMIME, SMTPUTF8) and before HELP. */
+ * Python's own (SIZE, 8BITMIME, SMTPUTF8) and before HELP.  Each says
+ * itself whether it is on in the session. */
 static const channel_ehlo_fn channel_ehlo_keywords[] = {
-	NULL	/* keeps the array non-empty */
+	channel_ehlo_pipelining,
+	channel_ehlo_enhanced,
 };
 
 const struct channel_verb *

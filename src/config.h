@@ -152,6 +152,13 @@ struct config {
 		long long max_connections_per_worker; /* 10000 */
 		bool busy_reply;	/* 421 when every worker is busy */
 	} pool;
+	/* The ESMTP extensions beyond Python's; all off by default. */
+	struct {
+		bool pipelining;		/* RFC 2920 */
+		bool enhanced_status_codes;	/* RFC 2034, 3463 */
+		bool chunking;			/* RFC 3030: BDAT */
+		bool dsn;			/* RFC 3461 parameters */
+	} esmtp;
 
 	struct config_tls tls;
 	struct config_auth auth;

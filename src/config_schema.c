@@ -71,6 +71,10 @@ const struct cfg_row cfg_schema[] = {
 	{ "auth.mechanisms", CK_AUTH_MECHS, F(auth.mechanisms), 0, 0 },
 	{ "auth.require_tls", CK_BOOL, F(auth.require_tls), 0, 0 },
 	{ "auth.failure_delay", CK_INT, F(auth.failure_delay), 0, 60 },
+	{ "esmtp", CK_GROUP, 0, 0, 0 },
+	{ "esmtp.pipelining", CK_BOOL, F(esmtp.pipelining), 0, 0 },
+	{ "esmtp.enhanced_status_codes", CK_BOOL,
+	    F(esmtp.enhanced_status_codes), 0, 0 },
 	{ "plugins", CK_PLUGINS, 0, 0, 0 },
 };
 

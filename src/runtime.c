@@ -93,6 +93,12 @@ runtime_channel_params(struct runtime *rt)
 		.auth_mechanisms = c->auth.mechanisms,
 		.auth_require_tls = c->auth.require_tls,
 		.auth_failure_delay = c->auth.failure_delay,
+		.esmtp = {
+			.pipelining = c->esmtp.pipelining,
+			.enhanced_status_codes = c->esmtp.enhanced_status_codes,
+			.chunking = c->esmtp.chunking,
+			.dsn = c->esmtp.dsn,
+		},
 	};
 }
 

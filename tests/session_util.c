@@ -112,6 +112,14 @@ su_option(struct su_options *o, const char *kv)
 		o->decode_data = v != 0;
 	else if (strncmp(kv, "enable_SMTPUTF8=", 16) == 0)
 		o->enable_smtputf8 = v != 0;
+	else if (strncmp(kv, "esmtp.pipelining=", 17) == 0)
+		o->esmtp.pipelining = v != 0;
+	else if (strncmp(kv, "esmtp.enhanced_status_codes=", 28) == 0)
+		o->esmtp.enhanced_status_codes = v != 0;
+	else if (strncmp(kv, "esmtp.chunking=", 15) == 0)
+		o->esmtp.chunking = v != 0;
+	else if (strncmp(kv, "esmtp.dsn=", 10) == 0)
+		o->esmtp.dsn = v != 0;
 }
 
 int
@@ -165,6 +173,7 @@ su_params(const struct su_options *o)
 		.timeout_data = 10,
 		.max_recipients = 1000,
 		.max_errors = 0,
+		.esmtp = o->esmtp,
 	};
 }
 

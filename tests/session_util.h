@@ -20,6 +20,7 @@ struct su_options {
 	long long data_size_limit;
 	bool decode_data;
 	bool enable_smtputf8;
+	struct channel_esmtp esmtp;	/* esmtp.NAME=1 (hand-written) */
 };
 
 struct su_session {
