@@ -31,7 +31,7 @@ channel_verb_allowed(struct psmtpd_session *s, const struct channel_verb *row,
 		channel_reply(s, "503 Error: transaction in progress");
 	else if ((f & CHANNEL_NO_ARG) && c->arg != NULL && c->arg[0] != '\0')
 		channel_reply(s, "501 Syntax: %s", row->verb);
-	else
+	else if (!(f & CHANNEL_SECURED) || channel_secured(s, row->verb))
 		return true;
 	return false;
 }
@@ -99,8 +99,12 @@ channel_parse(struct psmtpd_session *s, size_t len, struct smtp_command *cmd)
 		channel_reply(s, "500 Error: bad syntax");
 		return false;
 	}
+	/* AUTH's initial response is a password in base64: only the
+	 * mechanism goes into the trace */
 	if (s->params->trace)
-		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id, cmd->verb,
+		log_debug("id=%s command=\"%s\" arg=\"%.*s\"", s->id,
+		    cmd->verb, cmd->arg == NULL ? 0 : strcmp(cmd->verb, "AUTH")
+		    == 0 ? (int)strcspn(cmd->arg, " ") : (int)strlen(cmd->arg),
 		    cmd->arg != NULL ? cmd->arg : "");
 	if (len > channel_command_limit(s, cmd->verb)) {
 		channel_reply(s, "500 Error: line too long");
@@ -252,7 +256,8 @@ channel_serve(const struct channel_params *params,
 	s->session_deadline = io_deadline(params->timeout_session);
 	log_info("connect id=%s client=%s port=%u", s->id, s->peer_addr,
 	    s->peer_port);
-	channel_greet(s);
+	if (channel_tls_implicit(s))
+		channel_greet(s);
 	s->reply_context = "";
 	while (!s->closing) {
 		size_t len;

@@ -27,7 +27,9 @@
 
 #include "channel.h"
 #include "io.h"
+#include "smtp_auth.h"
 #include "smtp_parse.h"
+#include "tls.h"
 
 /* A command line may be this long before it is "too long": the largest
  * limit the channel can reach (512 + 26 for SIZE + 10 for SMTPUTF8 by
@@ -91,6 +93,10 @@ struct psmtpd_session {
 	size_t data_len, data_cap;
 
 	long long session_deadline;	/* timeouts.session; 0: none */
+
+	/* TLS and AUTH (channel_tls.c, channel_auth.c) */
+	struct tls_info tls;		/* valid while io.tls is set */
+	char auth_user[SMTP_AUTH_FIELD_MAX + 1];	/* "": none yet */
 
 	/* counters for the limits and the log */
 	char last_code;			/* first digit of the last reply */
@@ -168,7 +174,9 @@ enum channel_verb_flags {
 	CHANNEL_NEEDS_RCPT = 1 << 2,		/* 503 Error: need RCPT command */
 	CHANNEL_NO_TXN = 1 << 3,	/* 503 Error: transaction in progress */
 	CHANNEL_NO_ARG = 1 << 4,	/* 501 Syntax: VERB when it has one */
-	CHANNEL_INTERMEDIATE = 1 << 5	/* the hook accepts with 3xx (DATA) */
+	CHANNEL_INTERMEDIATE = 1 << 5,	/* the hook accepts with 3xx (DATA) */
+	CHANNEL_SECURED = 1 << 6	/* 530 unless the listener's
+					 * require_tls/require_auth hold */
 };
 
 /* The command being dispatched, as a row's functions see it. */
@@ -241,6 +249,22 @@ bool channel_ehlo_chunking(const struct psmtpd_session *s, char *buf,
     size_t size);
 bool channel_ehlo_dsn(const struct psmtpd_session *s, char *buf,
     size_t size);
+/* channel_tls.c: STARTTLS, implicit TLS, the listener's policy */
+bool channel_tls_active(const struct psmtpd_session *s);
+bool channel_starttls_enabled(const struct psmtpd_session *s);
+bool channel_starttls_check(struct psmtpd_session *s, struct channel_cmd *c);
+void channel_starttls_proceed(struct psmtpd_session *s,
+    struct channel_cmd *c, const struct channel_verdict *v);
+bool channel_ehlo_starttls(const struct psmtpd_session *s, char *buf,
+    size_t size);
+/* On an implicit-TLS listener, the handshake before the greeting; false
+ * when it failed (logged, closing). */
+bool channel_tls_implicit(struct psmtpd_session *s);
+/* CHANNEL_SECURED: false when refused (530 sent). */
+bool channel_secured(struct psmtpd_session *s, const char *verb);
+/* "CODE ESC text" with enhanced status codes on, else "CODE text". */
+void channel_reply_status(struct psmtpd_session *s, int code,
+    const char *esc, const char *text);
 /* channel_data.c */
 void channel_data_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);

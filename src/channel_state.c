@@ -84,6 +84,8 @@ channel_session_free(struct psmtpd_session *s)
 {
 	channel_rset_state(s);
 	channel_free_plugin_data(s, false);
+	tls_conn_free(s->io.tls);	/* close_notify, if it goes now */
+	s->io.tls = NULL;
 	free(s->pdata);
 	free(s->rcpttos);
 	free(s->data);

@@ -26,7 +26,8 @@ static const struct channel_verb channel_verbs[] = {
 	  .proceed = channel_ehlo_proceed },
 	{ .verb = "NOOP", .flags = NO_ARG, .proceed = channel_noop_proceed },
 	{ .verb = "QUIT", .proceed = channel_quit_proceed },
-	{ .verb = "MAIL", .flags = NEEDS_GREETING, .hook = CHANNEL_HOOK_MAIL,
+	{ .verb = "MAIL", .flags = NEEDS_GREETING | CHANNEL_SECURED,
+	  .hook = CHANNEL_HOOK_MAIL,
 	  .check = channel_mail_check, .proceed = channel_mail_proceed },
 	{ .verb = "RCPT", .flags = NEEDS_GREETING | NEEDS_MAIL,
 	  .hook = CHANNEL_HOOK_RCPT, .check = channel_rcpt_check,
@@ -38,6 +39,10 @@ static const struct channel_verb channel_verbs[] = {
 	{ .verb = "HELP", .proceed = channel_help_proceed },
 	{ .verb = "VRFY", .proceed = channel_vrfy_proceed },
 	{ .verb = "EXPN", .proceed = channel_expn_proceed },
+	{ .verb = "STARTTLS", .flags = CHANNEL_NO_TXN | NO_ARG,
+	  .enabled = channel_starttls_enabled,
+	  .check = channel_starttls_check,
+	  .proceed = channel_starttls_proceed },
 };
 
 /* The EHLO keywords of the extensions, in the order advertised, after
@@ -46,6 +51,7 @@ static const struct channel_verb channel_verbs[] = {
 static const channel_ehlo_fn channel_ehlo_keywords[] = {
 	channel_ehlo_pipelining,
 	channel_ehlo_enhanced,
+	channel_ehlo_starttls,
 };
 
 const struct channel_verb *

@@ -92,8 +92,9 @@ tls_conn_handshake(struct tls_conn *c, long long deadline, char *err,
 		if (want == 0)
 			return 0;
 		if (want == -1) {
-			if (sslerr == SSL_ERROR_SYSCALL ||
-			    sslerr == SSL_ERROR_ZERO_RETURN)
+			if (sslerr == SSL_ERROR_ZERO_RETURN)
+				snprintf(err, errlen, "eof");
+			else if (sslerr == SSL_ERROR_SYSCALL)
 				snprintf(err, errlen, "%s", errno == EPIPE ?
 				    "eof" : strerror(errno));
 			else
