@@ -71,6 +71,12 @@ const void *const plugin_api_functions[] = {
 	(const void *)psmtpd_session_get_data,
 	(const void *)psmtpd_txn_set_data, (const void *)psmtpd_txn_get_data,
 	(const void *)psmtpd_log, (const void *)psmtpd_session_log,
+	(const void *)psmtpd_session_tls,
+	(const void *)psmtpd_session_tls_version,
+	(const void *)psmtpd_session_tls_cipher,
+	(const void *)psmtpd_session_tls_peer_subject,
+	(const void *)psmtpd_session_tls_peer_verified,
+	(const void *)psmtpd_session_auth_user,
 };
 
 const char *

@@ -52,7 +52,7 @@ extern "C" {
 
 #define PSMTPD_PLUGIN_MAGIC 0x50534d50u /* "PSMP" */
 #define PSMTPD_PLUGIN_ABI 1
-#define PSMTPD_PLUGIN_API 1
+#define PSMTPD_PLUGIN_API 2
 
 /* First fields of every struct psmtpd_plugin. */
 #define PSMTPD_PLUGIN_HEADER \
@@ -86,6 +86,15 @@ enum psmtpd_log_level {
 	PSMTPD_LOG_NOTICE = 5,
 	PSMTPD_LOG_INFO = 6,
 	PSMTPD_LOG_DEBUG = 7
+};
+
+/* What an authenticator says (API 2). */
+enum psmtpd_auth_result {
+	PSMTPD_AUTH_UNKNOWN = 0,	/* not mine: ask the next plugin */
+	PSMTPD_AUTH_OK = 1,		/* 235: authenticated */
+	PSMTPD_AUTH_FAIL = 2,		/* 535: wrong password */
+	PSMTPD_AUTH_TEMPFAIL = 3	/* 454: cannot tell now (a backend
+					 * is down) */
 };
 
 /* A command handler: a new verb, or a replacement for a built-in one. */
@@ -159,8 +168,23 @@ struct psmtpd_plugin {
 	/* Verbs this plugin adds or overrides; ends with { NULL }. */
 	const struct psmtpd_command *commands;
 
+	/* ---- API 2 (read only from plugins built with api >= 2) ---- */
+
+	/*
+	 * AUTH (RFC 4954), in a worker: whether password is user's, for the
+	 * SASL mechanism ("PLAIN", "LOGIN").  Authenticators run in config
+	 * order; the first that answers PSMTPD_AUTH_OK, PSMTPD_AUTH_FAIL or
+	 * PSMTPD_AUTH_TEMPFAIL decides; PSMTPD_AUTH_UNKNOWN (no such user
+	 * here) asks the next one, and when none knows the user AUTH fails.
+	 * A server whose plugins have no authenticate hook offers no AUTH.
+	 * The password is the client's: never log it.
+	 */
+	enum psmtpd_auth_result (*authenticate)(psmtpd_session *s,
+	    const char *mechanism, const char *user, const char *password,
+	    void *plugin_data);
+
 	/* Room to grow without an ABI change; leave zero. */
-	void *reserved[8];
+	void *reserved[7];
 };
 
 /* ---- during init: settings, errors ---------------------------------- */
@@ -224,6 +248,23 @@ const char *psmtpd_session_rcpt_option(const psmtpd_session *s, size_t i);
 int psmtpd_session_decode_data(const psmtpd_session *s);
 /* A unique id for log lines, e.g. "3f2a9c0d1b" (per connection). */
 const char *psmtpd_session_id(const psmtpd_session *s);
+
+/*
+ * API 2: TLS and AUTH.  psmtpd_session_tls() is 1 once the session is in
+ * TLS (after STARTTLS, or on an implicit-TLS listener), else 0; then the
+ * protocol ("TLSv1.3") and cipher ("TLS_AES_256_GCM_SHA384"), NULL before.
+ * The client certificate's subject ("/CN=client.example"), NULL when the
+ * client sent none; psmtpd_session_tls_peer_verified() is 1 when it
+ * chains to tls.client_ca.  psmtpd_session_auth_user(): the user that
+ * AUTH authenticated in this session, NULL before (e.g. to let
+ * authenticated users relay).
+ */
+int psmtpd_session_tls(const psmtpd_session *s);
+const char *psmtpd_session_tls_version(const psmtpd_session *s);
+const char *psmtpd_session_tls_cipher(const psmtpd_session *s);
+const char *psmtpd_session_tls_peer_subject(const psmtpd_session *s);
+int psmtpd_session_tls_peer_verified(const psmtpd_session *s);
+const char *psmtpd_session_auth_user(const psmtpd_session *s);
 
 /*
  * received_data, in process_message: the message after dot-unstuffing,
