@@ -265,6 +265,13 @@ bool channel_secured(struct psmtpd_session *s, const char *verb);
 /* "CODE ESC text" with enhanced status codes on, else "CODE text". */
 void channel_reply_status(struct psmtpd_session *s, int code,
     const char *esc, const char *text);
+/* channel_auth.c: AUTH */
+bool channel_auth_enabled(const struct psmtpd_session *s);
+bool channel_auth_check(struct psmtpd_session *s, struct channel_cmd *c);
+void channel_auth_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+bool channel_ehlo_auth(const struct psmtpd_session *s, char *buf,
+    size_t size);
 /* channel_data.c */
 void channel_data_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);

@@ -43,6 +43,9 @@ static const struct channel_verb channel_verbs[] = {
 	  .enabled = channel_starttls_enabled,
 	  .check = channel_starttls_check,
 	  .proceed = channel_starttls_proceed },
+	{ .verb = "AUTH", .flags = NEEDS_GREETING | CHANNEL_NO_TXN |
+	  CHANNEL_SECURED, .enabled = channel_auth_enabled,
+	  .check = channel_auth_check, .proceed = channel_auth_proceed },
 };
 
 /* The EHLO keywords of the extensions, in the order advertised, after
@@ -52,6 +55,7 @@ static const channel_ehlo_fn channel_ehlo_keywords[] = {
 	channel_ehlo_pipelining,
 	channel_ehlo_enhanced,
 	channel_ehlo_starttls,
+	channel_ehlo_auth,
 };
 
 const struct channel_verb *

@@ -90,6 +90,7 @@ struct smtp_mail_rules {
 	bool decode_data;	/* BODY= is not recognized when true */
 	bool enable_smtputf8;	/* SMTPUTF8 is recognized when true */
 	unsigned long long data_size_limit; /* 0: none */
+	bool auth;		/* AUTH=<mailbox> (RFC 4954 5) is recognized */
 };
 
 enum smtp_option_status {

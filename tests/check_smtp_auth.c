@@ -5,9 +5,11 @@
 #include "autoconfig.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "smtp_auth.h"
+#include "smtp_parse.h"
 #include "tests/check_run.h"
 
 static const struct {
@@ -138,6 +140,32 @@ START_TEST(test_plain_bound)
 }
 END_TEST
 
+/* MAIL's AUTH= parameter (RFC 4954 5): accepted when AUTH is on. */
+static const struct {
+	const char *opt;
+	bool auth;
+	enum smtp_option_status st;
+} mail_auth[] = {
+	{ "AUTH=<>", true, SMTP_OPTIONS_OK },
+	{ "AUTH=USER+40EXAMPLE.ORG", true, SMTP_OPTIONS_OK },
+	{ "AUTH", true, SMTP_OPTIONS_SYNTAX },
+	{ "AUTH=", true, SMTP_OPTIONS_SYNTAX },
+	{ "AUTH=<>", false, SMTP_OPTIONS_UNRECOGNIZED },
+};
+
+START_TEST(test_mail_auth)
+{
+	char buf[64];
+	char *opts[1] = { buf };
+	struct smtp_mail_rules rules = { false, false, 0, mail_auth[_i].auth };
+	struct smtp_mail_params p;
+
+	snprintf(buf, sizeof(buf), "%s", mail_auth[_i].opt);
+	ck_assert_int_eq(smtp_check_mail_options(opts, 1, &rules, &p),
+	    mail_auth[_i].st);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -150,6 +178,8 @@ main(void)
 	tcase_add_loop_test(tc, test_plain, 0,
 	    sizeof(plains) / sizeof(plains[0]));
 	tcase_add_test(tc, test_plain_bound);
+	tcase_add_loop_test(tc, test_mail_auth, 0,
+	    sizeof(mail_auth) / sizeof(mail_auth[0]));
 	suite_add_tcase(s, tc);
 	return check_run_suite(s);
 }
