@@ -15,6 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "tests/tls_util.h"
 
 const char *
@@ -163,4 +171,107 @@ tu_make_ca_client(const char *dir, const char *name, const char *client_cn)
 	    "-CAcreateserial", "-days", "2",
 	    "-out", tu_path(crt, sizeof(crt), dir, "client", "crt"), NULL };
 	return tu_openssl(req) == 0 && tu_openssl(sign) == 0 ? 0 : -1;
+}
+
+/* ---- an SMTP client over TLS ---------------------------------------- */
+
+int
+tu_dial(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port) };
+	struct timeval tv = { 10, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+SSL *
+tu_tls_connect(int fd, const char *sni, SSL_SESSION *sess)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl = ctx != NULL ? SSL_new(ctx) : NULL;
+
+	SSL_CTX_free(ctx);	/* the SSL holds a reference */
+	if (ssl == NULL)
+		return NULL;
+	SSL_set_fd(ssl, fd);
+	if (sni != NULL)
+		SSL_set_tlsext_host_name(ssl, sni);
+	if (sess != NULL)
+		SSL_set_session(ssl, sess);
+	if (SSL_connect(ssl) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
+/* tu_final - the code of the reply that buf ends with, or -1 when the
+ * last line of a reply has not come yet. */
+static int
+tu_final(const char *buf, size_t n)
+{
+	size_t start;
+
+	if (n < 2 || buf[n - 2] != '\r' || buf[n - 1] != '\n')
+		return -1;
+	for (start = n - 2; start > 0 && buf[start - 1] != '\n'; start--)
+		;
+	if (n - start < 4 || buf[start + 3] != ' ')
+		return -1;
+	return atoi(buf + start);
+}
+
+int
+tu_tls_cmd(SSL *ssl, const char *line, char *reply, size_t size)
+{
+	char out[1024];
+	size_t n = 0;
+	int code;
+
+	if (line != NULL) {
+		int len = snprintf(out, sizeof(out), "%s\r\n", line);
+		if (SSL_write(ssl, out, len) != len)
+			return -1;
+	}
+	reply[0] = '\0';
+	while (n + 1 < size) {
+		int r = SSL_read(ssl, reply + n, (int)(size - 1 - n));
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+		reply[n] = '\0';
+		if ((code = tu_final(reply, n)) >= 0)
+			return code;
+	}
+	return -1;
+}
+
+void
+tu_tls_subject(SSL *ssl, char *buf, size_t size)
+{
+	X509 *x = SSL_get0_peer_certificate(ssl);
+
+	buf[0] = '\0';
+	if (x != NULL)
+		X509_NAME_oneline(X509_get_subject_name(x), buf, (int)size);
+}
+
+void
+tu_tls_close(SSL *ssl)
+{
+	if (ssl == NULL)
+		return;
+	SSL_shutdown(ssl);
+	SSL_free(ssl);
 }

@@ -27,3 +27,21 @@ int tu_run(const char *const *argv, const char *in, char *out, size_t size,
 int tu_have(const char *prog);
 
 #endif
+
+/* ---- an SMTP client over TLS (OpenSSL), for the daemon tests ---------- */
+
+typedef struct ssl_st SSL;
+typedef struct ssl_session_st SSL_SESSION;
+
+/* TLS on a connected fd (10 s timeouts), with SNI sni (NULL: none),
+ * resuming sess (NULL: a full handshake); NULL when it fails. */
+SSL *tu_tls_connect(int fd, const char *sni, SSL_SESSION *sess);
+/* Send line (CRLF added; NULL: send nothing) and read one reply, every
+ * line of it, into reply; its code, or -1. */
+int tu_tls_cmd(SSL *ssl, const char *line, char *reply, size_t size);
+/* The subject of the server's certificate ("/CN=mx.test"). */
+void tu_tls_subject(SSL *ssl, char *buf, size_t size);
+/* close_notify, free (the context too); the fd stays open. */
+void tu_tls_close(SSL *ssl);
+/* Plaintext: connect to 127.0.0.1:port with 10 s timeouts; -1. */
+int tu_dial(int port);
