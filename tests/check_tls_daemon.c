@@ -123,7 +123,7 @@ static SSL *
 td_implicit(int port, int *fdp, const char *sni, SSL_SESSION *sess)
 {
 	char reply[512];
-	int fd = tu_dial(port);
+	int fd = smtp_connect(port);
 
 	ck_assert_int_ge(fd, 0);
 	SSL *ssl = tu_tls_connect(fd, sni, sess);
@@ -192,7 +192,7 @@ START_TEST(test_starttls_injection)
 	int fd;
 
 	td_start(&t);
-	fd = tu_dial(t.starttls);
+	fd = smtp_connect(t.starttls);
 	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 220);
 	ck_assert_int_eq(smtp_cmd(fd, "EHLO client.test", reply,
 	    sizeof(reply)), 250);
@@ -220,7 +220,7 @@ START_TEST(test_starttls_replies)
 	int fd;
 
 	td_start(&t);
-	fd = tu_dial(t.starttls);
+	fd = smtp_connect(t.starttls);
 	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 220);
 	ck_assert_int_eq(smtp_cmd(fd, "EHLO c", reply, sizeof(reply)), 250);
 	ck_assert_int_eq(smtp_cmd(fd, "STARTTLS now", reply, sizeof(reply)),
@@ -240,7 +240,7 @@ START_TEST(test_starttls_replies)
 	    503);
 	td_close(ssl, fd);
 	/* a plain listener knows no STARTTLS */
-	fd = tu_dial(t.plain);
+	fd = smtp_connect(t.plain);
 	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 220);
 	ck_assert_int_eq(smtp_cmd(fd, "EHLO c", reply, sizeof(reply)), 250);
 	ck_assert_msg(strstr(reply, "STARTTLS") == NULL, "%s", reply);
@@ -259,7 +259,7 @@ START_TEST(test_require_tls)
 	int fd;
 
 	td_start_with(&t, 20, "esmtp = { enhanced_status_codes = true; };\n");
-	fd = tu_dial(t.submission);
+	fd = smtp_connect(t.submission);
 	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 220);
 	ck_assert_int_eq(smtp_cmd(fd, "EHLO c", reply, sizeof(reply)), 250);
 	ck_assert_msg(strstr(reply, "AUTH") == NULL, "%s", reply);
@@ -462,14 +462,14 @@ START_TEST(test_garbage_and_stall)
 
 	td_start(&t);
 	/* plaintext SMTP on the implicit-TLS port */
-	fd = tu_dial(t.implicit);
+	fd = smtp_connect(t.implicit);
 	ck_assert_int_eq(smtp_send(fd, "EHLO client.test\r\n"), 0);
 	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), -1);
 	close(fd);
 	ck_assert(pd_log_has(&t.pd, "tls failed", 5));
 	/* a client that says nothing is dropped after handshake_timeout */
 	long long t0 = du_now_ms();
-	stalled = tu_dial(t.implicit);
+	stalled = smtp_connect(t.implicit);
 	ck_assert_int_eq(smtp_reply(stalled, reply, sizeof(reply)), -1);
 	ck_assert_int_lt(du_now_ms() - t0, 6000);
 	close(stalled);

@@ -28,7 +28,7 @@ int tu_have(const char *prog);
 
 #endif
 
-/* ---- an SMTP client over TLS (OpenSSL), for the daemon tests ---------- */
+/* ---- tls_client.c: an SMTP client over TLS, for the daemon tests ---- */
 
 typedef struct ssl_st SSL;
 typedef struct ssl_session_st SSL_SESSION;
@@ -43,5 +43,3 @@ int tu_tls_cmd(SSL *ssl, const char *line, char *reply, size_t size);
 void tu_tls_subject(SSL *ssl, char *buf, size_t size);
 /* close_notify, free (the context too); the fd stays open. */
 void tu_tls_close(SSL *ssl);
-/* Plaintext: connect to 127.0.0.1:port with 10 s timeouts; -1. */
-int tu_dial(int port);
