@@ -29,6 +29,8 @@ channel_verb_allowed(struct psmtpd_session *s, const struct channel_verb *row,
 		channel_reply(s, "503 Error: need RCPT command");
 	else if ((f & CHANNEL_NO_TXN) && s->mailfrom != NULL)
 		channel_reply(s, "503 Error: transaction in progress");
+	else if ((f & CHANNEL_NO_CHUNKS) && s->bdat_active)
+		channel_reply(s, "503 Error: DATA after BDAT");
 	else if ((f & CHANNEL_NO_ARG) && c->arg != NULL && c->arg[0] != '\0')
 		channel_reply(s, "501 Syntax: %s", row->verb);
 	else if (!(f & CHANNEL_SECURED) || channel_secured(s, row->verb))

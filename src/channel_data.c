@@ -14,7 +14,7 @@
 
 /* channel_data_room - make room for n more bytes (plus a NUL) in the
  * message buffer; -1 when that cannot be had. */
-static int
+int
 channel_data_room(struct psmtpd_session *s, size_t n)
 {
 	if (s->data_len + n + 1 <= s->data_cap)
@@ -32,11 +32,37 @@ channel_data_room(struct psmtpd_session *s, size_t n)
 
 /* channel_data_limit - the raw size past which the message is refused:
  * data_size_limit, or the hard cap when there is none. */
-static unsigned long long
+unsigned long long
 channel_data_limit(const struct channel_params *p)
 {
 	return p->data_size_limit != 0 ? p->data_size_limit :
 	    p->max_message_size;
+}
+
+long long
+channel_data_deadline(const struct psmtpd_session *s)
+{
+	return io_deadline_min(io_deadline(s->params->timeout_data),
+	    s->session_deadline);
+}
+
+bool
+channel_data_fill(struct psmtpd_session *s, long long deadline)
+{
+	enum io_status st;
+
+	/* a signal (a stop) waits for the message */
+	while ((st = io_fill_until(&s->io, s->params->timeout_command,
+	    deadline)) == IO_INTR)
+		;
+	if (st == IO_OK)
+		return true;
+	if (st == IO_TIMEOUT)
+		channel_reply(s, "421 %s Error: timeout exceeded",
+		    s->params->fqdn);
+	channel_close(s, st == IO_TIMEOUT ? CHANNEL_END_TIMEOUT :
+	    st == IO_EOF ? CHANNEL_END_EOF : CHANNEL_END_ERROR);
+	return false;
 }
 
 /* channel_read_message - read up to the end marker; false when the
@@ -45,22 +71,11 @@ static bool
 channel_read_message(struct psmtpd_session *s, struct smtp_data *sd,
     bool *nomem)
 {
-	long long deadline = io_deadline_min(io_deadline(
-	    s->params->timeout_data), s->session_deadline);
+	long long deadline = channel_data_deadline(s);
 
 	while (!sd->done) {
-		enum io_status st = io_fill_until(&s->io,
-		    s->params->timeout_command, deadline);
-		if (st == IO_INTR)
-			continue;	/* a stop waits for the message */
-		if (st != IO_OK) {
-			if (st == IO_TIMEOUT)
-				channel_reply(s, "421 %s Error: timeout "
-				    "exceeded", s->params->fqdn);
-			channel_close(s, st == IO_TIMEOUT ? CHANNEL_END_TIMEOUT :
-			    st == IO_EOF ? CHANNEL_END_EOF : CHANNEL_END_ERROR);
+		if (!channel_data_fill(s, deadline))
 			return false;
-		}
 		size_t avail, produced;
 		const char *in = io_peek(&s->io, &avail);
 		char *out = NULL;
@@ -89,7 +104,7 @@ channel_log_message(const struct psmtpd_session *s, const char *reply)
 	to[0] = '\0';
 	for (size_t i = 0; i < s->nrcpt && n < sizeof(to); i++)
 		n += (size_t)snprintf(to + n, sizeof(to) - n, "%s<%s>",
-		    i ? "," : "", s->rcpttos[i]);
+		    i ? "," : "", s->rcpts[i].addr);
 	log_info("message id=%s client=%s from=<%s> to=%s nrcpt=%zu size=%zu "
 	    "reply=\"%s\"", s->id, s->peer_addr,
 	    s->mailfrom != NULL ? s->mailfrom : "", to, s->nrcpt, s->data_len,
@@ -125,11 +140,17 @@ channel_receive_data(struct psmtpd_session *s)
 	s->data_len = 0;
 	if (!channel_read_message(s, &sd, &nomem))
 		return;
-	if (s->data != NULL)
-		s->data[s->data_len] = '\0';
 	/* Unlike smtpd.py, which stays in DATA after a 552 and takes the
 	 * next commands as a message, the transaction ends here. */
-	if (smtp_data_too_big(&sd)) {
+	channel_end_message(s, smtp_data_too_big(&sd), nomem);
+}
+
+void
+channel_end_message(struct psmtpd_session *s, bool too_big, bool nomem)
+{
+	if (s->data != NULL)
+		s->data[s->data_len] = '\0';
+	if (too_big) {
 		channel_reply(s, "552 Error: Too much mail data");
 		channel_reset_transaction(s);
 		return;

@@ -10,6 +10,7 @@
 
 #include "channel_session.h"
 #include "log.h"
+#include "smtp_dsn.h"
 
 #define CHANNEL_MAIL_SYNTAX "501 Syntax: MAIL FROM: <address>"
 #define CHANNEL_RCPT_SYNTAX "501 Syntax: RCPT TO: <address>"
@@ -31,12 +32,49 @@ static int
 channel_store_options(const char *rest, struct channel_options *o)
 {
 	snprintf(o->buf, sizeof(o->buf), "%s", rest);
+	snprintf(o->raw, sizeof(o->raw), "%s", rest);
 	if (smtp_parse_options(o->buf, o->opt, SMTP_OPTIONS_MAX, &o->n) !=
 	    SMTP_PARSE_OK) {
 		o->n = 0;
 		return -1;
 	}
+	/* the raw words end where the upper-cased ones do */
+	for (size_t j = 0; j < o->n; j++)
+		o->raw[(size_t)(o->opt[j] - o->buf) + strlen(o->opt[j])] = '\0';
 	return 0;
+}
+
+static const char *const channel_dsn_replies[] = {
+	[SMTP_DSN_BAD_RET] = "501 Error: RET must be FULL or HDRS",
+	[SMTP_DSN_BAD_ENVID] = "501 Error: ENVID must be xtext of at most "
+	    "100 characters",
+	[SMTP_DSN_BAD_NOTIFY] = "501 Error: NOTIFY must be NEVER, or a list "
+	    "of SUCCESS, FAILURE, DELAY",
+	[SMTP_DSN_BAD_ORCPT] = "501 Error: ORCPT must be addr-type;xtext",
+	[SMTP_DSN_DUPLICATE] = "501 Error: duplicate DSN parameter",
+};
+
+/* channel_dsn_ok - RFC 3461's parameters of MAIL or RCPT, as sent; true
+ * when they pass (or DSN is off), else the reply is sent. */
+static bool
+channel_dsn_ok(struct psmtpd_session *s, const struct channel_options *o,
+    bool rcpt)
+{
+	const char *raw[SMTP_OPTIONS_MAX];
+	enum smtp_dsn_status st;
+
+	for (size_t j = 0; j < o->n; j++)
+		raw[j] = channel_option_raw(o, j);
+	st = rcpt ? smtp_dsn_check_rcpt((char *const *)raw, o->n) :
+	    smtp_dsn_check_mail((char *const *)raw, o->n);
+	if (st == SMTP_DSN_OK)
+		return true;
+	if (st == SMTP_DSN_OTHER)
+		channel_reply(s, "555 RCPT TO parameters not recognized or "
+		    "not implemented");
+	else
+		channel_reply(s, "%s", channel_dsn_replies[st]);
+	return false;
 }
 
 /* channel_parse_envelope_arg - keyword, address and "no parameters
@@ -77,12 +115,15 @@ channel_check_mail_options(struct psmtpd_session *s)
 		.enable_smtputf8 = s->params->enable_smtputf8,
 		.data_size_limit = s->params->data_size_limit,
 		.auth = channel_auth_enabled(s),
+		.dsn = s->ext.dsn,
 	};
 	struct smtp_mail_params mp;
 	enum smtp_option_status st = smtp_check_mail_options(
 	    s->mail_options.opt, s->mail_options.n, &rules, &mp);
 
 	if (st == SMTP_OPTIONS_OK) {
+		if (s->ext.dsn && !channel_dsn_ok(s, &s->mail_options, false))
+			return false;
 		s->require_smtputf8 = mp.smtputf8;
 		return true;
 	}
@@ -120,24 +161,6 @@ channel_mail_proceed(struct psmtpd_session *s, struct channel_cmd *c,
 	channel_reply_accepted(s, v, "250 OK");
 }
 
-/* channel_add_rcpt - append to rcpttos; -1 when out of memory. */
-static int
-channel_add_rcpt(struct psmtpd_session *s, const char *addr)
-{
-	if (s->nrcpt == s->rcpt_cap) {
-		size_t cap = s->rcpt_cap ? s->rcpt_cap * 2 : 8;
-		char **r = realloc(s->rcpttos, cap * sizeof(*r));
-		if (r == NULL)
-			return -1;
-		s->rcpttos = r;
-		s->rcpt_cap = cap;
-	}
-	if ((s->rcpttos[s->nrcpt] = strdup(addr)) == NULL)
-		return -1;
-	s->nrcpt++;
-	return 0;
-}
-
 /* channel_rcpt_limit_reached - true when one more recipient is too many
  * (the 452 is sent). */
 static bool
@@ -164,7 +187,9 @@ channel_rcpt_check(struct psmtpd_session *s, struct channel_cmd *c)
 		channel_syntax_error(s, CHANNEL_RCPT_SYNTAX);
 		return false;
 	}
-	if (s->rcpt_options.n > 0) {
+	if (s->ext.dsn && !channel_dsn_ok(s, &s->rcpt_options, true))
+		return false;
+	if (!s->ext.dsn && s->rcpt_options.n > 0) {
 		channel_reply(s, "555 RCPT TO parameters not recognized or "
 		    "not implemented");
 		return false;

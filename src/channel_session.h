@@ -28,6 +28,7 @@
 #include "channel.h"
 #include "io.h"
 #include "smtp_auth.h"
+#include "smtp_bdat.h"
 #include "smtp_parse.h"
 #include "tls.h"
 
@@ -45,11 +46,23 @@ struct channel_verdict {
 };
 
 /* mail_options or rcpt_options: rest.upper().split(), kept in the session
- * (the line buffer is reused by the next command). */
+ * (the line buffer is reused by the next command); raw holds the same
+ * words as the client sent them, at the same offsets. */
 struct channel_options {
 	size_t n;
 	char *opt[SMTP_OPTIONS_MAX];	/* into buf */
 	char buf[CHANNEL_LINE_MAX + 1];
+	char raw[CHANNEL_LINE_MAX + 1];
+};
+
+/* One accepted recipient, in RCPT order. */
+struct channel_rcpt {
+	char *addr;		/* the address as smtpd.py renders it */
+	char **param;		/* its parameters as sent; one allocation
+				 * with addr, freed through param */
+	size_t nparam;
+	char *reply;		/* LMTP: this recipient's own reply; NULL:
+				 * the message's */
 };
 
 struct channel_plugin_data {
@@ -81,8 +94,11 @@ struct psmtpd_session {
 	char seen_greeting[CHANNEL_LINE_MAX + 1];
 	bool extended_smtp;
 	bool require_smtputf8;
+	/* BDAT: a message is being received in chunks */
+	bool bdat_active;
+	struct smtp_bdat bdat;
 	char *mailfrom;			/* NULL: no MAIL yet */
-	char **rcpttos;
+	struct channel_rcpt *rcpts;	/* rcpttos, with their parameters */
 	size_t nrcpt, rcpt_cap;
 	struct channel_options mail_options;	/* of the MAIL in effect */
 	struct channel_options rcpt_options;	/* of the last RCPT */
@@ -152,6 +168,11 @@ void channel_session_free(struct psmtpd_session *s);
 void channel_reset_transaction(struct psmtpd_session *s);
 /* smtpd.py's _set_rset_state: the transaction and the received data. */
 void channel_rset_state(struct psmtpd_session *s);
+/* Append a recipient with its parameters as sent (rcpt_options.raw);
+ * -1 when out of memory. */
+int channel_add_rcpt(struct psmtpd_session *s, const char *addr);
+/* The j-th option of o as the client sent it. */
+const char *channel_option_raw(const struct channel_options *o, size_t j);
 
 /*
  * The verb table (channel_verbs.c) carries the protocol, as OpenSMTPD's
@@ -175,7 +196,8 @@ enum channel_verb_flags {
 	CHANNEL_NO_TXN = 1 << 3,	/* 503 Error: transaction in progress */
 	CHANNEL_NO_ARG = 1 << 4,	/* 501 Syntax: VERB when it has one */
 	CHANNEL_INTERMEDIATE = 1 << 5,	/* the hook accepts with 3xx (DATA) */
-	CHANNEL_SECURED = 1 << 6	/* 530 unless the listener's
+	CHANNEL_NO_CHUNKS = 1 << 6,	/* 503 after a BDAT chunk (RFC 3030) */
+	CHANNEL_SECURED = 1 << 7	/* 530 unless the listener's
 					 * require_tls/require_auth hold */
 };
 
@@ -274,6 +296,22 @@ bool channel_ehlo_auth(const struct psmtpd_session *s, char *buf,
     size_t size);
 /* channel_data.c */
 void channel_data_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+/* Shared with BDAT: the message buffer's room for n more bytes (-1: out
+ * of memory), the size past which a message is refused, and the end of
+ * a message received whole: 552, 451, 554 or process_message and its
+ * reply, then the transaction is over. */
+int channel_data_room(struct psmtpd_session *s, size_t n);
+unsigned long long channel_data_limit(const struct channel_params *p);
+void channel_end_message(struct psmtpd_session *s, bool too_big, bool nomem);
+/* The deadline of a message's data (timeouts.data, within the session's
+ * time), and waiting for more of it: false when the session ends
+ * instead (EOF, error, or a timeout: the 421 is sent). */
+long long channel_data_deadline(const struct psmtpd_session *s);
+bool channel_data_fill(struct psmtpd_session *s, long long deadline);
+/* channel_bdat.c */
+bool channel_bdat_enabled(const struct psmtpd_session *s);
+void channel_bdat_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);
 
 #endif

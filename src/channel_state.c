@@ -22,10 +22,14 @@ channel_reset_transaction(struct psmtpd_session *s)
 	s->smtp_state = PSMTPD_STATE_COMMAND;
 	free(s->mailfrom);
 	s->mailfrom = NULL;
-	for (size_t i = 0; i < s->nrcpt; i++)
-		free(s->rcpttos[i]);
+	for (size_t i = 0; i < s->nrcpt; i++) {
+		free(s->rcpts[i].param);	/* the whole block */
+		free(s->rcpts[i].reply);
+	}
 	s->nrcpt = 0;
 	s->require_smtputf8 = false;
+	s->bdat_active = false;
+	smtp_bdat_init(&s->bdat);
 	channel_free_plugin_data(s, true);
 }
 
@@ -36,6 +40,53 @@ channel_rset_state(struct psmtpd_session *s)
 	s->data_len = 0;
 	if (s->data != NULL)
 		s->data[0] = '\0';
+}
+
+const char *
+channel_option_raw(const struct channel_options *o, size_t j)
+{
+	return o->raw + (o->opt[j] - o->buf);
+}
+
+/* channel_rcpt_record - addr and the parameters as sent in one block. */
+static int
+channel_rcpt_record(struct channel_rcpt *r, const char *addr,
+    const struct channel_options *o)
+{
+	size_t size = o->n * sizeof(char *) + strlen(addr) + 1;
+
+	for (size_t j = 0; j < o->n; j++)
+		size += strlen(o->opt[j]) + 1;
+	char **block = malloc(size);
+	if (block == NULL)
+		return -1;
+	char *p = (char *)(block + o->n);
+	for (size_t j = 0; j < o->n; j++) {
+		block[j] = p;
+		p = stpcpy(p, channel_option_raw(o, j)) + 1;
+	}
+	strcpy(p, addr);
+	*r = (struct channel_rcpt){ .addr = p, .param = block,
+	    .nparam = o->n };
+	return 0;
+}
+
+int
+channel_add_rcpt(struct psmtpd_session *s, const char *addr)
+{
+	if (s->nrcpt == s->rcpt_cap) {
+		size_t cap = s->rcpt_cap ? s->rcpt_cap * 2 : 8;
+		struct channel_rcpt *r = realloc(s->rcpts, cap * sizeof(*r));
+		if (r == NULL)
+			return -1;
+		s->rcpts = r;
+		s->rcpt_cap = cap;
+	}
+	if (channel_rcpt_record(&s->rcpts[s->nrcpt], addr,
+	    &s->rcpt_options) != 0)
+		return -1;
+	s->nrcpt++;
+	return 0;
 }
 
 /* channel_session_id - a short random id for the log lines. */
@@ -87,6 +138,6 @@ channel_session_free(struct psmtpd_session *s)
 	tls_conn_free(s->io.tls);	/* close_notify, if it goes now */
 	s->io.tls = NULL;
 	free(s->pdata);
-	free(s->rcpttos);
+	free(s->rcpts);
 	free(s->data);
 }

@@ -33,9 +33,12 @@ static const struct channel_verb channel_verbs[] = {
 	  .hook = CHANNEL_HOOK_RCPT, .check = channel_rcpt_check,
 	  .proceed = channel_rcpt_proceed },
 	{ .verb = "RSET", .flags = NO_ARG, .proceed = channel_rset_proceed },
-	{ .verb = "DATA", .flags = NEEDS_GREETING | NEEDS_RCPT | NO_ARG |
-	  CHANNEL_INTERMEDIATE, .hook = CHANNEL_HOOK_DATA,
-	  .proceed = channel_data_proceed },
+	{ .verb = "DATA", .flags = NEEDS_GREETING | NEEDS_RCPT |
+	  CHANNEL_NO_CHUNKS | NO_ARG | CHANNEL_INTERMEDIATE,
+	  .hook = CHANNEL_HOOK_DATA, .proceed = channel_data_proceed },
+	/* BDAT reads its chunk before any check: channel_bdat.c */
+	{ .verb = "BDAT", .enabled = channel_bdat_enabled,
+	  .proceed = channel_bdat_proceed },
 	{ .verb = "HELP", .proceed = channel_help_proceed },
 	{ .verb = "VRFY", .proceed = channel_vrfy_proceed },
 	{ .verb = "EXPN", .proceed = channel_expn_proceed },
@@ -54,6 +57,8 @@ static const struct channel_verb channel_verbs[] = {
 static const channel_ehlo_fn channel_ehlo_keywords[] = {
 	channel_ehlo_pipelining,
 	channel_ehlo_enhanced,
+	channel_ehlo_chunking,
+	channel_ehlo_dsn,
 	channel_ehlo_starttls,
 	channel_ehlo_auth,
 };

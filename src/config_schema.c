@@ -75,6 +75,8 @@ const struct cfg_row cfg_schema[] = {
 	{ "esmtp.pipelining", CK_BOOL, F(esmtp.pipelining), 0, 0 },
 	{ "esmtp.enhanced_status_codes", CK_BOOL,
 	    F(esmtp.enhanced_status_codes), 0, 0 },
+	{ "esmtp.chunking", CK_BOOL, F(esmtp.chunking), 0, 0 },
+	{ "esmtp.dsn", CK_BOOL, F(esmtp.dsn), 0, 0 },
 	{ "plugins", CK_PLUGINS, 0, 0, 0 },
 };
 

@@ -5,9 +5,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 
 #include "plugin_init.h"
+#include "privsep.h"
 
 const char *
 psmtpd_init_name(const psmtpd_init *ctx)
@@ -197,6 +199,73 @@ plugin_init_check_unread(struct psmtpd_init *ctx)
 			init_record_error(ctx, st, name, "unknown setting");
 			return -1;
 		}
+	}
+	return 0;
+}
+
+int
+psmtpd_init_command(psmtpd_init *ctx, const struct psmtpd_command *cmd)
+{
+	if (cmd == NULL || cmd->verb == NULL || cmd->handler == NULL ||
+	    !plugin_valid_verb(cmd->verb)) {
+		init_record_error(ctx, NULL, NULL, "a command is not a valid "
+		    "verb with a handler");
+		return -1;
+	}
+	if (ctx->ncommands == PLUGIN_INIT_COMMANDS_MAX) {
+		init_record_error(ctx, NULL, NULL, "too many commands");
+		return -1;
+	}
+	ctx->commands[ctx->ncommands++] = cmd;
+	return 0;
+}
+
+void
+psmtpd_init_smtpd_settings(const psmtpd_init *ctx,
+    struct psmtpd_smtpd_settings *out)
+{
+	const struct config *c = ctx->cfg;
+
+	memset(out, 0, sizeof(*out));
+	if (c == NULL)
+		return;
+	out->localaddr = c->nlisten > 0 ? c->listen[0].address : NULL;
+	out->data_size_limit = c->data_size_limit;
+	out->enable_smtputf8 = c->enable_smtputf8;
+	out->decode_data = c->decode_data;
+}
+
+int
+psmtpd_init_set_smtpd_settings(psmtpd_init *ctx, long long data_size_limit,
+    int enable_smtputf8, int decode_data)
+{
+	if (data_size_limit < 0 || (enable_smtputf8 && decode_data)) {
+		init_record_error(ctx, NULL, NULL, data_size_limit < 0 ?
+		    "a negative data_size_limit" : "decode_data and "
+		    "enable_SMTPUTF8 cannot both be true");
+		return -1;
+	}
+	ctx->smtpd_set = true;
+	ctx->smtpd = (struct plugin_smtpd){ data_size_limit,
+	    enable_smtputf8 != 0, decode_data != 0 };
+	return 0;
+}
+
+int
+psmtpd_init_drop_privileges(const psmtpd_init *ctx)
+{
+	struct privsep_creds creds;
+	char err[256];
+
+	if (ctx->cfg == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (privsep_resolve(ctx->cfg->user, ctx->cfg->group,
+	    ctx->cfg->no_setuid, &creds, err, sizeof(err)) != 0 ||
+	    privsep_drop(&creds, err, sizeof(err)) != 0) {
+		errno = EPERM;
+		return -1;
 	}
 	return 0;
 }

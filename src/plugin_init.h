@@ -11,8 +11,18 @@
 
 #include <psmtpd/plugin.h>
 
+#include "config.h"
+
 #define PLUGIN_INIT_KEYS_MAX 64
 #define PLUGIN_INIT_KEY_LEN 64
+#define PLUGIN_INIT_COMMANDS_MAX 64
+
+/* What a plugin's init chose of python -m smtpd's settings. */
+struct plugin_smtpd {
+	long long data_size_limit;
+	bool enable_smtputf8;
+	bool decode_data;
+};
 
 struct psmtpd_init {
 	const char *name;
@@ -25,10 +35,19 @@ struct psmtpd_init {
 	char err[1024];
 	size_t nread;
 	char read[PLUGIN_INIT_KEYS_MAX][PLUGIN_INIT_KEY_LEN];
+	const struct config *cfg;		/* the generation's settings */
+	/* psmtpd_init_set_smtpd_settings() (API 2) */
+	bool smtpd_set;
+	struct plugin_smtpd smtpd;
+	/* verbs added with psmtpd_init_command() (API 2) */
+	size_t ncommands;
+	const struct psmtpd_command *commands[PLUGIN_INIT_COMMANDS_MAX];
 };
 
 /* After a successful init: -1 with ctx->err set when a setting in the
  * group was never read (an unknown setting). */
 int plugin_init_check_unread(struct psmtpd_init *ctx);
+/* A verb of 1 to 32 upper-case letters and digits. */
+bool plugin_valid_verb(const char *v);
 
 #endif

@@ -35,6 +35,8 @@ struct plugin_verb {
 };
 
 struct plugin_set {
+	bool smtpd_set;		/* a plugin chose python -m smtpd's settings */
+	struct plugin_smtpd smtpd;
 	size_t n;
 	struct plugin_entry *e;
 	size_t nverbs;
@@ -63,6 +65,10 @@ const void *const plugin_api_functions[] = {
 	(const void *)psmtpd_session_mail_option,
 	(const void *)psmtpd_session_rcpt_option_count,
 	(const void *)psmtpd_session_rcpt_option,
+	(const void *)psmtpd_session_mail_param_count,
+	(const void *)psmtpd_session_mail_param,
+	(const void *)psmtpd_session_rcpt_param_count,
+	(const void *)psmtpd_session_rcpt_param,
 	(const void *)psmtpd_session_decode_data,
 	(const void *)psmtpd_session_id, (const void *)psmtpd_message_data,
 	(const void *)psmtpd_message_line_count, (const void *)psmtpd_reply,
@@ -77,6 +83,14 @@ const void *const plugin_api_functions[] = {
 	(const void *)psmtpd_session_tls_peer_subject,
 	(const void *)psmtpd_session_tls_peer_verified,
 	(const void *)psmtpd_session_auth_user,
+	(const void *)psmtpd_init_command,
+	(const void *)psmtpd_session_set_mailfrom,
+	(const void *)psmtpd_session_set_rcpttos,
+	(const void *)psmtpd_session_set_greeting,
+	(const void *)psmtpd_session_set_state,
+	(const void *)psmtpd_init_smtpd_settings,
+	(const void *)psmtpd_init_set_smtpd_settings,
+	(const void *)psmtpd_init_drop_privileges,
 };
 
 const char *
@@ -93,6 +107,11 @@ plugin_class_to_name(const char *classname)
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
 		if (strcmp(classname, classes[i].cls) == 0)
 			return classes[i].name;
+	/* A dotted name is a Python class (module.Class): the python plugin
+	 * runs it.  (A name with a '/' or ending in ".so" is a file and
+	 * never comes here: config_set_class makes it a path.) */
+	if (strchr(classname, '.') != NULL)
+		return "python";
 	return classname;
 }
 
@@ -173,12 +192,72 @@ plugin_open(struct plugin_entry *e, char *why, size_t whylen)
 	return 0;
 }
 
+/* plugin_add_verb - one command into the table; a verb that another
+ * plugin claimed already is an error. */
+static int
+plugin_add_verb(struct plugin_set *set, size_t idx,
+    const struct psmtpd_command *c, char *why, size_t whylen)
+{
+	if (!plugin_valid_verb(c->verb) || c->handler == NULL) {
+		snprintf(why, whylen, "command '%s' is not a valid verb with a "
+		    "handler", c->verb);
+		return -1;
+	}
+	for (size_t i = 0; i < set->nverbs; i++)
+		if (strcmp(set->verbs[i].verb, c->verb) == 0) {
+			snprintf(why, whylen, "verb %s is already claimed by "
+			    "plugin %s", c->verb,
+			    set->e[set->verbs[i].plugin].name);
+			return -1;
+		}
+	struct plugin_verb *v = realloc(set->verbs,
+	    (set->nverbs + 1) * sizeof(*v));
+	if (v == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	set->verbs = v;
+	set->verbs[set->nverbs++] = (struct plugin_verb){ c->verb, c, idx };
+	return 0;
+}
+
+/* plugin_add_verbs - the plugin's `commands` into the table. */
+static int
+plugin_add_verbs(struct plugin_set *set, size_t idx, char *why,
+    size_t whylen)
+{
+	const struct psmtpd_command *c = set->e[idx].p->commands;
+
+	for (; c != NULL && c->verb != NULL; c++)
+		if (plugin_add_verb(set, idx, c, why, whylen) != 0)
+			return -1;
+	return 0;
+}
+
+/* plugin_add_init_verbs - the verbs its init added (API 2). */
+static int
+plugin_add_init_verbs(struct plugin_set *set, size_t idx,
+    const struct psmtpd_init *ctx, char *err, size_t errlen)
+{
+	char why[512];
+
+	for (size_t i = 0; i < ctx->ncommands; i++)
+		if (plugin_add_verb(set, idx, ctx->commands[i], why,
+		    sizeof(why)) != 0) {
+			snprintf(err, errlen, "plugin %s: %s", set->e[idx].name,
+			    why);
+			return -1;
+		}
+	return 0;
+}
+
 /* plugin_init_one - the plugin's init with its settings. */
 static int
-plugin_init_one(struct plugin_entry *e, const struct config *cfg,
+plugin_init_one(struct plugin_set *set, size_t idx, const struct config *cfg,
     const struct config_plugin *cp, const char *fqdn, char *err,
     size_t errlen)
 {
+	struct plugin_entry *e = &set->e[idx];
 	struct psmtpd_init *ctx = calloc(1, sizeof(*ctx));
 
 	if (ctx == NULL) {
@@ -191,6 +270,7 @@ plugin_init_one(struct plugin_entry *e, const struct config *cfg,
 	ctx->line = cp->line;
 	ctx->hostname = fqdn;
 	ctx->remote = cfg->remote;
+	ctx->cfg = cfg;
 	int r = e->p->init != NULL ? e->p->init(ctx, &e->data) : 0;
 	e->inited = r == 0;
 	if (r == 0 && !ctx->failed)
@@ -206,12 +286,17 @@ plugin_init_one(struct plugin_entry *e, const struct config *cfg,
 		free(ctx);
 		return -1;
 	}
+	r = plugin_add_init_verbs(set, idx, ctx, err, errlen);
+	if (ctx->smtpd_set) {
+		set->smtpd_set = true;
+		set->smtpd = ctx->smtpd;
+	}
 	free(ctx);
-	return 0;
+	return r;
 }
 
 /* plugin_valid_verb - upper-case letters and digits, 1..32 of them. */
-static bool
+bool
 plugin_valid_verb(const char *v)
 {
 	size_t n = strlen(v);
@@ -223,40 +308,6 @@ plugin_valid_verb(const char *v)
 		    v[i] <= '9')))
 			return false;
 	return true;
-}
-
-/* plugin_add_verbs - the plugin's commands into the table; a verb that
- * another plugin claimed already is an error. */
-static int
-plugin_add_verbs(struct plugin_set *set, size_t idx, char *why,
-    size_t whylen)
-{
-	const struct psmtpd_command *c = set->e[idx].p->commands;
-
-	for (; c != NULL && c->verb != NULL; c++) {
-		if (!plugin_valid_verb(c->verb) || c->handler == NULL) {
-			snprintf(why, whylen, "command '%s' is not a valid "
-			    "verb with a handler", c->verb);
-			return -1;
-		}
-		for (size_t i = 0; i < set->nverbs; i++)
-			if (strcmp(set->verbs[i].verb, c->verb) == 0) {
-				snprintf(why, whylen, "verb %s is already "
-				    "claimed by plugin %s", c->verb,
-				    set->e[set->verbs[i].plugin].name);
-				return -1;
-			}
-		struct plugin_verb *v = realloc(set->verbs,
-		    (set->nverbs + 1) * sizeof(*v));
-		if (v == NULL) {
-			snprintf(why, whylen, "out of memory");
-			return -1;
-		}
-		set->verbs = v;
-		set->verbs[set->nverbs++] = (struct plugin_verb){ c->verb, c,
-		    idx };
-	}
-	return 0;
 }
 
 /* plugin_load_one - resolve, open, check, register verbs, init. */
@@ -285,7 +336,7 @@ plugin_load_one(struct plugin_set *set, const struct config *cfg,
 		snprintf(err, errlen, "%splugin %s: %s", where, e->name, why);
 		return -1;
 	}
-	return plugin_init_one(e, cfg, cp, fqdn, err, errlen);
+	return plugin_init_one(set, set->n - 1, cfg, cp, fqdn, err, errlen);
 }
 
 int
@@ -336,7 +387,7 @@ plugin_set_builtin(const struct psmtpd_plugin *const *p, size_t n,
 			snprintf(err, errlen, "plugin %s: %s", e->name, why);
 			goto fail;
 		}
-		if (plugin_init_one(e, &cfg, &cp, fqdn, err, errlen) != 0)
+		if (plugin_init_one(set, i, &cfg, &cp, fqdn, err, errlen) != 0)
 			goto fail;
 	}
 	config_free(&cfg);
@@ -435,4 +486,13 @@ const char *
 plugin_set_verb(const struct plugin_set *set, size_t i)
 {
 	return set->verbs[i].verb;
+}
+
+bool
+plugin_set_smtpd(const struct plugin_set *set, struct plugin_smtpd *out)
+{
+	if (set == NULL || !set->smtpd_set)
+		return false;
+	*out = set->smtpd;
+	return true;
 }

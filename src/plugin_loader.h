@@ -14,7 +14,8 @@
 
 struct plugin_set;
 
-/* Built-in class names of python -m smtpd, mapped to plugin names. */
+/* Built-in class names of python -m smtpd, mapped to plugin names; a
+ * dotted name (module.Class) is a Python class: "python". */
 const char *plugin_class_to_name(const char *classname);
 
 /*
@@ -47,6 +48,11 @@ void *plugin_set_data(const struct plugin_set *set, size_t i);
 const struct psmtpd_command *plugin_set_command(const struct plugin_set *set,
     const char *verb, size_t *plugin_index);
 /* The verbs plugins claim, in config order, for HELP. */
+/* The python -m smtpd settings a plugin chose at init (the Python host:
+ * its SMTPServer's); false when none did. */
+struct plugin_smtpd;
+bool plugin_set_smtpd(const struct plugin_set *set, struct plugin_smtpd *out);
+
 size_t plugin_set_verb_count(const struct plugin_set *set);
 const char *plugin_set_verb(const struct plugin_set *set, size_t i);
 

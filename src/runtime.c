@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "fqdn.h"
 #include "log.h"
+#include "plugin_init.h"
 #include "plugin_loader.h"
 #include "runtime.h"
 #include "tls.h"
@@ -119,6 +120,21 @@ runtime_tls(struct runtime *rt, char *err, size_t errlen)
 	return -1;
 }
 
+/* runtime_apply_plugin_smtpd - the settings a Python SMTPServer's
+ * constructor chose are the server's, as Python handed them to every
+ * channel. */
+static void
+runtime_apply_plugin_smtpd(struct runtime *rt)
+{
+	struct plugin_smtpd p;
+
+	if (!plugin_set_smtpd(rt->plugins, &p))
+		return;
+	rt->cfg.data_size_limit = p.data_size_limit;
+	rt->cfg.enable_smtputf8 = p.enable_smtputf8;
+	rt->cfg.decode_data = p.decode_data;
+}
+
 struct runtime *
 runtime_load(const struct cli_options *opts, char *err, size_t errlen)
 {
@@ -144,7 +160,6 @@ runtime_load(const struct cli_options *opts, char *err, size_t errlen)
 		free(rt);
 		return NULL;
 	}
-	runtime_channel_params(rt);
 	if (plugin_set_load(&rt->cfg, rt->fqdn, NULL, &rt->plugins, err,
 	    errlen) != 0) {
 		tls_server_free(rt->tls);
@@ -152,6 +167,8 @@ runtime_load(const struct cli_options *opts, char *err, size_t errlen)
 		free(rt);
 		return NULL;
 	}
+	runtime_apply_plugin_smtpd(rt);
+	runtime_channel_params(rt);
 	return rt;
 }
 

@@ -72,7 +72,7 @@ psmtpd_session_rcpt_count(const psmtpd_session *s)
 const char *
 psmtpd_session_rcpt(const psmtpd_session *s, size_t i)
 {
-	return i < s->nrcpt ? s->rcpttos[i] : NULL;
+	return i < s->nrcpt ? s->rcpts[i].addr : NULL;
 }
 
 size_t
@@ -99,6 +99,32 @@ psmtpd_session_rcpt_option(const psmtpd_session *s, size_t i)
 {
 	return i < psmtpd_session_rcpt_option_count(s) ? s->rcpt_options.opt[i] :
 	    NULL;
+}
+
+size_t
+psmtpd_session_mail_param_count(const psmtpd_session *s)
+{
+	return psmtpd_session_mail_option_count(s);
+}
+
+const char *
+psmtpd_session_mail_param(const psmtpd_session *s, size_t j)
+{
+	return j < psmtpd_session_mail_param_count(s) ?
+	    channel_option_raw(&s->mail_options, j) : NULL;
+}
+
+size_t
+psmtpd_session_rcpt_param_count(const psmtpd_session *s, size_t i)
+{
+	return i < s->nrcpt ? s->rcpts[i].nparam : 0;
+}
+
+const char *
+psmtpd_session_rcpt_param(const psmtpd_session *s, size_t i, size_t j)
+{
+	return j < psmtpd_session_rcpt_param_count(s, i) ?
+	    s->rcpts[i].param[j] : NULL;
 }
 
 int

@@ -90,6 +90,8 @@ struct smtp_mail_rules {
 	bool decode_data;	/* BODY= is not recognized when true */
 	bool enable_smtputf8;	/* SMTPUTF8 is recognized when true */
 	unsigned long long data_size_limit; /* 0: none */
+	bool dsn;		/* RET and ENVID are recognized (smtp_dsn.c
+				 * checks their values) */
 	bool auth;		/* AUTH=<mailbox> (RFC 4954 5) is recognized */
 };
 

@@ -50,6 +50,38 @@ record_list(struct su_buf *b, size_t n, const char *(*at)(
 	}
 }
 
+/* record_params - the parameters as sent (API 2), only where Python has
+ * nothing like them, so that its transcripts stay as they are: MAIL's
+ * when one differs from its upper-cased form, each recipient's when any
+ * recipient has some. */
+static void
+record_params(struct su_buf *b, const psmtpd_session *s)
+{
+	size_t n = psmtpd_session_mail_param_count(s), nr = 0;
+	bool raw = false;
+
+	for (size_t j = 0; j < n; j++)
+		raw |= strcmp(psmtpd_session_mail_param(s, j),
+		    psmtpd_session_mail_option(s, j)) != 0;
+	for (size_t j = 0; raw && j < n; j++) {
+		su_buf_puts(b, j ? "," : " mail_params=");
+		su_buf_puts(b, psmtpd_session_mail_param(s, j));
+	}
+	for (size_t i = 0; i < psmtpd_session_rcpt_count(s); i++)
+		nr += psmtpd_session_rcpt_param_count(s, i);
+	if (nr > 0)
+		su_buf_puts(b, " rcpt_params=");
+	for (size_t i = 0; nr > 0 && i < psmtpd_session_rcpt_count(s); i++) {
+		su_buf_puts(b, "[");
+		for (size_t j = 0; j < psmtpd_session_rcpt_param_count(s, i);
+		    j++) {
+			su_buf_puts(b, j ? " " : "");
+			su_buf_puts(b, psmtpd_session_rcpt_param(s, i, j));
+		}
+		su_buf_puts(b, "]");
+	}
+}
+
 static enum psmtpd_result
 record_message(psmtpd_session *s, void *data)
 {
@@ -71,6 +103,7 @@ record_message(psmtpd_session *s, void *data)
 	if (!psmtpd_session_decode_data(s))
 		record_list(&b, psmtpd_session_rcpt_option_count(s),
 		    psmtpd_session_rcpt_option, s);
+	record_params(&b, s);
 	su_buf_puts(&b, " data=");
 	su_escape(&b, msg, len);
 	su_buf_puts(&b, "\n");

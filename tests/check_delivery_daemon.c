@@ -21,7 +21,10 @@
 
 #include <check.h>
 
+#include "tests/check_run.h"
 #include "tests/daemon_util.h"
+#include "tests/delivery_fakesmtp.h"
+#include "tests/relay_util.h"
 #include "tests/delivery_testutil.h"
 
 #define SMTP_SINK "/usr/sbin/smtp-sink"
@@ -150,7 +153,20 @@ dl_proxy_to(struct du_daemon *px, const char *dir, int port, int timeout)
 	dl_start(px, conf, NULL);
 }
 
-/* The upstream stopped: 451, never 250. */
+/* dl_mail_code - the reply to MAIL: the upstream is reached then. */
+static int
+dl_mail_code(const struct du_daemon *d)
+{
+	const char *rcpts[] = { "b@example.org", NULL };
+	int codes[1] = { 0 };
+	long long ms;
+
+	ru_transcript(d, rcpts, "Subject: x\r\n\r\nbody\r\n", codes, 1,
+	    &ms, NULL);
+	return codes[0];
+}
+
+/* The upstream stopped: 451 at MAIL, never 250. */
 START_TEST(test_proxy_upstream_stopped)
 {
 	char dir[512];
@@ -158,16 +174,15 @@ START_TEST(test_proxy_upstream_stopped)
 
 	tu_tempdir(dir, sizeof(dir), "dlproxy");
 	dl_proxy_to(&px, dir, du_free_port("127.0.0.1"), 5);
-	ck_assert_int_eq(dl_send(&px, "b@example.org", "Subject: x\r\n\r\n"
-	    "body\r\n"), 451);
+	ck_assert_int_eq(dl_mail_code(&px), 451);
 	ck_assert(du_file_has(px.err, "proxy not relayed", 1000));
 	dl_stop(&px);
 	tu_rmtree(dir);
 }
 END_TEST
 
-/* The upstream takes the connection and says nothing: 451 after the
- * reply timeout. */
+/* The upstream takes the connection and says nothing: 451 at MAIL after
+ * the reply timeout. */
 START_TEST(test_proxy_upstream_hanging)
 {
 	char dir[512];
@@ -183,13 +198,99 @@ START_TEST(test_proxy_upstream_hanging)
 	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
 	dl_proxy_to(&px, dir, ntohs(sin.sin_port), 1);
 	time_t t0 = time(NULL);
-	ck_assert_int_eq(dl_send(&px, "b@example.org", "Subject: x\r\n\r\n"
-	    "body\r\n"), 451);
+	ck_assert_int_eq(dl_mail_code(&px), 451);
 	ck_assert_int_le(time(NULL) - t0, 5);
 	ck_assert(du_file_has(px.err, "upstream timed out at greeting",
 	    1000));
 	dl_stop(&px);
 	close(lfd);
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* Issue 10, defect 1: the upstream refuses one of two recipients, for
+ * now (450) or for good (550).  The client hears exactly that for that
+ * recipient at RCPT time, 250 for the other, and the message reaches the
+ * upstream for the one it took: no 250 for a copy that went nowhere. */
+static const struct {
+	struct fake_script sc;
+	int codes[6];		/* MAIL, RCPT, RCPT, DATA, data, QUIT */
+	const char *rcpt_seen;	/* the RCPT the upstream took */
+} dl_mixed_cases[] = {
+	{ { .rcpt = { "450 4.2.0 <b@example.org> greylisted" } },
+	    { 250, 450, 250, 354, 250, 221 }, "RCPT TO:<c@example.org>" },
+	{ { .rcpt = { "250 OK", "550 5.1.1 <c@example.org> unknown" } },
+	    { 250, 250, 550, 354, 250, 221 }, "RCPT TO:<b@example.org>" },
+	{ { .rcpt = { "451 4.3.0 later", "554 5.7.1 no" } },
+	    { 250, 451, 554, 503, 500, 500 }, NULL },
+	{ { .end = "452 4.3.1 full" }, { 250, 250, 250, 354, 452, 221 },
+	    NULL },
+};
+
+START_TEST(test_proxy_rcpt_verified)
+{
+	char dir[512], capture[700];
+	struct du_daemon px;
+	const char *rcpts[] = { "b@example.org", "c@example.org", NULL };
+	int port, codes[6] = { 0 };
+	long long ms;
+
+	tu_tempdir(dir, sizeof(dir), "dlproxy");
+	snprintf(capture, sizeof(capture), "%s/sent", dir);
+	pid_t fake = fake_start(&dl_mixed_cases[_i].sc, capture, &port);
+	dl_proxy_to(&px, dir, port, 5);
+	int n = ru_transcript(&px, rcpts, "Subject: x\r\n\r\nbody\r\n", codes,
+	    6, &ms, NULL);
+	fake_stop(fake);
+	ck_assert_int_eq(n, 6);
+	for (int i = 0; i < 6; i++)
+		ck_assert_msg(codes[i] == dl_mixed_cases[_i].codes[i],
+		    "reply %d: %d", i, codes[i]);
+	char *sent = du_slurp(capture);
+	ck_assert_ptr_nonnull(sent);
+	if (dl_mixed_cases[_i].rcpt_seen != NULL)
+		ck_assert_ptr_nonnull(strstr(sent, "\r\nDATA\r\nSubject: x\r\n"
+		    "X-Peer: 127.0.0.1\r\n\r\nbody\r\n.\r\nQUIT\r\n"));
+	free(sent);
+	dl_stop(&px);
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* Issue 10, defect 9: after a failure the proxy does not wait for the
+ * QUIT as long again; an unanswered QUIT holds nobody for more than
+ * about 2 s. */
+static const struct {
+	struct fake_script sc;
+	int timeout;
+	int code;		/* the reply to the data */
+	long long max_ms;	/* the whole session */
+} dl_hang_cases[] = {
+	{ { .end = "HANG" }, 3, 451, 3000 + 1500 },
+	{ { .quit = "HANG" }, 10, 250, 2000 + 1500 },
+};
+
+START_TEST(test_proxy_quit_bounded)
+{
+	char dir[512], capture[700];
+	struct du_daemon px;
+	const char *rcpts[] = { "b@example.org", NULL };
+	int port, codes[5] = { 0 };
+	long long ms;
+
+	tu_tempdir(dir, sizeof(dir), "dlproxy");
+	snprintf(capture, sizeof(capture), "%s/sent", dir);
+	pid_t fake = fake_start(&dl_hang_cases[_i].sc, capture, &port);
+	dl_proxy_to(&px, dir, port, dl_hang_cases[_i].timeout);
+	int n = ru_transcript(&px, rcpts, "Subject: x\r\n\r\nbody\r\n", codes,
+	    5, &ms, NULL);
+	fake_stop(fake);
+	ck_assert_int_eq(n, 5);
+	ck_assert_int_eq(codes[3], dl_hang_cases[_i].code);
+	ck_assert_int_eq(codes[4], 221);
+	ck_assert_msg(ms < dl_hang_cases[_i].max_ms, "session took %lld ms",
+	    ms);
+	dl_stop(&px);
 	tu_rmtree(dir);
 }
 END_TEST
@@ -239,43 +340,48 @@ dl_sink_start(const char *dir, const char *opt, const char *arg, int *port)
 	return pid;
 }
 
-/* smtp-sink as the upstream: accepting, refusing hard and soft, closing
- * with 421, and too slow. */
+/* smtp-sink as the upstream, two recipients: accepting, refusing RCPT
+ * hard and soft, closing with 421 at MAIL, refusing DATA, too slow.  The
+ * client sees the upstream's answer per recipient. */
 static const struct {
 	const char *opt, *arg;
-	int code;
+	int codes[5];		/* MAIL, RCPT, RCPT, DATA, the data */
 } dl_sink_cases[] = {
-	{ NULL, NULL, 250 },
-	{ "-f", "RCPT", 500 },
-	{ "-r", "RCPT", 450 },
-	{ "-Q", "MAIL", 451 },
-	{ "-f", "DATA", 500 },
-	{ "-w", "3", 451 },
+	{ NULL, NULL, { 250, 250, 250, 354, 250 } },
+	{ "-f", "RCPT", { 250, 500, 500, 503, 500 } },
+	{ "-r", "RCPT", { 250, 450, 450, 503, 500 } },
+	{ "-Q", "MAIL", { 451, 503, 503, 503, 500 } },
+	{ "-f", "DATA", { 250, 250, 250, 354, 500 } },
+	{ "-w", "3", { 250, 250, 250, 354, 451 } },
 };
 
 START_TEST(test_proxy_smtp_sink)
 {
 	char dir[512];
 	struct du_daemon px;
-	int port;
+	const char *rcpts[] = { "b@example.org", "c@example.org", NULL };
+	int port, codes[5] = { 0 };
+	long long ms;
 
 	tu_tempdir(dir, sizeof(dir), "dlsink");
 	chmod(dir, 0777);	/* smtp-sink dumps as nobody */
 	pid_t sink = dl_sink_start(dir, dl_sink_cases[_i].opt,
 	    dl_sink_cases[_i].arg, &port);
 	if (sink < 0) {
-		printf("SKIP: %s is not installed (apt-get install postfix)\n",
-		    SMTP_SINK);
 		tu_rmtree(dir);
-		return;
+		CHECK_SKIP(SMTP_SINK " is not installed (apt-get install "
+		    "postfix)");
 	}
 	dl_proxy_to(&px, dir, port, 1);
-	int code = dl_send(&px, "b@example.org", "Subject: sink\r\n\r\n"
-	    "body\r\n");
+	int n = ru_transcript(&px, rcpts, "Subject: sink\r\n\r\nbody\r\n",
+	    codes, 5, &ms, NULL);
 	dl_stop(&px);
 	du_kill_wait(sink, 2000);
-	ck_assert_int_eq(code, dl_sink_cases[_i].code);
-	if (code == 250) {
+	ck_assert_int_eq(n, 5);
+	for (int i = 0; i < 5; i++)
+		ck_assert_msg(codes[i] == dl_sink_cases[_i].codes[i],
+		    "reply %d: %d", i, codes[i]);
+	if (codes[4] == 250) {
 		char name[512], path[1200];
 		ck_assert_int_eq(tu_count_dir(dir), 2);	/* px.conf, dump */
 		for (int i = 0; i < 2; i++) {
@@ -292,6 +398,8 @@ START_TEST(test_proxy_smtp_sink)
 		    "<a@example.org>"));
 		ck_assert_ptr_nonnull(strstr(got, "\nX-Rcpt-Args: "
 		    "<b@example.org>\n"));
+		ck_assert_ptr_nonnull(strstr(got, "\nX-Rcpt-Args: "
+		    "<c@example.org>\n"));
 		ck_assert_ptr_nonnull(strstr(got, "\nSubject: sink\nX-Peer: "
 		    "127.0.0.1\n\nbody\n"));
 		free(got);
@@ -583,6 +691,10 @@ daemon_suite(void)
 	tcase_add_test(tp, test_proxy_upstream_stopped);
 	tcase_add_test(tp, test_proxy_upstream_hanging);
 	tcase_add_loop_test(tp, test_proxy_smtp_sink, 0, NELEM(dl_sink_cases));
+	tcase_add_loop_test(tp, test_proxy_rcpt_verified, 0,
+	    NELEM(dl_mixed_cases));
+	tcase_add_loop_test(tp, test_proxy_quit_bounded, 0,
+	    NELEM(dl_hang_cases));
 	suite_add_tcase(s, tp);
 	tcase_set_timeout(tl, 120);
 	tcase_add_test(tl, test_maildir_concurrent);

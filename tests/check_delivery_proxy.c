@@ -15,6 +15,7 @@
 #include "delivery_fakesmtp.h"
 #include "delivery_stubs.h"
 #include "delivery_testutil.h"
+#include "../plugins/smtpc/smtpc_int.h"
 
 static const char *const rcpts2[] = { "bob@example.org", "carol@example.org",
     NULL };
@@ -116,6 +117,29 @@ START_TEST(test_encode)
 }
 END_TEST
 
+/* What EHLO offers, line by line; and RFC 4616's initial response. */
+START_TEST(test_extensions)
+{
+	struct smtpc c = { .fd = -1 };
+	char b64[64];
+
+	smtpc_note_extension(&c, "STARTTLS");
+	smtpc_note_extension(&c, "AUTH LOGIN PLAIN CRAM-MD5");
+	smtpc_note_extension(&c, "SIZE 1000");
+	ck_assert(c.starttls && c.auth_login && c.auth_plain);
+	ck_assert_int_eq(c.size_max, 1000);
+	smtpc_forget_extensions(&c);
+	ck_assert(!c.starttls && !c.auth_login && !c.auth_plain &&
+	    !c.size_offered);
+	smtpc_note_extension(&c, "AUTH XOAUTH2 LOGIN");
+	ck_assert(c.auth_login && !c.auth_plain);
+	ck_assert_int_eq(smtpc_auth_plain_b64("u", "s3cret-pw", b64,
+	    sizeof(b64)), 0);
+	ck_assert_str_eq(b64, "AHUAczNjcmV0LXB3");
+	ck_assert_int_eq(smtpc_auth_plain_b64("u", "s3cret-pw", b64, 16), -1);
+}
+END_TEST
+
 static const struct {
 	const char *data;
 	size_t off;
@@ -145,62 +169,110 @@ END_TEST
 #define PX_DATA "Subject: x\n\n.dot\nbody"
 #define PX_WIRE "Subject: x\r\nX-Peer: 192.0.2.7\r\n\r\n..dot\r\nbody\r\n.\r\n"
 
+/* px_run - a client transaction through the hooks, as the channel runs
+ * them: MAIL, RCPT for each of rcpts2 (those accepted make the envelope),
+ * the message when a recipient was accepted, then the end of the
+ * transaction.  codes[0..3]: the client's reply to MAIL, RCPT, RCPT and
+ * the data (0: not reached); the last reply text in s->reply. */
+static void
+px_run(void *pd, struct psmtpd_session *s, int codes[4])
+{
+	static const char *taken[3];
+	size_t n = 0;
+
+	memset(codes, 0, 4 * sizeof(*codes));
+	taken[0] = NULL;
+	s->rcpts = taken;
+	codes[0] = stub_code(s, psmtpd_plugin.on_mail(s, s->mailfrom, pd));
+	for (int i = 0; codes[0] == 250 && i < 2; i++) {
+		codes[1 + i] = stub_code(s, psmtpd_plugin.on_rcpt(s, rcpts2[i],
+		    pd));
+		if (codes[1 + i] == 250) {
+			taken[n++] = rcpts2[i];
+			taken[n] = NULL;
+		}
+	}
+	if (n > 0)
+		codes[3] = stub_code(s, psmtpd_plugin.process_message(s, pd));
+	stub_txn_end(s);
+}
+
 static const struct {
 	struct fake_script sc;
-	int code;
-	const char *reply;	/* the start of it */
+	int codes[4];		/* MAIL, RCPT, RCPT, data */
+	const char *reply;	/* the start of the last one */
 	const char *sent[4];	/* what the upstream must have got */
 	const char *log;
 } px_relay_cases[] = {
 	/* 0: all well, with SIZE and 8BITMIME */
-	{ { .ehlo = "250-fake\n250-SIZE 100000\n250 8BITMIME" }, 250, "",
+	{ { .ehlo = "250-fake\n250-SIZE 100000\n250 8BITMIME" },
+	    { 250, 250, 250, 250 }, "",
 	    { "EHLO mx.example.org\r\nMAIL FROM:<alice@example.org> SIZE=46 "
 	    "BODY=8BITMIME\r\nRCPT TO:<bob@example.org>\r\nRCPT "
 	    "TO:<carol@example.org>\r\nDATA\r\n" PX_WIRE "QUIT\r\n" },
 	    "proxy relayed remote=127.0.0.1:" },
 	/* 1: EHLO refused: HELO, no SIZE */
-	{ { .ehlo = "502 no", .helo = "250 hi" }, 250, "",
+	{ { .ehlo = "502 no", .helo = "250 hi" }, { 250, 250, 250, 250 }, "",
 	    { "EHLO mx.example.org\r\nHELO mx.example.org\r\n"
-	    "MAIL FROM:<alice@example.org>\r\n" }, "accepted=2 refused=0" },
-	/* 2: one recipient refused: delivered to the other, logged */
-	{ { .rcpt = { "550 5.1.1 no such user" } }, 250, "",
-	    { "DATA\r\n" PX_WIRE },
+	    "MAIL FROM:<alice@example.org>\r\n" }, "accepted=2" },
+	/* 2: one recipient refused for good: refused to the client too, the
+	 * message goes to the other */
+	{ { .rcpt = { "550 5.1.1 no such user" } }, { 250, 550, 250, 250 },
+	    "", { "RCPT TO:<carol@example.org>\r\nDATA\r\n" PX_WIRE },
 	    "proxy refused rcpt=<bob@example.org> reply=\"550 5.1.1 no such "
 	    "user\"" },
-	/* 3: all refused for good: the upstream's 5xx */
-	{ { .rcpt = { "550 5.1.1 no", "553 bad" } }, 550, "550 5.1.1 no",
-	    { "RCPT TO:<carol@example.org>\r\nQUIT\r\n" },
+	/* 3: greylisted: the client hears 450 for that one (issue 10,
+	 * defect 1: it was a 250 and a lost copy) */
+	{ { .rcpt = { "450 4.2.0 greylisted" } }, { 250, 450, 250, 250 },
+	    "", { "DATA\r\n" PX_WIRE }, "accepted=1" },
+	{ { .rcpt = { "250 OK", "451 4.3.0 later" } }, { 250, 250, 451, 250 },
+	    "", { "DATA\r\n" PX_WIRE }, "accepted=1" },
+	/* 5: all refused: no DATA upstream */
+	{ { .rcpt = { "550 5.1.1 no", "553 bad" } }, { 250, 550, 553, 0 },
+	    "553 bad", { "RCPT TO:<carol@example.org>\r\nQUIT\r\n" },
 	    "proxy refused rcpt=<carol@example.org> reply=\"553 bad\"" },
-	/* 4: one refusal temporary: 451-class, the client retries */
-	{ { .rcpt = { "550 5.1.1 no", "450 4.2.1 later" } }, 450,
-	    "450 4.2.1 later", { "QUIT\r\n" }, "proxy not relayed" },
-	/* 5: MAIL refused */
-	{ { .mail = "452 4.3.1 full" }, 452, "452 4.3.1 full", { "QUIT" },
-	    "" },
-	/* 6: greeting 554 */
-	{ { .greeting = "554 go away" }, 554, "554 go away", { "" }, "" },
-	/* 7: 421 means closing: 451 to our client, which stays */
-	{ { .greeting = "421 busy" }, 451, "451 busy", { "" }, "" },
-	/* 8: the message refused after the data */
-	{ { .end = "554 5.7.1 spam" }, 554, "554 5.7.1 spam", { PX_WIRE },
-	    "" },
-	{ { .end = "451 4.3.0 later" }, 451, "451 4.3.0 later", { "" }, "" },
-	/* 10: too big for the upstream: not even tried */
-	{ { .ehlo = "250-fake\n250 SIZE 20" }, 552, "552 5.3.4 Error: "
-	    "message size exceeds the upstream's limit of 20", { "EHLO" },
-	    "" },
-	/* 11: silence: timeouts at each step */
-	{ { .greeting = "HANG" }, 451, "451 4.4.2 Error: upstream timed out "
-	    "at greeting", { "" }, "" },
-	{ { .end = "HANG" }, 451, "451 4.4.2 Error: upstream timed out at "
-	    "DATA", { PX_WIRE }, "" },
-	{ { .rcpt = { "250 OK", "HANG" } }, 451, "451 4.4.2 Error: upstream "
-	    "timed out at RCPT", { "" }, "" },
-	/* 14: garbage */
-	{ { .greeting = "hello there" }, 451, "451 4.4.2 Error: upstream "
-	    "failed at greeting (reply does not parse), try again later",
+	/* 6: MAIL refused */
+	{ { .mail = "452 4.3.1 full" }, { 452, 0, 0, 0 }, "452 4.3.1 full",
+	    { "QUIT" }, "proxy not relayed step=MAIL" },
+	/* 7: greeting 554 */
+	{ { .greeting = "554 go away" }, { 554, 0, 0, 0 }, "554 go away",
 	    { "" }, "" },
-	{ { .data = "250 what" }, 451, "451 what", { "" }, "" },
+	/* 8: 421 means closing: 451 to our client, which stays */
+	{ { .greeting = "421 busy" }, { 451, 0, 0, 0 }, "451 busy", { "" },
+	    "" },
+	{ { .rcpt = { "421 4.3.2 bye" } }, { 250, 451, 451, 0 },
+	    "451 4.4.2 Error: upstream closing (421), try again later", { "" },
+	    "" },
+	/* 10: the message refused after the data: its class passed on */
+	{ { .end = "554 5.7.1 spam" }, { 250, 250, 250, 554 },
+	    "554 5.7.1 spam", { PX_WIRE }, "" },
+	{ { .end = "451 4.3.0 later" }, { 250, 250, 250, 451 },
+	    "451 4.3.0 later", { "" }, "" },
+	{ { .end = "421 4.3.0 bye" }, { 250, 250, 250, 451 },
+	    "451 4.3.0 bye", { "" }, "" },
+	/* 13: never a 250 unless the upstream said 250 */
+	{ { .end = "251 odd" }, { 250, 250, 250, 451 }, "451 4.4.2 Error: "
+	    "unexpected upstream reply \"251 odd\"", { "" }, "" },
+	/* 14: too big for the upstream: not even tried */
+	{ { .ehlo = "250-fake\n250 SIZE 20" }, { 250, 250, 250, 552 },
+	    "552 5.3.4 Error: message size exceeds the upstream's limit of 20",
+	    { "RCPT TO:<carol@example.org>\r\nQUIT\r\n" }, "" },
+	/* 15: silence: timeouts at each step, no QUIT waited for */
+	{ { .greeting = "HANG" }, { 451, 0, 0, 0 }, "451 4.4.2 Error: "
+	    "upstream timed out at greeting", { "" }, "" },
+	{ { .end = "HANG" }, { 250, 250, 250, 451 }, "451 4.4.2 Error: "
+	    "upstream timed out at DATA", { PX_WIRE }, "" },
+	{ { .rcpt = { "250 OK", "HANG" } }, { 250, 250, 451, 451 },
+	    "451 4.4.2 Error: upstream timed out at RCPT", { "" }, "" },
+	/* 18: garbage */
+	{ { .greeting = "hello there" }, { 451, 0, 0, 0 }, "451 4.4.2 Error: "
+	    "upstream failed at greeting (reply does not parse), try again "
+	    "later", { "" }, "" },
+	{ { .data = "250 what" }, { 250, 250, 250, 451 }, "451 4.4.2 Error: "
+	    "unexpected upstream reply \"250 what\"", { "" }, "" },
+	/* 20: a QUIT that is never answered does not hold the client */
+	{ { .quit = "HANG" }, { 250, 250, 250, 250 }, "", { "QUIT\r\n" },
+	    "accepted=2" },
 };
 
 START_TEST(test_relay)
@@ -212,9 +284,9 @@ START_TEST(test_relay)
 		{ .key = "reply_timeout", .type = STUB_INT, .num = 1 },
 		{ .key = NULL },
 	};
-	const char *opts[] = { "BODY=8BITMIME", NULL };
+	const char *opts[] = { "SIZE=46", "BODY=8BITMIME", NULL };
 	void *pd = NULL;
-	int port;
+	int port, codes[4];
 
 	tu_tempdir(dir, sizeof(dir), "proxy");
 	snprintf(capture, sizeof(capture), "%s/sent", dir);
@@ -226,10 +298,13 @@ START_TEST(test_relay)
 	stub_session(&s, "alice@example.org", rcpts2, PX_DATA);
 	s.mail_options = opts;
 	long long t0 = delivery_now_ms();
-	int code = stub_code(&s, psmtpd_plugin.process_message(&s, pd));
-	ck_assert_int_lt(delivery_now_ms() - t0, 5000);
+	px_run(pd, &s, codes);
+	/* each wait is bounded: a timeout of 1 s, a QUIT of 2 s at most */
+	ck_assert_int_lt(delivery_now_ms() - t0, 4000);
 	fake_stop(pid);
-	ck_assert_int_eq(code, px_relay_cases[_i].code);
+	for (int i = 0; i < 4; i++)
+		ck_assert_msg(codes[i] == px_relay_cases[_i].codes[i],
+		    "step %d: %d, reply: %s", i, codes[i], s.reply);
 	ck_assert_msg(strncmp(s.reply, px_relay_cases[_i].reply,
 	    strlen(px_relay_cases[_i].reply)) == 0, "reply: %s", s.reply);
 	char *sent = tu_read_file(capture, NULL);
@@ -237,20 +312,72 @@ START_TEST(test_relay)
 	for (int i = 0; i < 4 && px_relay_cases[_i].sent[i] != NULL; i++)
 		ck_assert_msg(strstr(sent, px_relay_cases[_i].sent[i]) != NULL,
 		    "sent: %s", sent);
+	if (px_relay_cases[_i].codes[3] == 0)	/* no DATA upstream */
+		ck_assert_msg(strstr(sent, "DATA\r\n") == NULL, "sent: %s",
+		    sent);
 	ck_assert_msg(strstr(s.log, px_relay_cases[_i].log) != NULL,
 	    "log: %s", s.log);
 	if (_i == 0)	/* the protocol trace, commands and reply lines */
 		ck_assert_msg(strstr(s.log, "proxy > EHLO mx.example.org\n")
 		    && strstr(s.log, "proxy < 250-SIZE 100000\n") &&
-		    strstr(s.log, "proxy > QUIT\n") && !strstr(s.log,
-		    "proxy > Subject"), "log: %s", s.log);
+		    !strstr(s.log, "proxy > Subject"), "log: %s", s.log);
 	free(sent);
 	psmtpd_plugin.fini(pd);
 	tu_rmtree(dir);
 }
 END_TEST
 
-/* px_one - relay one message to remote with the given timeouts. */
+/* The envelope the upstream has differs from the session's (a plugin
+ * after the proxy refused a recipient the upstream took; or the proxy's
+ * hooks never ran): it is replayed before DATA, so the upstream gets
+ * exactly the recipients the client was told 250 for. */
+START_TEST(test_replay)
+{
+	char dir[512], capture[600], remote[64];
+	struct psmtpd_init ctx;
+	struct psmtpd_session s;
+	struct stub_setting set[] = {
+		{ .key = "reply_timeout", .type = STUB_INT, .num = 2 },
+		{ .key = NULL },
+	};
+	struct fake_script sc = { .rcpt = { "250 a", "250 b", "250 c" } };
+	static const char *const carol[] = { "carol@example.org", NULL };
+	void *pd = NULL;
+	int port;
+
+	tu_tempdir(dir, sizeof(dir), "proxy");
+	snprintf(capture, sizeof(capture), "%s/sent", dir);
+	pid_t pid = fake_start(&sc, capture, &port);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", port);
+	stub_init_ctx(&ctx, set);
+	ctx.remote = remote;
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	stub_session(&s, "alice@example.org", carol, PX_DATA);
+	if (_i == 0) {
+		ck_assert_int_eq(psmtpd_plugin.on_mail(&s, s.mailfrom, pd),
+		    PSMTPD_CONTINUE);
+		for (int i = 0; i < 2; i++)
+			ck_assert_int_eq(psmtpd_plugin.on_rcpt(&s, rcpts2[i],
+			    pd), PSMTPD_CONTINUE);
+	}
+	ck_assert_int_eq(psmtpd_plugin.process_message(&s, pd),
+	    PSMTPD_CONTINUE);
+	stub_txn_end(&s);
+	fake_stop(pid);
+	char *sent = tu_read_file(capture, NULL);
+	const char *tail = _i == 0 ? "RSET\r\nMAIL FROM:<alice@example.org>"
+	    "\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n" : "EHLO mx.example."
+	    "org\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<carol@example."
+	    "org>\r\nDATA\r\n";
+	ck_assert_msg(strstr(sent, tail) != NULL, "sent: %s", sent);
+	free(sent);
+	psmtpd_plugin.fini(pd);
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* px_one - relay one message to remote with the given timeouts; the
+ * first reply that is not 250 (or 250). */
 static int
 px_one(const char *remote, long long timeout, struct psmtpd_session *s,
     const char *const *opts)
@@ -264,14 +391,18 @@ px_one(const char *remote, long long timeout, struct psmtpd_session *s,
 		{ .key = NULL },
 	};
 	void *pd = NULL;
+	int codes[4];
 
 	stub_init_ctx(&ctx, set);
 	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
 	stub_session(s, "alice@example.org", rcpts2, PX_DATA);
 	s->mail_options = opts;
-	int code = stub_code(s, psmtpd_plugin.process_message(s, pd));
+	px_run(pd, s, codes);
 	psmtpd_plugin.fini(pd);
-	return code;
+	for (int i = 0; i < 4; i++)
+		if (codes[i] != 250)
+			return codes[i];
+	return 250;
 }
 
 /* px_listener - a loopback listener that never accepts; its port. */
@@ -424,11 +555,13 @@ proxy_suite(void)
 	tcase_add_loop_test(tc, test_split_remote, 0,
 	    NELEM(px_remote_cases));
 	tcase_add_loop_test(tc, test_encode, 0, NELEM(px_encode_cases));
+	tcase_add_test(tc, test_extensions);
 	tcase_add_loop_test(tc, test_header_end, 0, NELEM(px_header_cases));
 	tcase_add_loop_test(tc, test_bad_settings, 0, NELEM(px_bad_cases));
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tr, 30);
 	tcase_add_loop_test(tr, test_relay, 0, NELEM(px_relay_cases));
+	tcase_add_loop_test(tr, test_replay, 0, 2);
 	tcase_add_test(tr, test_upstream_down);
 	tcase_add_test(tr, test_upstream_down_v6);
 	tcase_add_test(tr, test_connect_timeout);

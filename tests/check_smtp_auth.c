@@ -157,7 +157,7 @@ START_TEST(test_mail_auth)
 {
 	char buf[64];
 	char *opts[1] = { buf };
-	struct smtp_mail_rules rules = { false, false, 0, mail_auth[_i].auth };
+	struct smtp_mail_rules rules = { .auth = mail_auth[_i].auth };
 	struct smtp_mail_params p;
 
 	snprintf(buf, sizeof(buf), "%s", mail_auth[_i].opt);

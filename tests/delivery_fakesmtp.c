@@ -98,7 +98,7 @@ fake_session(struct fake_conn *c, const struct fake_script *sc)
 			r = nrcpt < 4 && sc->rcpt[nrcpt] ? sc->rcpt[nrcpt] :
 			    "250 OK";
 		else if (strncasecmp(line, "QUIT", 4) == 0) {
-			fake_say(c, "221 Bye");
+			fake_say(c, sc->quit ? sc->quit : "221 Bye");
 			return;
 		} else if (strncasecmp(line, "DATA", 4) == 0) {
 			r = sc->data ? sc->data : "354 go ahead";

@@ -17,6 +17,7 @@ struct fake_script {
 	const char *rcpt[4];	/* in order; NULL: 250 OK */
 	const char *data;	/* NULL: 354 */
 	const char *end;	/* after the ".": NULL: 250 queued */
+	const char *quit;	/* NULL: 221 Bye */
 };
 
 /* Start the server; its port in *port.  Stopped by fake_stop (by pid). */

@@ -32,6 +32,30 @@ stub_session(struct psmtpd_session *s, const char *from,
 	s->len = strlen(data);
 }
 
+void
+stub_txn_end(struct psmtpd_session *s)
+{
+	if (s->txn_free != NULL && s->txn != NULL)
+		s->txn_free(s->txn);
+	s->txn = NULL;
+	s->txn_free = NULL;
+}
+
+void
+psmtpd_txn_set_data(psmtpd_session *s, void *data, void (*free_fn)(void *))
+{
+	if (s->txn_free != NULL && s->txn != NULL && s->txn != data)
+		s->txn_free(s->txn);
+	s->txn = data;
+	s->txn_free = free_fn;
+}
+
+void *
+psmtpd_txn_get_data(const psmtpd_session *s)
+{
+	return s->txn;
+}
+
 int
 stub_code(const struct psmtpd_session *s, enum psmtpd_result r)
 {

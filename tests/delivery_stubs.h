@@ -40,6 +40,8 @@ struct psmtpd_session {
 	size_t len;
 	int nreplies;
 	char reply[1024];	/* the last reply set */
+	void *txn;		/* psmtpd_txn_set_data() */
+	void (*txn_free)(void *);
 	char log[8192];		/* every log line, "\n"-separated */
 };
 
@@ -47,6 +49,8 @@ struct psmtpd_session {
 void stub_init_ctx(struct psmtpd_init *ctx, const struct stub_setting *set);
 void stub_session(struct psmtpd_session *s, const char *from,
     const char *const *rcpts, const char *data);
+/* The end of the transaction: the txn data is freed, as the server does. */
+void stub_txn_end(struct psmtpd_session *s);
 /* The reply's three-digit code, 250 when the plugin continued. */
 int stub_code(const struct psmtpd_session *s, enum psmtpd_result r);
 

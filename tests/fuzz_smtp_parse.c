@@ -73,9 +73,9 @@ fz_options(const char *rest)
 		return;
 	for (size_t i = 0; i < n; i++)
 		fz_assert(opts[i][0] != '\0');
-	for (int r = 0; r < 8; r++) {
+	for (int r = 0; r < 16; r++) {
 		struct smtp_mail_rules rules = { (r & 1) != 0, (r & 2) != 0,
-		    (r & 4) != 0 ? 1000 : 0 };
+		    (r & 4) != 0 ? 1000 : 0, (r & 8) != 0 };
 		if (rules.decode_data && rules.enable_smtputf8)
 			continue;	/* the config forbids it */
 		enum smtp_option_status st =

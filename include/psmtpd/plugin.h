@@ -244,6 +244,15 @@ size_t psmtpd_session_mail_option_count(const psmtpd_session *s);
 const char *psmtpd_session_mail_option(const psmtpd_session *s, size_t i);
 size_t psmtpd_session_rcpt_option_count(const psmtpd_session *s);
 const char *psmtpd_session_rcpt_option(const psmtpd_session *s, size_t i);
+/* API 2.  The parameters as the client sent them, not upper-cased (the
+ * ENVID and ORCPT of RFC 3461 are case-sensitive): those of the MAIL in
+ * effect, and those of accepted recipient i, each recipient its own
+ * (rcpt_options above holds only the last RCPT's).  NULL past the end. */
+size_t psmtpd_session_mail_param_count(const psmtpd_session *s);
+const char *psmtpd_session_mail_param(const psmtpd_session *s, size_t j);
+size_t psmtpd_session_rcpt_param_count(const psmtpd_session *s, size_t i);
+const char *psmtpd_session_rcpt_param(const psmtpd_session *s, size_t i,
+    size_t j);
 /* 1 when decode_data is on: the data is then valid UTF-8 text. */
 int psmtpd_session_decode_data(const psmtpd_session *s);
 /* A unique id for log lines, e.g. "3f2a9c0d1b" (per connection). */
@@ -313,6 +322,58 @@ void psmtpd_log(enum psmtpd_log_level level, const char *fmt, ...)
     PSMTPD_PRINTF(2, 3);
 void psmtpd_session_log(const psmtpd_session *s, enum psmtpd_log_level level,
     const char *fmt, ...) PSMTPD_PRINTF(3, 4);
+
+/* ---- API 2: verbs named at init, writes to the session ---------------- */
+
+/*
+ * API 2.  During init: add a verb, as an entry of `commands` would, for a
+ * plugin that learns its verbs only at init (the Python host reads them
+ * from a channel_class).  cmd and its strings must stay valid until fini.
+ * 0, or -1 when the verb is not 1 to 32 upper-case letters and digits,
+ * has no handler, or too many were added (the error is recorded).
+ */
+int psmtpd_init_command(psmtpd_init *ctx, const struct psmtpd_command *cmd);
+
+/*
+ * API 2.  In a command handler: set the session's state as a Python
+ * SMTPChannel subclass does by assignment.  Each returns 0, or -1 for a
+ * value the channel would not accept from a client (a CR or LF, too long,
+ * too many recipients) or when out of memory; the state is then unchanged.
+ */
+/* mailfrom; NULL: no MAIL in effect (its options are dropped too). */
+int psmtpd_session_set_mailfrom(psmtpd_session *s, const char *mailfrom);
+/* rcpttos, replaced by these n addresses. */
+int psmtpd_session_set_rcpttos(psmtpd_session *s, const char *const *rcpts,
+    size_t n);
+/* seen_greeting and extended_smtp ("" : no greeting).  After EHLO the MAIL
+ * line may be longer, as the built-in EHLO allows. */
+int psmtpd_session_set_greeting(psmtpd_session *s, const char *greeting,
+    int extended);
+/* smtp_state.  DATA (which needs a mailfrom and a recipient) makes the
+ * channel receive a message after the handler's reply, as after 354. */
+int psmtpd_session_set_state(psmtpd_session *s, enum psmtpd_smtp_state state);
+
+/*
+ * API 2.  During init: the server as python -m smtpd gave it to an
+ * SMTPServer's constructor, and (for the Python host) the settings the
+ * constructor chose, which then are this generation's: as Python's
+ * handle_accepted handed them to every channel.
+ */
+struct psmtpd_smtpd_settings {
+	const char *localaddr;		/* the first listen address */
+	long long data_size_limit;	/* 0: no limit */
+	int enable_smtputf8;
+	int decode_data;
+};
+void psmtpd_init_smtpd_settings(const psmtpd_init *ctx,
+    struct psmtpd_smtpd_settings *out);
+/* -1 (and an error recorded) when both enable_smtputf8 and decode_data
+ * are set or the limit is negative. */
+int psmtpd_init_set_smtpd_settings(psmtpd_init *ctx,
+    long long data_size_limit, int enable_smtputf8, int decode_data);
+/* API 2.  In a child process that init forked: become the workers' user
+ * and group, as a worker does (nothing with -n).  0, or -1 with errno. */
+int psmtpd_init_drop_privileges(const psmtpd_init *ctx);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /*
- * smtp_client.c - the SMTP client of the proxy plugin.  See smtp_client.h.
+ * smtp_client.c - the SMTP/LMTP client of libsmtpc: connecting, reading
+ * replies, sending commands and the body.  See smtp_client.h.
  */
 #define _GNU_SOURCE	/* plugins see no autoconfig.h; GNU/Linux interfaces */
 
@@ -12,10 +13,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../delivery_util.h"
-#include "smtp_client.h"
+#include "smtpc_int.h"
 
 /* The body goes out through this; counting mode only adds up sizes. */
 struct smtpc_sink {
@@ -43,6 +45,20 @@ smtpc_parse_reply_line(const char *line, size_t len, int *code, int *last,
 	return 0;
 }
 
+/* smtpc_note_mechanisms - the SASL mechanisms of an AUTH line. */
+static void
+smtpc_note_mechanisms(struct smtpc *c, const char *list)
+{
+	for (const char *p = list; *p != '\0';) {
+		size_t n = strcspn(p, " ");
+		if (n == 5 && strncasecmp(p, "PLAIN", 5) == 0)
+			c->auth_plain = 1;
+		else if (n == 5 && strncasecmp(p, "LOGIN", 5) == 0)
+			c->auth_login = 1;
+		p += n + (p[n] == ' ');
+	}
+}
+
 void
 smtpc_note_extension(struct smtpc *c, const char *text)
 {
@@ -59,6 +75,18 @@ smtpc_note_extension(struct smtpc *c, const char *text)
 		c->eightbitmime = 1;
 	else if (kw == 8 && strncasecmp(text, "SMTPUTF8", 8) == 0)
 		c->smtputf8 = 1;
+	else if (kw == 8 && strncasecmp(text, "STARTTLS", 8) == 0)
+		c->starttls = 1;
+	else if (kw == 4 && strncasecmp(text, "AUTH", 4) == 0)
+		smtpc_note_mechanisms(c, arg);
+}
+
+void
+smtpc_forget_extensions(struct smtpc *c)
+{
+	c->esmtp = c->size_offered = c->eightbitmime = c->smtputf8 = 0;
+	c->starttls = c->auth_plain = c->auth_login = 0;
+	c->size_max = 0;
 }
 
 int
@@ -91,9 +119,6 @@ smtpc_split_remote(const char *spec, char *host, size_t hostsize,
 }
 
 /* ---- the body: CRLF, dot-stuffing ------------------------------------ */
-
-static enum smtpc_status smtpc_write(struct smtpc *c, const char *buf,
-    size_t len);
 
 /* smtpc_sink_flush - send what the sink holds (writing mode only). */
 static void
@@ -238,6 +263,29 @@ smtpc_try_addr(const struct addrinfo *ai, long long deadline, int *err)
 	return -1;
 }
 
+/* smtpc_connect_unix - a UNIX stream socket at path. */
+static enum smtpc_status
+smtpc_connect_unix(struct smtpc *c, const char *path, int connect_ms,
+    char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct addrinfo ai = { .ai_family = AF_UNIX,
+	    .ai_socktype = SOCK_STREAM, .ai_addr = (struct sockaddr *)&sun,
+	    .ai_addrlen = sizeof(sun) };
+	int e = ETIMEDOUT;
+
+	if (*path != '/' || strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "bad socket path \"%s\"", path);
+		return SMTPC_ERROR;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	c->fd = smtpc_try_addr(&ai, delivery_now_ms() + connect_ms, &e);
+	if (c->fd >= 0)
+		return SMTPC_OK;
+	snprintf(err, errlen, "unix:%s: %s", path, strerror(e));
+	return e == ETIMEDOUT ? SMTPC_TIMEOUT : SMTPC_ERROR;
+}
+
 enum smtpc_status
 smtpc_connect(struct smtpc *c, const char *spec, int connect_ms,
     int reply_ms, char *err, size_t errlen)
@@ -248,6 +296,9 @@ smtpc_connect(struct smtpc *c, const char *spec, int connect_ms,
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->reply_timeout_ms = reply_ms;
+	if (strncmp(spec, "unix:", 5) == 0)
+		return smtpc_connect_unix(c, spec + 5, connect_ms, err,
+		    errlen);
 	if (smtpc_split_remote(spec, host, sizeof(host), port,
 	    sizeof(port)) != 0) {
 		snprintf(err, errlen, "bad remote address \"%s\"", spec);
@@ -277,6 +328,7 @@ smtpc_connect(struct smtpc *c, const char *spec, int connect_ms,
 void
 smtpc_close(struct smtpc *c)
 {
+	smtpc_tls_end(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -294,6 +346,8 @@ smtpc_status_text(const struct smtpc *c, enum smtpc_status st)
 		return "connection closed by upstream";
 	case SMTPC_PROTOCOL:
 		return "reply does not parse";
+	case SMTPC_TLS:
+		return c->tls_err[0] != '\0' ? c->tls_err : "TLS failed";
 	case SMTPC_ERROR:
 		break;
 	}
@@ -303,7 +357,7 @@ smtpc_status_text(const struct smtpc *c, enum smtpc_status st)
 /* ---- reading and writing --------------------------------------------- */
 
 /* smtpc_wait - poll for events until deadline. */
-static enum smtpc_status
+enum smtpc_status
 smtpc_wait(struct smtpc *c, short events, long long deadline)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = events };
@@ -321,24 +375,58 @@ smtpc_wait(struct smtpc *c, short events, long long deadline)
 	return SMTPC_ERROR;
 }
 
+/* smtpc_send_some - one write, in plaintext or through TLS. */
+static ssize_t
+smtpc_send_some(struct smtpc *c, const char *buf, size_t len, short *ev)
+{
+	if (c->ssl != NULL)
+		return smtpc_tls_write(c, buf, len, ev);
+	*ev = POLLOUT;
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+	if (n < 0 && (errno == EWOULDBLOCK || errno == EINTR))
+		errno = EAGAIN;
+	return n;
+}
+
+/* smtpc_recv_some - one read, in plaintext or through TLS. */
+static ssize_t
+smtpc_recv_some(struct smtpc *c, char *buf, size_t len, short *ev)
+{
+	if (c->ssl != NULL)
+		return smtpc_tls_read(c, buf, len, ev);
+	*ev = POLLIN;
+	ssize_t n = recv(c->fd, buf, len, 0);
+	if (n < 0 && (errno == EWOULDBLOCK || errno == EINTR))
+		errno = EAGAIN;
+	return n;
+}
+
+/* smtpc_io_status - the status of a failed read or write. */
 static enum smtpc_status
+smtpc_io_status(struct smtpc *c)
+{
+	c->err = errno;
+	if (errno == EPROTO && c->ssl != NULL)
+		return SMTPC_TLS;
+	return errno == EPIPE || errno == ECONNRESET ? SMTPC_EOF : SMTPC_ERROR;
+}
+
+enum smtpc_status
 smtpc_write(struct smtpc *c, const char *buf, size_t len)
 {
 	long long deadline = delivery_now_ms() + c->reply_timeout_ms;
 
 	while (len > 0) {
-		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		short ev;
+		ssize_t n = smtpc_send_some(c, buf, len, &ev);
 		if (n > 0) {
 			buf += n;
 			len -= (size_t)n;
 			continue;
 		}
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR) {
-			c->err = errno;
-			return errno == EPIPE ? SMTPC_EOF : SMTPC_ERROR;
-		}
-		enum smtpc_status st = smtpc_wait(c, POLLOUT, deadline);
+		if (n == 0 || errno != EAGAIN)
+			return n == 0 ? SMTPC_EOF : smtpc_io_status(c);
+		enum smtpc_status st = smtpc_wait(c, ev, deadline);
 		if (st != SMTPC_OK)
 			return st;
 	}
@@ -355,20 +443,18 @@ smtpc_fill(struct smtpc *c, long long deadline)
 		c->rpos = 0;
 	}
 	for (;;) {
-		ssize_t n = recv(c->fd, c->rbuf + c->rlen,
-		    sizeof(c->rbuf) - c->rlen, 0);
+		short ev;
+		ssize_t n = smtpc_recv_some(c, c->rbuf + c->rlen,
+		    sizeof(c->rbuf) - c->rlen, &ev);
 		if (n > 0) {
 			c->rlen += (size_t)n;
 			return SMTPC_OK;
 		}
 		if (n == 0)
 			return SMTPC_EOF;
-		if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR) {
-			c->err = errno;
-			return SMTPC_ERROR;
-		}
-		enum smtpc_status st = smtpc_wait(c, POLLIN, deadline);
+		if (errno != EAGAIN)
+			return smtpc_io_status(c);
+		enum smtpc_status st = smtpc_wait(c, ev, deadline);
 		if (st != SMTPC_OK)
 			return st;
 	}
@@ -401,8 +487,7 @@ smtpc_read_line(struct smtpc *c, char *line, size_t *len, long long deadline)
 	}
 }
 
-/* smtpc_read_reply_ext - a reply; with ehlo set, note its extensions. */
-static enum smtpc_status
+enum smtpc_status
 smtpc_read_reply_ext(struct smtpc *c, struct smtpc_reply *r, int ehlo)
 {
 	long long deadline = delivery_now_ms() + c->reply_timeout_ms;
@@ -439,6 +524,24 @@ smtpc_read_reply(struct smtpc *c, struct smtpc_reply *r)
 	return smtpc_read_reply_ext(c, r, 0);
 }
 
+/* smtpc_trace_command - a command for the trace; credentials (after the
+ * last space of a secret line) as "****". */
+static void
+smtpc_trace_command(const struct smtpc *c, const char *line)
+{
+	char masked[64];
+
+	if (!c->secret) {
+		c->trace(c->trace_arg, ">", line);
+		return;
+	}
+	const char *sp = strrchr(line, ' ');
+	int keep = sp != NULL ? (int)(sp - line) + 1 : 0;
+	snprintf(masked, sizeof(masked), "%.*s****", keep < 40 ? keep : 0,
+	    line);
+	c->trace(c->trace_arg, ">", masked);
+}
+
 /* smtpc_vsend - format one command line and send it. */
 static enum smtpc_status
 smtpc_vsend(struct smtpc *c, const char *fmt, va_list ap)
@@ -450,8 +553,14 @@ smtpc_vsend(struct smtpc *c, const char *fmt, va_list ap)
 		c->err = ENAMETOOLONG;
 		return SMTPC_ERROR;
 	}
+	/* A CR or LF from an address would start a second command. */
+	if (strpbrk(line, "\r\n") != NULL) {
+		c->err = EINVAL;
+		return SMTPC_ERROR;
+	}
 	if (c->trace != NULL)
-		c->trace(c->trace_arg, ">", line);
+		smtpc_trace_command(c, line);
+	c->secret = 0;
 	memcpy(line + n, "\r\n", 2);
 	return smtpc_write(c, line, (size_t)n + 2);
 }
@@ -469,8 +578,7 @@ smtpc_command(struct smtpc *c, struct smtpc_reply *r, const char *fmt, ...)
 	return smtpc_read_reply(c, r);
 }
 
-/* smtpc_send_line - a command line without waiting for its reply. */
-static enum smtpc_status
+enum smtpc_status
 smtpc_send_line(struct smtpc *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -496,13 +604,25 @@ smtpc_hello(struct smtpc *c, const char *name, struct smtpc_reply *r)
 	}
 	if (r->code < 500)
 		return SMTPC_OK;
-	c->size_offered = c->eightbitmime = c->smtputf8 = 0;
+	smtpc_forget_extensions(c);
 	return smtpc_command(c, r, "HELO %s", name);
 }
 
 enum smtpc_status
-smtpc_send_data(struct smtpc *c, const struct smtpc_part *parts,
-    size_t nparts, struct smtpc_reply *r)
+smtpc_lhlo(struct smtpc *c, const char *name, struct smtpc_reply *r)
+{
+	enum smtpc_status st = smtpc_send_line(c, "LHLO %s", name);
+
+	if (st == SMTPC_OK)
+		st = smtpc_read_reply_ext(c, r, 1);
+	if (st == SMTPC_OK && r->code == 250)
+		c->esmtp = 1;
+	return st;
+}
+
+enum smtpc_status
+smtpc_send_body(struct smtpc *c, const struct smtpc_part *parts,
+    size_t nparts)
 {
 	struct smtpc_sink *k = calloc(1, sizeof(*k));
 
@@ -516,6 +636,15 @@ smtpc_send_data(struct smtpc *c, const struct smtpc_part *parts,
 	smtpc_sink_flush(k);
 	enum smtpc_status st = k->failed ? k->status : SMTPC_OK;
 	free(k);
+	return st;
+}
+
+enum smtpc_status
+smtpc_send_data(struct smtpc *c, const struct smtpc_part *parts,
+    size_t nparts, struct smtpc_reply *r)
+{
+	enum smtpc_status st = smtpc_send_body(c, parts, nparts);
+
 	if (st != SMTPC_OK)
 		return st;
 	return smtpc_read_reply(c, r);

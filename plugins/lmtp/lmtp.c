@@ -1,0 +1,155 @@
+/*
+ * lmtp.c - the lmtp delivery plugin: each message to an LMTP server
+ * (RFC 2033) such as Dovecot's, over TCP ("127.0.0.1:24") or a UNIX
+ * socket ("unix:/run/dovecot/lmtp").
+ *
+ * The LMTP transaction follows the client's (librelay, as the proxy
+ * plugin's): opened at MAIL, each RCPT forwarded at once, so an unknown
+ * user gets the server's 550 during the SMTP session, not a bounce
+ * later.  After the data the server answers once per recipient; the SMTP
+ * client hears 250 only when every recipient got 2xx, the server's reply
+ * when none did, and 451 when some did and some did not (a retry may
+ * deliver a duplicate to those who got it, never lose a copy).  An
+ * unreachable, hanging or closing server is a 451, bounded by the
+ * timeouts, and logged.
+ *
+ * Settings: address (required), lhlo_name (default: the server's
+ * hostname), connect_timeout (30 s), reply_timeout (300 s), and the
+ * proxy's starttls, ca_file, tls_name, username/password,
+ * credentials_file toward a remote LMTP server.
+ */
+#define _GNU_SOURCE	/* plugins see no autoconfig.h; GNU/Linux interfaces */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <psmtpd/plugin.h>
+
+#include "../delivery_util.h"
+#include "lmtp.h"
+
+/* ---- settings ---------------------------------------------------------- */
+
+/* lmtp_check_address - "host:port", "[v6]:port" or "unix:/path". */
+static int
+lmtp_check_address(psmtpd_init *ctx, const char *spec)
+{
+	char host[256], port[8];
+
+	if (strncmp(spec, "unix:/", 6) == 0 && strlen(spec) < 5 + 108)
+		return 0;
+	if (strncmp(spec, "unix:", 5) != 0 && smtpc_split_remote(spec, host,
+	    sizeof(host), port, sizeof(port)) == 0)
+		return 0;
+	psmtpd_init_error(ctx, "address", "bad address \"%s\" (want "
+	    "host:port, [v6addr]:port or unix:/path)", spec);
+	return -1;
+}
+
+static int
+lmtp_init(psmtpd_init *ctx, void **plugin_data)
+{
+	struct proxy_conf *pc = calloc(1, sizeof(*pc));
+
+	if (pc == NULL) {
+		psmtpd_init_error(ctx, NULL, "out of memory");
+		return -1;
+	}
+	pc->tag = "lmtp";
+	pc->lmtp = 1;
+	int bad = delivery_setting_text(ctx, "address", 1, &pc->remote);
+	if (!bad)
+		bad = lmtp_check_address(ctx, pc->remote);
+	if (!bad)
+		bad = proxy_conf_common(ctx, pc, "lhlo_name");
+	if (bad) {
+		proxy_conf_free(pc);
+		return -1;
+	}
+	*plugin_data = pc;
+	return 0;
+}
+
+/* ---- the message ------------------------------------------------------- */
+
+/* lmtp_log_replies - one line per recipient; the number delivered. */
+static size_t
+lmtp_log_replies(psmtpd_session *s, const struct proxy_txn *t,
+    const struct lmtp_replies *rep, int *codes)
+{
+	size_t delivered = 0;
+
+	for (size_t i = 0; i < rep->n; i++) {
+		int ok = rep->r[i].code >= 200 && rep->r[i].code < 300;
+		codes[i] = rep->r[i].code;
+		delivered += ok;
+		psmtpd_session_log(s, ok ? PSMTPD_LOG_INFO :
+		    PSMTPD_LOG_WARNING, "lmtp %s rcpt=<%s> remote=%s "
+		    "reply=\"%d %s\"", ok ? "delivered" : "not delivered",
+		    t->rcpts[i], t->pc->remote, rep->r[i].code,
+		    rep->r[i].text);
+	}
+	return delivered;
+}
+
+/* lmtp_verdict - the SMTP client's reply from the recipients' replies. */
+static enum psmtpd_result
+lmtp_verdict(psmtpd_session *s, const struct proxy_txn *t,
+    const struct lmtp_replies *rep)
+{
+	int *codes = calloc(rep->n > 0 ? rep->n : 1, sizeof(*codes));
+
+	if (codes == NULL) {
+		/* the replies cannot be folded: the client keeps the message */
+		psmtpd_reply(s, "451 4.3.0 Error: out of memory");
+		return PSMTPD_REPLY;
+	}
+	lmtp_log_replies(s, t, rep, codes);
+	int which = lmtp_fold(codes, rep->n);
+	free(codes);
+	if (which == LMTP_FOLD_OK)
+		return PSMTPD_CONTINUE;
+	if (which == LMTP_FOLD_SOME)
+		psmtpd_reply(s, "451 4.3.0 Error: delivery failed for some "
+		    "recipients, try again later");
+	else
+		psmtpd_reply(s, "%d %s", rep->r[which].code,
+		    rep->r[which].text);
+	return PSMTPD_REPLY;
+}
+
+/* lmtp_process_message - the data to the LMTP server, then a verdict. */
+static enum psmtpd_result
+lmtp_process_message(psmtpd_session *s, void *plugin_data)
+{
+	const struct proxy_conf *pc = plugin_data;
+	struct proxy_result res = { 0, "" };
+	struct lmtp_replies rep = { 0, NULL };
+	struct smtpc_part part;
+	struct proxy_txn *t = proxy_txn_get(s, pc, &res);
+
+	if (t == NULL || proxy_txn_sync(t, s, &res) != 0)
+		return proxy_refuse(s, pc, "RCPT", &res);
+	part.data = psmtpd_message_data(s, &part.len);
+	if (lmtp_data(t, &part, 1, &rep, &res) != 0) {
+		lmtp_replies_free(&rep);
+		return proxy_refuse(s, pc, "DATA", &res);
+	}
+	enum psmtpd_result r = lmtp_verdict(s, t, &rep);
+	lmtp_replies_free(&rep);
+	return r;
+}
+
+const struct psmtpd_plugin psmtpd_plugin = {
+	PSMTPD_PLUGIN_HEADER,
+	.name = "lmtp",
+	.version = "1.0",
+	.description = "deliver each message to an LMTP server (Dovecot), "
+	    "recipients checked at RCPT time",
+	.init = lmtp_init,
+	.fini = proxy_conf_free,
+	.on_mail = proxy_on_mail,
+	.on_rcpt = proxy_on_rcpt,
+	.process_message = lmtp_process_message,
+};

@@ -1,0 +1,185 @@
+/*
+ * check_delivery_lmtp.c - the lmtp plugin's hooks called directly, against
+ * a scripted LMTP server on loopback (one reply per recipient after the
+ * data, failures, hangs); and the pure fold of the recipients' replies.
+ */
+#include "../plugins/lmtp/lmtp.c"
+
+#include <check.h>
+
+#include "delivery_fakesmtp.h"
+#include "delivery_stubs.h"
+#include "delivery_testutil.h"
+
+/* ---- the fold ------------------------------------------------------------ */
+
+static const struct {
+	int codes[3];
+	size_t n;
+	int want;
+} lm_fold_cases[] = {
+	{ { 250, 250 }, 2, LMTP_FOLD_OK },
+	{ { 250 }, 1, LMTP_FOLD_OK },
+	{ { 250, 452 }, 2, LMTP_FOLD_SOME },
+	{ { 550, 250 }, 2, LMTP_FOLD_SOME },
+	{ { 550, 452 }, 2, 1 },
+	{ { 452, 550 }, 2, 0 },
+	{ { 550, 554 }, 2, 0 },
+	{ { 250, 250, 451 }, 3, LMTP_FOLD_SOME },
+};
+
+START_TEST(test_fold)
+{
+	ck_assert_int_eq(lmtp_fold(lm_fold_cases[_i].codes,
+	    lm_fold_cases[_i].n), lm_fold_cases[_i].want);
+}
+END_TEST
+
+/* ---- against a scripted LMTP server -------------------------------------- */
+
+static const char *const lm_rcpts[] = { "alice", "bob", NULL };
+
+static const struct {
+	struct fake_script sc;
+	int codes[4];		/* MAIL, RCPT, RCPT, the data */
+	const char *reply;
+	const char *sent;
+} lm_cases[] = {
+	{ { .end = "250 2.0.0 <alice> Saved\n250 2.0.0 <bob> Saved" },
+	    { 250, 250, 250, 250 }, "", "LHLO mx.example.org\r\nMAIL FROM:"
+	    "<a@example.org>\r\nRCPT TO:<alice>\r\nRCPT TO:<bob>\r\nDATA\r\n"
+	    "Subject: x\r\n\r\n..dot\r\nbody\r\n.\r\nQUIT\r\n" },
+	/* an unknown user refused at RCPT time, with the server's reply */
+	{ { .rcpt = { "550 5.1.1 <alice> User doesn't exist" },
+	    .end = "250 2.0.0 <bob> Saved" }, { 250, 550, 250, 250 }, "",
+	    "RCPT TO:<bob>\r\nDATA\r\n" },
+	/* one recipient fails after the data: 451, never 250 */
+	{ { .end = "250 2.0.0 <alice> Saved\n452 4.2.2 <bob> Quota" },
+	    { 250, 250, 250, 451 }, "451 4.3.0 Error: delivery failed for "
+	    "some recipients", "" },
+	{ { .end = "552 5.2.2 <alice> Quota\n452 4.2.2 <bob> Quota" },
+	    { 250, 250, 250, 452 }, "452 4.2.2 <bob> Quota", "" },
+	{ { .end = "550 5.7.1 <alice> no\n554 5.7.1 <bob> no" },
+	    { 250, 250, 250, 550 }, "550 5.7.1 <alice> no", "" },
+	/* the server hangs or closes after the first reply */
+	{ { .end = "250 2.0.0 <alice> Saved\nHANG" }, { 250, 250, 250, 451 },
+	    "451 4.3.0 Error: delivery failed for some recipients", "" },
+	{ { .end = "HANG" }, { 250, 250, 250, 451 }, "451 4.4.2 Error: LMTP "
+	    "server timed out at DATA", "" },
+	{ { .end = "421 4.3.2 shutting down" }, { 250, 250, 250, 451 },
+	    "451 4.3.2 shutting down", "" },
+	/* unreachable at MAIL */
+	{ { .greeting = "HANG" }, { 451, 0, 0, 0 }, "451 4.4.2 Error: "
+	    "upstream timed out at greeting", "" },
+};
+
+/* lm_run - MAIL, RCPTs, the message, as the channel calls the hooks. */
+static void
+lm_run(void *pd, struct psmtpd_session *s, int codes[4])
+{
+	static const char *taken[3];
+	size_t n = 0;
+
+	memset(codes, 0, 4 * sizeof(*codes));
+	taken[0] = NULL;
+	s->rcpts = taken;
+	codes[0] = stub_code(s, psmtpd_plugin.on_mail(s, s->mailfrom, pd));
+	for (int i = 0; codes[0] == 250 && i < 2; i++) {
+		codes[1 + i] = stub_code(s, psmtpd_plugin.on_rcpt(s,
+		    lm_rcpts[i], pd));
+		if (codes[1 + i] == 250) {
+			taken[n++] = lm_rcpts[i];
+			taken[n] = NULL;
+		}
+	}
+	if (n > 0)
+		codes[3] = stub_code(s, psmtpd_plugin.process_message(s, pd));
+	stub_txn_end(s);
+}
+
+START_TEST(test_lmtp)
+{
+	char dir[512], capture[600], addr[64];
+	struct psmtpd_init ctx;
+	struct psmtpd_session s;
+	struct stub_setting set[] = {
+		{ .key = "address", .type = STUB_STR, .str = addr },
+		{ .key = "reply_timeout", .type = STUB_INT, .num = 1 },
+		{ .key = NULL },
+	};
+	void *pd = NULL;
+	int port, codes[4];
+
+	tu_tempdir(dir, sizeof(dir), "lmtp");
+	snprintf(capture, sizeof(capture), "%s/sent", dir);
+	pid_t pid = fake_start(&lm_cases[_i].sc, capture, &port);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	stub_init_ctx(&ctx, set);
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	stub_session(&s, "a@example.org", lm_rcpts, "Subject: x\n\n.dot\n"
+	    "body\n");
+	long long t0 = delivery_now_ms();
+	lm_run(pd, &s, codes);
+	ck_assert_int_lt(delivery_now_ms() - t0, 4000);
+	fake_stop(pid);
+	for (int i = 0; i < 4; i++)
+		ck_assert_msg(codes[i] == lm_cases[_i].codes[i], "step %d: "
+		    "%d, reply: %s", i, codes[i], s.reply);
+	ck_assert_msg(strncmp(s.reply, lm_cases[_i].reply,
+	    strlen(lm_cases[_i].reply)) == 0, "reply: %s", s.reply);
+	char *sent = tu_read_file(capture, NULL);
+	ck_assert_msg(strstr(sent, lm_cases[_i].sent) != NULL, "sent: %s",
+	    sent);
+	free(sent);
+	psmtpd_plugin.fini(pd);
+	tu_rmtree(dir);
+}
+END_TEST
+
+static const struct {
+	struct stub_setting set[3];
+	const char *error;
+} lm_bad_cases[] = {
+	{ { { .key = NULL } }, "(plugin): the setting address is required" },
+	{ { { .key = "address", .type = STUB_STR, .str = "unix:rel" } },
+	    "address: bad address \"unix:rel\"" },
+	{ { { .key = "address", .type = STUB_STR, .str = "host" } },
+	    "address: bad address" },
+	{ { { .key = "address", .type = STUB_STR, .str = "h:24" },
+	    { .key = "reply_timeout", .type = STUB_INT, .num = 0 } },
+	    "reply_timeout: reply_timeout must be" },
+};
+
+START_TEST(test_bad_settings)
+{
+	struct psmtpd_init ctx;
+	void *pd = NULL;
+
+	stub_init_ctx(&ctx, lm_bad_cases[_i].set);
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), -1);
+	ck_assert_msg(strstr(ctx.errors, lm_bad_cases[_i].error) ==
+	    ctx.errors, "errors: %s", ctx.errors);
+}
+END_TEST
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static Suite *
+lmtp_suite(void)
+{
+	Suite *s = suite_create("delivery_lmtp");
+	TCase *tc = tcase_create("lmtp");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_fold, 0, NELEM(lm_fold_cases));
+	tcase_add_loop_test(tc, test_lmtp, 0, NELEM(lm_cases));
+	tcase_add_loop_test(tc, test_bad_settings, 0, NELEM(lm_bad_cases));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run_suite(lmtp_suite());
+}

@@ -1,0 +1,551 @@
+/*
+ * check_milter.c - the milter plugin in the real daemon, against milters
+ * on loopback: a scriptable test milter written with python3-milter
+ * (tests/milter_test.py) for every stage, verdict, action, time-out and
+ * failure, with the maildir plugin after the milter to see what was
+ * delivered; and real milters, OpenDKIM (the signed message verifies with
+ * python3-dkim against the test's own key) and rspamd.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <psmtpd/plugin.h>
+
+#include "tests/check_run.h"
+#include "tests/daemon_util.h"
+#include "tests/delivery_testutil.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define PY "/usr/bin/python3"
+#define MT_SCRIPT TESTS_SRCDIR "/milter_test.py"
+
+/* One test's world: a temp dir, the milter(s), the daemon. */
+struct mt {
+	char dir[256];
+	char md[300];		/* the maildir after the milter */
+	char log[2][300];	/* each test milter's event log */
+	char spec[2][400];	/* each milter's socket, psmtpd's form */
+	pid_t pid[2];
+	int n;			/* milters started */
+	struct du_daemon d;
+	int up;			/* the daemon runs */
+};
+
+static void
+mt_path(const struct mt *m, char *buf, size_t size, const char *name)
+{
+	ck_assert_int_lt(snprintf(buf, size, "%s/%s", m->dir, name),
+	    (int)size);
+}
+
+static void
+mt_begin(struct mt *m)
+{
+	memset(m, 0, sizeof(*m));
+	tu_tempdir(m->dir, sizeof(m->dir), "milter");
+	mt_path(m, m->md, sizeof(m->md), "md");
+}
+
+/* Whether python3-milter can run here (else the test is skipped). */
+static int
+mt_have_python_milter(void)
+{
+	const char *argv[] = { PY, "-c", "import Milter", NULL };
+
+	if (access(PY, X_OK) != 0)
+		return 0;
+	pid_t pid = du_spawn(argv, "/dev/null", "/dev/null", NULL);
+	int st = pid > 0 ? du_wait_pid(pid, 20000) : -1;
+	return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* Wait until something accepts connections at the milter's socket. */
+static int
+mt_wait_listen(int port, const char *path)
+{
+	for (int i = 0; i < 200; i++) {
+		int fd = port > 0 ? du_dial("127.0.0.1", port) : -1;
+		struct stat st;
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (port == 0 && stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			return 0;
+		du_sleep_ms(50);
+	}
+	return -1;
+}
+
+/* Start the test milter with a script; on TCP, or on a unix socket when
+ * unix_sock is set.  0, or -1 when it did not come up. */
+static int
+mt_milter(struct mt *m, const char *script, int unix_sock)
+{
+	char sfile[320], out[320], sock[320], name[32];
+	int i = m->n++, port = 0;
+
+	snprintf(name, sizeof(name), "script%d", i);
+	mt_path(m, sfile, sizeof(sfile), name);
+	tu_write_file(sfile, script, 0);
+	snprintf(name, sizeof(name), "milter%d.log", i);
+	mt_path(m, m->log[i], sizeof(m->log[i]), name);
+	snprintf(name, sizeof(name), "milter%d.out", i);
+	mt_path(m, out, sizeof(out), name);
+	if (unix_sock) {
+		snprintf(name, sizeof(name), "m%d.sock", i);
+		mt_path(m, sock, sizeof(sock) - 5, name);
+		snprintf(m->spec[i], sizeof(m->spec[i]), "unix:%s", sock);
+		memmove(sock + 5, sock, strlen(sock) + 1);
+		memcpy(sock, "unix:", 5);
+	} else {
+		port = du_free_port("127.0.0.1");
+		snprintf(sock, sizeof(sock), "inet:%d@127.0.0.1", port);
+		snprintf(m->spec[i], sizeof(m->spec[i]), "inet:127.0.0.1:%d",
+		    port);
+	}
+	const char *argv[] = { PY, MT_SCRIPT, sock, sfile, m->log[i], NULL };
+	struct du_opts o = { .deathsig = SIGKILL };
+	m->pid[i] = du_spawn(argv, out, out, &o);
+	if (m->pid[i] < 0)
+		return -1;
+	return mt_wait_listen(port, sock + 5);
+}
+
+/* The daemon: each milter entry with its extra settings, then maildir. */
+static void
+mt_daemon(struct mt *m, const char *settings)
+{
+	char conf[320], text[4096], *p = text;
+
+	p += sprintf(p, "pool = { start = 2; min_spare = 1; max_spare = 4; "
+	    "max_workers = 8; };\nplugins = (\n");
+	for (int i = 0; i < m->n; i++)
+		p += sprintf(p, "  { name = \"milter\"; settings = { socket = "
+		    "\"%s\"; %s }; },\n", m->spec[i], settings ? settings : "");
+	sprintf(p, "  { name = \"maildir\"; settings = { dir = \"%s\"; }; }\n"
+	    ");\n", m->md);
+	mt_path(m, conf, sizeof(conf), "psmtpd.conf");
+	ck_assert_int_eq(du_write_config(conf, "%s", text), 0);
+	const char *args[] = { "-n", "-C", conf, NULL };
+	ck_assert_int_eq(du_start(&m->d, "127.0.0.1", args), 0);
+	m->up = 1;
+}
+
+static void
+mt_end(struct mt *m)
+{
+	if (m->up)
+		du_stop(&m->d);
+	for (int i = 0; i < m->n; i++)
+		if (m->pid[i] > 0)
+			du_kill_wait(m->pid[i], 2000);
+	if (m->up) {
+		unlink(m->d.out);
+		unlink(m->d.err);
+	}
+	tu_rmtree(m->dir);
+}
+
+/* One client session; the replies, NUL-terminated (malloc'd). */
+static char *
+mt_session(const struct mt *m, const char *payload)
+{
+	struct su_buf in = { 0 };
+
+	ck_assert_int_eq(du_session(&m->d, payload, &in), 0);
+	su_buf_put(&in, "", 1);
+	return in.p;
+}
+
+/* Each "|"-separated piece of want is in text, in that order. */
+static void
+mt_has_in_order(const char *text, const char *want)
+{
+	char piece[512];
+	const char *at = text;
+
+	while (*want != '\0') {
+		size_t n = strcspn(want, "|");
+		snprintf(piece, sizeof(piece), "%.*s", (int)n, want);
+		const char *hit = strstr(at, piece);
+		if (hit == NULL)
+			ck_abort_msg("\"%s\" missing in:\n%s", piece, at);
+		at = hit + n;
+		want += n + (want[n] == '|');
+	}
+}
+
+/* How many messages the maildir got. */
+static int
+mt_delivered(const struct mt *m)
+{
+	char newdir[400];
+
+	snprintf(newdir, sizeof(newdir), "%s/new", m->md);
+	int n = tu_count_dir(newdir);
+	return n < 0 ? 0 : n;
+}
+
+/* The one message delivered (malloc'd). */
+static char *
+mt_message(const struct mt *m)
+{
+	char newdir[400], name[300], path[800];
+
+	snprintf(newdir, sizeof(newdir), "%s/new", m->md);
+	ck_assert_int_eq(tu_count_dir(newdir), 1);
+	ck_assert_int_eq(tu_dir_entry(newdir, 0, name, sizeof(name)), 0);
+	snprintf(path, sizeof(path), "%s/%s", newdir, name);
+	return tu_read_file(path, NULL);
+}
+
+#define MT_ONE "EHLO c.test\r\nMAIL FROM:<a@example.org>\r\n" \
+	"RCPT TO:<b@example.org>\r\nDATA\r\nSubject: hi\r\n\r\nbody\r\n.\r\n" \
+	"QUIT\r\n"
+#define MT_TWO "EHLO c.test\r\nMAIL FROM:<a@example.org>\r\n" \
+	"RCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n" \
+	"Subject: hi\r\n\r\nbody\r\n.\r\nQUIT\r\n"
+
+/* ---- every stage, as the milter sees it ------------------------------ */
+
+START_TEST(test_stages)
+{
+	struct mt m;
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	mt_begin(&m);
+	ck_assert_int_eq(mt_milter(&m, "# nothing: continue everywhere\n", 0),
+	    0);
+	mt_daemon(&m, NULL);
+	char *r = mt_session(&m, "EHLO c.test\r\nMAIL FROM:<a@example.org> "
+	    "BODY=8BITMIME\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
+	    "Subject: hi\r\nX-Fold: a\r\n\tb\r\nX-Empty:\r\n\r\nline1\r\n"
+	    "..dot\r\n\r\nlast\r\n.\r\nQUIT\r\n");
+	mt_has_in_order(r, "250 OK|221");
+	free(r);
+	ck_assert(du_file_has(m.log[0], "eom i=", 5000));
+	char *log = du_slurp(m.log[0]);
+	mt_has_in_order(log, "connect [127.0.0.1] 127.0.0.1 j=|"
+	    "{client_addr}=127.0.0.1 {client_name}=[127.0.0.1] "
+	    "{daemon_name}=psmtpd\nhelo c.test\n"
+#if PSMTPD_PLUGIN_API >= 2	/* API 1 shows no MAIL options in on_mail */
+	    "mail <a@example.org> ['BODY=8BITMIME'] i=|"
+#else
+	    "mail <a@example.org> [] i=|"
+#endif
+	    " {mail_addr}=a@example.org\n"
+	    "rcpt <b@example.org> [] {rcpt_addr}=b@example.org\n"
+	    "data i=|header Subject: 'hi'\nheader X-Fold: 'a\\n\\tb'\n"
+	    "header X-Empty: ''\neoh\nbody 21\neom i=|"
+	    "body=b'line1\\r\\n.dot\\r\\n\\r\\nlast\\r\\n'\n");
+	free(log);
+	char *msg = mt_message(&m);
+	mt_has_in_order(msg, "Subject: hi\nX-Fold: a\n\tb\n");
+	free(msg);
+	mt_end(&m);
+}
+END_TEST
+
+/* The body in chunks of at most 65535 bytes, with CRLF line ends. */
+START_TEST(test_big_body)
+{
+	struct mt m;
+	struct su_buf out = { 0 };
+	char line[101];
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	mt_begin(&m);
+	ck_assert_int_eq(mt_milter(&m, "", 0), 0);
+	mt_daemon(&m, NULL);
+	memset(line, 'x', 98);
+	memcpy(line + 98, "\r\n", 3);
+	su_buf_puts(&out, "HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\n"
+	    "DATA\r\nSubject: big\r\n\r\n");
+	for (int i = 0; i < 2000; i++)	/* 200000 bytes of body */
+		su_buf_puts(&out, line);
+	su_buf_puts(&out, ".\r\nQUIT\r\n");
+	su_buf_put(&out, "", 1);
+	char *r = mt_session(&m, out.p);
+	mt_has_in_order(r, "354|250 OK|221");
+	free(r);
+	free(out.p);
+	ck_assert(du_file_has(m.log[0], "close", 5000));
+	char *log = du_slurp(m.log[0]);
+	mt_has_in_order(log, "eoh\nbody 65534\nbody 65534\nbody 65534\n"
+	    "body 3398\neom");
+	free(log);
+	ck_assert_int_eq(mt_delivered(&m), 1);
+	mt_end(&m);
+}
+END_TEST
+
+/* ---- verdicts at each stage ------------------------------------------ */
+
+static const struct {
+	const char *script;
+	const char *settings;	/* extra settings of the milter entry */
+	const char *session;
+	const char *replies;	/* in this order */
+	int delivered;
+	const char *not_logged;	/* an event the milter must not see */
+	const char *daemon_log;	/* in the daemon's log */
+} verdict_cases[] = {
+	/* 0: nothing to say */
+	{ "", NULL, MT_ONE, "250 OK|354|250 OK|221", 1, NULL, NULL },
+	/* 1: reject at connect: every transaction is refused */
+	{ "connect reject\n", NULL, MT_ONE, "220 |250 |550 5.7.1 Command "
+	    "rejected\r\n", 0, "helo", "stage=connect verdict=reject" },
+	/* 2: reject at HELO: that command */
+	{ "helo reject\n", NULL, MT_ONE, "220 |550 5.7.1 Command rejected|"
+	    "503 Error: send HELO first", 0, NULL, NULL },
+	/* 3: a reply of its own at MAIL */
+	{ "mail reply 550 5.7.1 sender refused\n", NULL, MT_ONE,
+	    "250 |550 5.7.1 sender refused\r\n", 0, "rcpt", NULL },
+	/* 4: one recipient refused, the other delivered */
+	{ "rcpt reject @b@example.org\n", NULL, MT_TWO, "550 5.7.1 Command "
+	    "rejected|250 OK\r\n354|250 OK", 1, NULL, NULL },
+	/* 5: tempfail at DATA */
+	{ "data tempfail\n", NULL, MT_ONE, "451 4.7.1 Service unavailable - "
+	    "try again later", 0, "header", NULL },
+	/* 6: reject on a header: the message */
+	{ "header reject\n", NULL, MT_ONE, "354 |550 5.7.1 Command "
+	    "rejected\r\n221", 0, "eoh", NULL },
+	/* 7: a reply at the end of the message */
+	{ "eom reply 554 5.7.1 spam detected\n", NULL, MT_ONE,
+	    "354 |554 5.7.1 spam detected\r\n221", 0, NULL, NULL },
+	/* 8: discard: the client gets 250, nothing is delivered */
+	{ "eom discard\n", NULL, MT_ONE, "354 |250 OK\r\n221", 0, NULL,
+	    "message discarded" },
+	{ "mail discard\n", NULL, MT_ONE, "354 |250 OK\r\n221", 0, "data",
+	    "message discarded" },
+	/* 10: accept at connect: no more events, delivered */
+	{ "connect accept\n", NULL, MT_ONE, "354 |250 OK\r\n221", 1, "helo",
+	    NULL },
+	/* 11: accept at RCPT: no more events for the message */
+	{ "rcpt accept\n", NULL, MT_ONE, "354 |250 OK\r\n221", 1, "eom",
+	    NULL },
+	{ "eom tempfail\n", NULL, MT_ONE, "354 |451 4.7.1 Service "
+	    "unavailable - try again later\r\n221", 0, NULL, NULL },
+	/* 13: 421 at connect: said instead of the greeting, then closed */
+	{ "connect reply 421 4.7.0 go away\n", NULL, MT_ONE,
+	    "421 4.7.0 go away\r\n", 0, "helo", NULL },
+	/* 14: skip the rest of the body */
+	{ "body skip\n", NULL, MT_ONE, "354 |250 OK\r\n221", 1, NULL, NULL },
+	/* 15: a milter too slow: the default action */
+	{ "eom hang 4\n", "content_timeout = 1;", MT_ONE, "354 |451 4.7.1 "
+	    "Service unavailable - try again later\r\n221", 0, NULL,
+	    "error=\"read: timeout\" action=tempfail" },
+	{ "eom hang 4\n", "content_timeout = 1; default_action = \"accept\";",
+	    MT_ONE, "354 |250 OK\r\n221", 1, NULL, "action=accept" },
+	{ "mail hang 4\n", "command_timeout = 1; default_action = "
+	    "\"reject\";", MT_ONE, "250 |550 5.7.1 Command rejected\r\n",
+	    0, NULL, "stage=mail error=\"read: timeout\" action=reject" },
+	/* 18: progress keeps a slow milter alive */
+	{ "eom progress 4 0.5\n", "content_timeout = 1;", MT_ONE,
+	    "354 |250 OK\r\n221", 1, NULL, NULL },
+	/* 19: steps it does not want, and steps it does not answer */
+	{ "option nocallback body\noption nocallback hello\n"
+	    "option noreply header\noption noreply envrcpt\n", NULL, MT_ONE,
+	    "354 |250 OK\r\n221", 1, "helo", NULL },
+	/* 20: RSET: the milter hears ABORT and a new transaction */
+	{ "", NULL, "HELO c\r\nMAIL FROM:<a@b.c>\r\nRSET\r\nMAIL FROM:<x@y.z>\r\n"
+	    "RCPT TO:<d@e.f>\r\nDATA\r\nS: 1\r\n\r\nb\r\n.\r\nQUIT\r\n",
+	    "250 OK|250 OK|250 OK|250 OK|354 |250 OK", 1, NULL, NULL },
+};
+
+START_TEST(test_verdicts)
+{
+	struct mt m;
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	mt_begin(&m);
+	ck_assert_int_eq(mt_milter(&m, verdict_cases[_i].script, 0), 0);
+	mt_daemon(&m, verdict_cases[_i].settings);
+	char *r = mt_session(&m, verdict_cases[_i].session);
+	mt_has_in_order(r, verdict_cases[_i].replies);
+	free(r);
+	ck_assert_int_eq(mt_delivered(&m), verdict_cases[_i].delivered);
+	ck_assert(du_file_has(m.log[0], "close", 5000));
+	if (verdict_cases[_i].not_logged != NULL) {
+		char *log = du_slurp(m.log[0]), want[64];
+		snprintf(want, sizeof(want), "\n%s",
+		    verdict_cases[_i].not_logged);
+		ck_assert_msg(strstr(log, want) == NULL, "%s in %s", want,
+		    log);
+		free(log);
+	}
+	if (verdict_cases[_i].daemon_log != NULL)
+		ck_assert(du_file_has(m.d.err, verdict_cases[_i].daemon_log,
+		    3000));
+	if (_i == 20)
+		ck_assert(du_file_has(m.log[0], "mail <a@b.c> [] i=", 10) &&
+		    du_file_has(m.log[0], "abort\nmail <x@y.z>", 10));
+	mt_end(&m);
+}
+END_TEST
+
+/* ---- failures: no milter at all ---------------------------------------- */
+
+static const struct {
+	const char *settings;
+	const char *replies;
+	int delivered;
+} failure_cases[] = {
+	{ "", "220 |250 |451 4.7.1 Service unavailable - try again later\r\n",
+	    0 },
+	{ "default_action = \"reject\";", "250 |550 5.7.1 Command rejected",
+	    0 },
+	{ "default_action = \"accept\";", "354 |250 OK\r\n221", 1 },
+};
+
+START_TEST(test_unreachable)
+{
+	struct mt m;
+
+	mt_begin(&m);
+	m.n = 1;	/* an entry for a milter that is not there */
+	snprintf(m.spec[0], sizeof(m.spec[0]), "inet:127.0.0.1:%d",
+	    du_free_port("127.0.0.1"));
+	mt_daemon(&m, failure_cases[_i].settings);
+	char *r = mt_session(&m, MT_ONE);
+	mt_has_in_order(r, failure_cases[_i].replies);
+	free(r);
+	ck_assert_int_eq(mt_delivered(&m), failure_cases[_i].delivered);
+	ck_assert(du_file_has(m.d.err, "stage=connect error=\"connect: "
+	    "Connection refused\"", 3000));
+	m.n = 0;
+	mt_end(&m);
+}
+END_TEST
+
+/* The milter dies in the middle of the message. */
+START_TEST(test_milter_dies)
+{
+	struct mt m;
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	mt_begin(&m);
+	ck_assert_int_eq(mt_milter(&m, "eoh hang 3\n", 0), 0);
+	mt_daemon(&m, NULL);
+	int fd = du_connect(&m.d);
+	char reply[512];
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 220);
+	ck_assert_int_eq(smtp_cmd(fd, "HELO c", reply, sizeof(reply)), 250);
+	ck_assert_int_eq(smtp_cmd(fd, "MAIL FROM:<a@b.c>", reply,
+	    sizeof(reply)), 250);
+	ck_assert_int_eq(smtp_cmd(fd, "RCPT TO:<d@e.f>", reply,
+	    sizeof(reply)), 250);
+	ck_assert_int_eq(smtp_cmd(fd, "DATA", reply, sizeof(reply)), 354);
+	ck_assert_int_eq(smtp_send(fd, "S: x\r\n\r\nb\r\n.\r\n"), 0);
+	ck_assert(du_file_has(m.log[0], "eoh", 5000));
+	du_kill_wait(m.pid[0], 0);
+	m.pid[0] = 0;
+	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 451);
+	ck_assert_int_eq(smtp_cmd(fd, "MAIL FROM:<a@b.c>", reply,
+	    sizeof(reply)), 451);
+	close(fd);
+	ck_assert_int_eq(mt_delivered(&m), 0);
+	mt_end(&m);
+}
+END_TEST
+
+/* ---- chains and sockets ------------------------------------------------ */
+
+/* Two milters in config order: the second refuses a recipient the first
+ * let through; both see the session. */
+START_TEST(test_chain)
+{
+	struct mt m;
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	mt_begin(&m);
+	ck_assert_int_eq(mt_milter(&m, "", 0), 0);
+	ck_assert_int_eq(mt_milter(&m, "rcpt reply 550 5.1.1 no c here "
+	    "@c@example.org\n", 1), 0);
+	mt_daemon(&m, NULL);
+	char *r = mt_session(&m, MT_TWO);
+	mt_has_in_order(r, "250 OK|550 5.1.1 no c here\r\n354 |250 OK");
+	free(r);
+	ck_assert_int_eq(mt_delivered(&m), 1);
+	ck_assert(du_file_has(m.log[0], "rcpt <c@example.org>", 5000));
+	ck_assert(du_file_has(m.log[1], "rcpt <c@example.org>", 5000));
+	ck_assert(du_file_has(m.log[1], "eom", 5000));
+	mt_end(&m);
+}
+END_TEST
+
+/* Bad settings are reported with the file and line at -t. */
+static const struct {
+	const char *settings;
+	const char *error;
+} bad_cases[] = {
+	{ "", "socket" },
+	{ "socket = \"tcp:1.2.3.4:5\";", "want inet:host:port" },
+	{ "socket = \"inet:host\";", "want inet:host:port" },
+	{ "socket = \"inet:host:0\";", "want inet:host:port" },
+	{ "socket = \"unix:relative\";", "absolute path" },
+	{ "socket = \"inet:h:1\"; default_action = \"bounce\";",
+	    "want tempfail, accept or reject" },
+	{ "socket = \"inet:h:1\"; command_timeout = 0;", "command_timeout" },
+};
+
+START_TEST(test_bad_settings)
+{
+	char dir[256], conf[320];
+	struct su_buf out = { 0 };
+
+	tu_tempdir(dir, sizeof(dir), "milterbad");
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	ck_assert_int_eq(du_write_config(conf, "plugins = ( { name = "
+	    "\"milter\"; settings = { %s }; } );\n", bad_cases[_i].settings),
+	    0);
+	const char *args[] = { "-t", "-C", conf, NULL };
+	ck_assert_int_ne(du_run(args, &out), 0);
+	su_buf_put(&out, "", 1);
+	ck_assert_msg(strstr(out.p, bad_cases[_i].error) != NULL &&
+	    strstr(out.p, "c.conf:1") != NULL, "%s", out.p);
+	free(out.p);
+	tu_rmtree(dir);
+}
+END_TEST
+
+static Suite *
+milter_suite(void)
+{
+	Suite *s = suite_create("milter");
+	TCase *tc = tcase_create("python");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_stages);
+	tcase_add_test(tc, test_big_body);
+	tcase_add_loop_test(tc, test_verdicts, 0, (int)NELEM(verdict_cases));
+	tcase_add_loop_test(tc, test_unreachable, 0,
+	    (int)NELEM(failure_cases));
+	tcase_add_test(tc, test_milter_dies);
+	tcase_add_test(tc, test_chain);
+	tcase_add_loop_test(tc, test_bad_settings, 0, (int)NELEM(bad_cases));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return check_run_suite(milter_suite());
+}
