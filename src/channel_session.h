@@ -171,6 +171,11 @@ void channel_rset_state(struct psmtpd_session *s);
 /* Append a recipient with its parameters as sent (rcpt_options.raw);
  * -1 when out of memory. */
 int channel_add_rcpt(struct psmtpd_session *s, const char *addr);
+/* The same with other parameters (none: an options set with n = 0). */
+int channel_add_rcpt_with(struct psmtpd_session *s, const char *addr,
+    const struct channel_options *o);
+/* Forget every recipient of the transaction. */
+void channel_clear_rcpts(struct psmtpd_session *s);
 /* The j-th option of o as the client sent it. */
 const char *channel_option_raw(const struct channel_options *o, size_t j);
 

@@ -17,16 +17,22 @@
 #include "plugin_loader.h"
 
 void
-channel_reset_transaction(struct psmtpd_session *s)
+channel_clear_rcpts(struct psmtpd_session *s)
 {
-	s->smtp_state = PSMTPD_STATE_COMMAND;
-	free(s->mailfrom);
-	s->mailfrom = NULL;
 	for (size_t i = 0; i < s->nrcpt; i++) {
 		free(s->rcpts[i].param);	/* the whole block */
 		free(s->rcpts[i].reply);
 	}
 	s->nrcpt = 0;
+}
+
+void
+channel_reset_transaction(struct psmtpd_session *s)
+{
+	s->smtp_state = PSMTPD_STATE_COMMAND;
+	free(s->mailfrom);
+	s->mailfrom = NULL;
+	channel_clear_rcpts(s);
 	s->require_smtputf8 = false;
 	s->bdat_active = false;
 	smtp_bdat_init(&s->bdat);
@@ -74,6 +80,13 @@ channel_rcpt_record(struct channel_rcpt *r, const char *addr,
 int
 channel_add_rcpt(struct psmtpd_session *s, const char *addr)
 {
+	return channel_add_rcpt_with(s, addr, &s->rcpt_options);
+}
+
+int
+channel_add_rcpt_with(struct psmtpd_session *s, const char *addr,
+    const struct channel_options *o)
+{
 	if (s->nrcpt == s->rcpt_cap) {
 		size_t cap = s->rcpt_cap ? s->rcpt_cap * 2 : 8;
 		struct channel_rcpt *r = realloc(s->rcpts, cap * sizeof(*r));
@@ -82,8 +95,7 @@ channel_add_rcpt(struct psmtpd_session *s, const char *addr)
 		s->rcpts = r;
 		s->rcpt_cap = cap;
 	}
-	if (channel_rcpt_record(&s->rcpts[s->nrcpt], addr,
-	    &s->rcpt_options) != 0)
+	if (channel_rcpt_record(&s->rcpts[s->nrcpt], addr, o) != 0)
 		return -1;
 	s->nrcpt++;
 	return 0;

@@ -54,26 +54,21 @@ int
 psmtpd_session_set_rcpttos(psmtpd_session *s, const char *const *rcpts,
     size_t n)
 {
-	char **list = n > 0 ? calloc(n, sizeof(*list)) : NULL;
-	size_t i = 0;
+	static const struct channel_options none;	/* no parameters */
 
-	if (n > session_rcpt_max(s) || (n > 0 && list == NULL))
-		goto fail;
-	for (; i < n; i++)
-		if (!session_clean(rcpts[i]) ||
-		    (list[i] = strdup(rcpts[i])) == NULL)
-			goto fail;
-	for (size_t k = 0; k < s->nrcpt; k++)
-		free(s->rcpttos[k]);
-	free(s->rcpttos);
-	s->rcpttos = list;
-	s->nrcpt = s->rcpt_cap = n;
+	if (n > session_rcpt_max(s))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!session_clean(rcpts[i]))
+			return -1;
+	/* The recipients a handler writes have no RCPT parameters. */
+	channel_clear_rcpts(s);
+	for (size_t i = 0; i < n; i++)
+		if (channel_add_rcpt_with(s, rcpts[i], &none) == -1) {
+			channel_clear_rcpts(s);
+			return -1;
+		}
 	return 0;
-fail:
-	while (i-- > 0)
-		free(list[i]);
-	free(list);
-	return -1;
 }
 
 int
