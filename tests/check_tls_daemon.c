@@ -30,6 +30,7 @@ struct td {
 	struct pd pd;
 	int starttls, submission, implicit, plain;	/* ports */
 	int max_errors;
+	const char *plugins;	/* the `plugins` entries; NULL: passwd_file */
 	char conf[320];
 };
 
@@ -79,17 +80,18 @@ td_config(struct td *t, const char *cert, const char *extra)
 	    "auth = { failure_delay = 1; };\n"
 	    "limits = { max_errors = %d; };\n"
 	    "pool = { start = 2; min_spare = 1; max_spare = 3; };\n"
-	    "plugins = ( { name = \"passwd_file\"; settings = {\n"
-	    "  file = \"%s/passwd\"; }; }, { name = \"sink\"; } );\n%s",
+	    "plugins = ( %s%s%s, { name = \"sink\"; } );\n%s",
 	    t->starttls, t->submission, t->implicit, t->plain, t->pd.dir,
-	    cert, t->pd.dir, cert, t->max_errors, t->pd.dir, extra), 0);
+	    cert, t->pd.dir, cert, t->max_errors,
+	    t->plugins != NULL ? t->plugins : "{ name = \"passwd_file\"; "
+	    "settings = { file = \"", t->plugins != NULL ? "" : t->pd.dir,
+	    t->plugins != NULL ? "" : "/passwd\"; }; }", extra), 0);
 }
 
+/* td_prepare - the directory, the ports, the certificates, the users. */
 static void
-td_start_with(struct td *t, int max_errors, const char *extra)
+td_prepare(struct td *t, int max_errors)
 {
-	const char *args[] = { "-L", "-P", "-d", "-C", t->conf, NULL };
-
 	memset(t, 0, sizeof(*t));
 	t->max_errors = max_errors;
 	pd_prepare(&t->pd);
@@ -101,8 +103,23 @@ td_start_with(struct td *t, int max_errors, const char *extra)
 	ck_assert_int_eq(tu_make_cert(t->pd.dir, "new", "new.test"), 0);
 	td_passwd(t);
 	pd_path(&t->pd, "psmtpd.conf", t->conf, sizeof(t->conf));
+}
+
+/* td_run - write the config and start the daemon. */
+static void
+td_run(struct td *t, const char *extra)
+{
+	const char *args[] = { "-L", "-P", "-d", "-C", t->conf, NULL };
+
 	td_config(t, "mx", extra);
 	pd_start(&t->pd, args);
+}
+
+static void
+td_start_with(struct td *t, int max_errors, const char *extra)
+{
+	td_prepare(t, max_errors);
+	td_run(t, extra);
 }
 
 static void
@@ -584,6 +601,93 @@ START_TEST(test_rotation)
 }
 END_TEST
 
+/* ---- Dovecot as the authenticator ------------------------------------ */
+
+/* dv_start - a real Dovecot with its own base_dir, a passwd-file passdb
+ * (dave:dv-secret) and an auth-client socket; its pid, or -1 with why. */
+static pid_t
+dv_start(const char *dir, char *why, size_t size)
+{
+	char conf[400], log[400], sock[400], users[400];
+	struct du_opts o = { .deathsig = SIGKILL };
+	pid_t pid;
+
+	snprintf(conf, sizeof(conf), "%s/dovecot.conf", dir);
+	snprintf(users, sizeof(users), "%s/dovecot.users", dir);
+	snprintf(log, sizeof(log), "%s/dovecot.log", dir);
+	snprintf(sock, sizeof(sock), "%s/dv/auth-client", dir);
+	ck_assert_int_eq(du_write_config(users, "dave:{PLAIN}dv-secret\n"), 0);
+	ck_assert_int_eq(du_write_config(conf,
+	    "base_dir = %s/dv\nstate_dir = %s/dvstate\nlog_path = %s\n"
+	    "protocols =\nssl = no\nauth_mechanisms = plain login\n"
+	    "disable_plaintext_auth = no\n"
+	    "default_internal_user = root\ndefault_login_user = root\n"
+	    "default_internal_group = root\n"
+	    "passdb {\n  driver = passwd-file\n  args = %s\n}\n"
+	    "userdb {\n  driver = static\n  args = uid=0 gid=0 home=%s\n}\n"
+	    "service auth {\n  unix_listener auth-client {\n"
+	    "    mode = 0666\n  }\n}\n", dir, dir, log, users, dir), 0);
+	const char *argv[] = { "/usr/sbin/dovecot", "-F", "-c", conf, NULL };
+	if (access(argv[0], X_OK) != 0) {
+		snprintf(why, size, "%s is not installed", argv[0]);
+		return -1;
+	}
+	if ((pid = du_spawn(argv, log, log, &o)) < 0) {
+		snprintf(why, size, "cannot fork");
+		return -1;
+	}
+	for (int i = 0; i < 100 && access(sock, F_OK) != 0; i++)
+		du_sleep_ms(50);
+	if (access(sock, F_OK) == 0)
+		return pid;
+	du_kill_wait(pid, 5000);
+	snprintf(why, size, "dovecot did not start (see %s)", log);
+	return -1;
+}
+
+START_TEST(test_dovecot)
+{
+	struct td t;
+	char why[512], plugins[600], reply[512];
+	pid_t dv;
+	int fd;
+
+	if (getuid() != 0)
+		CHECK_SKIP("dovecot needs root to start here");
+	td_prepare(&t, 20);
+	if ((dv = dv_start(t.pd.dir, why, sizeof(why))) < 0) {
+		pd_cleanup(&t.pd);
+		CHECK_SKIP("%s", why);
+	}
+	snprintf(plugins, sizeof(plugins), "{ name = \"dovecot_auth\"; "
+	    "settings = { socket = \"%s/dv/auth-client\"; timeout = 10; }; }",
+	    t.pd.dir);
+	t.plugins = plugins;
+	td_run(&t, "");
+	SSL *ssl = td_implicit(t.implicit, &fd, NULL, NULL);
+	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, sizeof(reply)), 250);
+	/* dave:wrong, then LOGIN dave:dv-secret */
+	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH PLAIN AGRhdmUAd3Jvbmc=", reply,
+	    sizeof(reply)), 535);
+	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH LOGIN ZGF2ZQ==", reply,
+	    sizeof(reply)), 334);
+	ck_assert_int_eq(tu_tls_cmd(ssl, "ZHYtc2VjcmV0", reply,
+	    sizeof(reply)), 235);
+	ck_assert_int_eq(tu_tls_cmd(ssl, "MAIL FROM:<a@example.org>", reply,
+	    sizeof(reply)), 250);
+	td_close(ssl, fd);
+	ck_assert(pd_log_has(&t.pd, "user=\"dave\" result=ok", 5));
+	/* Dovecot gone: a temporary failure, not a wrong password */
+	du_kill_wait(dv, 5000);
+	ssl = td_implicit(t.implicit, &fd, NULL, NULL);
+	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, sizeof(reply)), 250);
+	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH PLAIN AGRhdmUAZHYtc2VjcmV0",
+	    reply, sizeof(reply)), 454);
+	td_close(ssl, fd);
+	td_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -605,6 +709,7 @@ main(void)
 	tcase_add_test(tc, test_wrong_key);
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_rotation);
+	tcase_add_test(tc, test_dovecot);
 	suite_add_tcase(s, tc);
 	return check_run_suite(s);
 }
