@@ -15,9 +15,11 @@
 #include <check.h>
 #include <crypt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -688,6 +690,95 @@ START_TEST(test_dovecot)
 }
 END_TEST
 
+/* ---- Postfix as a real MTA submitting through psmtpd --------------- */
+
+#define PF_SCRIPT TESTS_SRCDIR "/postfix-instance.sh"
+
+/* pf_run - the Postfix script with its arguments; its exit status. */
+static int
+pf_run(const char *cmd, const char *dir, const char *arg)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "%s %s %s %s", PF_SCRIPT, cmd, dir, arg);
+	int st = system(line);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* pf_tls_sasl - the private Postfix's smtp client: TLS required (with
+ * tlsmgr), SASL PLAIN as alice, then a reload to read it. */
+static int
+pf_tls_sasl(const char *dir)
+{
+	char conf[300], cmd[400];
+	FILE *f;
+
+	snprintf(conf, sizeof(conf), "%s/main.cf", dir);
+	if ((f = fopen(conf, "a")) == NULL)
+		return -1;
+	fprintf(f, "smtp_tls_security_level = encrypt\n"
+	    "smtp_tls_loglevel = 1\n"
+	    "smtp_sasl_auth_enable = yes\n"
+	    "smtp_sasl_password_maps = static:alice:yes-secret\n"
+	    "smtp_sasl_security_options = noanonymous\n"
+	    "smtp_sasl_tls_security_options = noanonymous\n");
+	if (fclose(f) != 0)
+		return -1;
+	/* the smtp client's TLS needs tlsmgr (its PRNG seed, its cache) */
+	snprintf(conf, sizeof(conf), "%s/master.cf", dir);
+	if ((f = fopen(conf, "a")) == NULL)
+		return -1;
+	fprintf(f, "tlsmgr    unix  -       -       n       1000?   1       "
+	    "tlsmgr\n");
+	if (fclose(f) != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "postfix -c %s reload >/dev/null 2>&1", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Postfix relays to the submission listener: STARTTLS (encrypt), AUTH
+ * PLAIN, the message accepted. */
+START_TEST(test_postfix)
+{
+	struct td t;
+	char dir[] = "/tmp/check_tls_pf.XXXXXX", arg[128], log[300];
+	int st;
+
+	td_start(&t);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(arg, sizeof(arg), "'smtp:[127.0.0.1]:%d'", t.submission);
+	if ((st = pf_run("start", dir, arg)) != 0) {
+		pf_run("stop", dir, "");
+		td_stop(&t);
+		du_rmtree(dir);
+		CHECK_SKIP("a private Postfix cannot start here (%d)", st);
+	}
+	/* Postfix is stopped before any assertion can end the test */
+	bool ready = pf_tls_sasl(dir) == 0;
+	du_sleep_ms(500);
+	bool queued = ready && pf_run("send", dir, "a@example.org "
+	    "b@example.org <<'EOM'\nSubject: via postfix\n\nhello over TLS"
+	    "\nEOM") == 0;
+	snprintf(log, sizeof(log), "%s/maillog", dir);
+	bool sent = queued && du_file_has(log, "status=sent (250 OK)", 20000);
+	char *maillog = du_slurp(log);
+	pf_run("stop", dir, "");
+	ck_assert(ready && queued);
+	ck_assert_ptr_nonnull(maillog);
+	size_t n = strlen(maillog);
+	const char *tail = maillog + (n > 1500 ? n - 1500 : 0);
+	ck_assert_msg(sent, "%s", tail);
+	ck_assert_msg(strstr(maillog, "TLS connection established to") !=
+	    NULL, "%s", tail);
+	free(maillog);
+	ck_assert(pd_log_has(&t.pd, "mechanism=PLAIN user=\"alice\" "
+	    "result=ok", 5));
+	ck_assert(pd_log_has(&t.pd, "messages=1", 5));
+	du_rmtree(dir);
+	td_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -710,6 +801,7 @@ main(void)
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_rotation);
 	tcase_add_test(tc, test_dovecot);
+	tcase_add_test(tc, test_postfix);
 	suite_add_tcase(s, tc);
 	return check_run_suite(s);
 }
