@@ -33,6 +33,7 @@ struct td {
 	int starttls, submission, implicit, plain;	/* ports */
 	int max_errors;
 	const char *plugins;	/* the `plugins` entries; NULL: passwd_file */
+	const char *tls_extra;	/* more settings of the tls group */
 	char conf[320];
 };
 
@@ -78,13 +79,14 @@ td_config(struct td *t, const char *cert, const char *extra)
 	    " require_auth = true; },\n"
 	    "  \"127.0.0.1:%d\" );\n"
 	    "tls = { certificate = \"%s/%s.crt\"; key = \"%s/%s.key\";\n"
-	    "  handshake_timeout = 2; };\n"
+	    "  handshake_timeout = 2; %s };\n"
 	    "auth = { failure_delay = 1; };\n"
 	    "limits = { max_errors = %d; };\n"
 	    "pool = { start = 2; min_spare = 1; max_spare = 3; };\n"
 	    "plugins = ( %s%s%s, { name = \"sink\"; } );\n%s",
 	    t->starttls, t->submission, t->implicit, t->plain, t->pd.dir,
-	    cert, t->pd.dir, cert, t->max_errors,
+	    cert, t->pd.dir, cert, t->tls_extra != NULL ? t->tls_extra : "",
+	    t->max_errors,
 	    t->plugins != NULL ? t->plugins : "{ name = \"passwd_file\"; "
 	    "settings = { file = \"", t->plugins != NULL ? "" : t->pd.dir,
 	    t->plugins != NULL ? "" : "/passwd\"; }; }", extra), 0);
@@ -603,6 +605,105 @@ START_TEST(test_rotation)
 }
 END_TEST
 
+/* ---- what plugins see; client certificates; the password file ----- */
+
+#define TTLS_PLUGIN TESTS_BUILDDIR "/tests/.libs/ttls.so"
+
+/* The accessors of API 2, and a client certificate (tls.client_ca)
+ * logged and shown to plugins. */
+START_TEST(test_accessors_client_cert)
+{
+	struct td t;
+	char plugins[600], tls[400], port[32], cert[400], key[400];
+	char reply[512], out[16384];
+	int fd;
+
+	td_prepare(&t, 20);
+	ck_assert_int_eq(tu_make_ca_client(t.pd.dir, "ca", "client.test"), 0);
+	snprintf(plugins, sizeof(plugins), "{ name = \"passwd_file\"; "
+	    "settings = { file = \"%s/passwd\"; }; }, { path = \"%s\"; }",
+	    t.pd.dir, TTLS_PLUGIN);
+	snprintf(tls, sizeof(tls), "client_ca = \"%s/ca.crt\";", t.pd.dir);
+	t.plugins = plugins;
+	t.tls_extra = tls;
+	td_run(&t, "");
+	/* plaintext: nothing */
+	fd = smtp_connect(t.plain);
+	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 220);
+	ck_assert_int_eq(smtp_cmd(fd, "XTLS", reply, sizeof(reply)), 250);
+	ck_assert_str_eq(reply, "250 tls=0 version=- cipher=- peer=- "
+	    "verified=0 user=-\r\n");
+	close(fd);
+	/* TLS and AUTH, no certificate */
+	SSL *ssl = td_implicit(t.implicit, &fd, NULL, NULL);
+	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, sizeof(reply)), 250);
+	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH PLAIN "
+	    "AGFsaWNlAHllcy1zZWNyZXQ=", reply, sizeof(reply)), 235);
+	ck_assert_int_eq(tu_tls_cmd(ssl, "XTLS", reply, sizeof(reply)), 250);
+	ck_assert_msg(strstr(reply, "tls=1 version=TLSv1.3 cipher=TLS_") &&
+	    strstr(reply, "peer=- verified=0 user=alice"), "%s", reply);
+	td_close(ssl, fd);
+	/* a client certificate signed by client_ca */
+	snprintf(port, sizeof(port), "127.0.0.1:%d", t.implicit);
+	tu_path(cert, sizeof(cert), t.pd.dir, "client", "crt");
+	tu_path(key, sizeof(key), t.pd.dir, "client", "key");
+	const char *argv[] = { "openssl", "s_client", "-connect", port,
+	    "-cert", cert, "-key", key, "-quiet", "-verify_quiet",
+	    "-ign_eof", NULL };
+	ck_assert_int_eq(tu_run(argv, "XTLS\r\nQUIT\r\n", out, sizeof(out),
+	    20), 0);
+	ck_assert_msg(strstr(out, "peer=/CN=client.test verified=1 user=-"),
+	    "%s", out);
+	ck_assert(pd_log_has(&t.pd, "client_cert=\"/CN=client.test\" "
+	    "verified=yes", 5));
+	td_stop(&t);
+}
+END_TEST
+
+/* passwd_file: a malformed line is an error at -t with the file and
+ * the line; the file is read again on SIGHUP. */
+START_TEST(test_passwd_file)
+{
+	struct td t;
+	struct su_buf out = { 0 };
+	char path[400], conf[400], hash[256], reply[512];
+	int fd;
+
+	td_start(&t);
+	pd_path(&t.pd, "bad.passwd", path, sizeof(path));
+	ck_assert_int_eq(du_write_config(path, "# ok\nalice:$6$x$y\n"
+	    "bob\n"), 0);
+	pd_path(&t.pd, "bad.conf", conf, sizeof(conf));
+	ck_assert_int_eq(du_write_config(conf, "plugins = ( { name = "
+	    "\"passwd_file\"; settings = { file = \"%s\"; }; } );\n",
+	    path), 0);
+	const char *args[] = { "-t", "-C", conf, NULL };
+	ck_assert_int_eq(du_run(args, &out), 1);
+	ck_assert_msg(strstr(out.p, "bad.passwd:3: malformed line") != NULL,
+	    "%s", out.p);
+	free(out.p);
+	/* a new user, after a reload */
+	pd_path(&t.pd, "passwd", path, sizeof(path));
+	td_hash("$y$", "new-secret", hash, sizeof(hash));
+	ck_assert_int_eq(du_write_config(path, "dora:%s\n", hash), 0);
+	ck_assert_int_eq(kill(t.pd.pid, SIGHUP), 0);
+	ck_assert(pd_log_has(&t.pd, "reload done generation=1", 10));
+	for (int i = 0; i < 50; i++) {
+		SSL *ssl = td_implicit(t.implicit, &fd, NULL, NULL);
+		ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply,
+		    sizeof(reply)), 250);
+		/* dora:new-secret */
+		int code = tu_tls_cmd(ssl, "AUTH PLAIN AGRvcmEAbmV3LXNlY3JldA==",
+		    reply, sizeof(reply));
+		td_close(ssl, fd);
+		if (code == 235)
+			break;
+		ck_assert_int_lt(i, 49);
+	}
+	td_stop(&t);
+}
+END_TEST
+
 /* ---- Dovecot as the authenticator ------------------------------------ */
 
 /* dv_start - a real Dovecot with its own base_dir, a passwd-file passdb
@@ -800,6 +901,8 @@ main(void)
 	tcase_add_test(tc, test_wrong_key);
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_rotation);
+	tcase_add_test(tc, test_accessors_client_cert);
+	tcase_add_test(tc, test_passwd_file);
 	tcase_add_test(tc, test_dovecot);
 	tcase_add_test(tc, test_postfix);
 	suite_add_tcase(s, tc);
