@@ -126,12 +126,18 @@ channel_dispatch(struct psmtpd_session *s, size_t len)
 	if (!channel_parse(s, len, &cmd))
 		return;
 	s->reply_context = cmd.verb;
-	if (channel_run_plugin_verb(s, cmd.verb, cmd.arg))
+	if (channel_run_plugin_verb(s, cmd.verb, cmd.arg)) {
+		/* a handler may start a message as smtpd.py's smtp_DATA
+		 * does: smtp_state = DATA after its 354 */
+		if (s->smtp_state == PSMTPD_STATE_DATA && !s->closing)
+			channel_receive_data(s);
 		return;
+	}
 	const struct channel_verb *row = channel_verb_find(s, cmd.verb);
 	if (row == NULL) {
-		channel_reply(s, "500 Error: command \"%s\" not recognized",
-		    cmd.verb);
+		if (!channel_run_unknown_hooks(s, cmd.verb, cmd.arg))
+			channel_reply(s, "500 Error: command \"%s\" not "
+			    "recognized", cmd.verb);
 		return;
 	}
 	/* on the heap: it holds an address buffer twice a line long */

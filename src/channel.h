@@ -41,6 +41,10 @@ struct channel_params {
 	int auth_mechanisms;	/* CONFIG_AUTH_* */
 	bool auth_require_tls;	/* AUTH only under TLS */
 	int auth_failure_delay;	/* seconds before a 535 */
+	const char *spool_dir;	/* messages past the limit: NULL default */
+	size_t spool_memory_limit;	/* bytes kept in memory (262144) */
+	bool reply_queue_id;	/* "250 OK queued as <msgid>" */
+	bool received_header;	/* a Received: header on every message */
 	struct channel_esmtp {	/* the extensions switched on */
 		bool pipelining;
 		bool enhanced_status_codes;

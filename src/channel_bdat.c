@@ -36,12 +36,13 @@ channel_bdat_read(struct psmtpd_session *s, unsigned long long size,
 			return false;
 		const char *in = io_peek(&s->io, &avail);
 		size_t n = avail < size ? avail : (size_t)size;
-		if (store && !*nomem && channel_data_room(s, n +
-		    SMTP_BDAT_SLACK) != 0)
+		char *out = store && !*nomem ? message_room(&s->msg, n +
+		    SMTP_BDAT_SLACK) : NULL;
+		if (store && out == NULL)
 			*nomem = true;
-		if (store && !*nomem)
-			s->data_len += smtp_bdat_feed(&s->bdat, in, n,
-			    s->data + s->data_len);
+		if (out != NULL && message_commit(&s->msg,
+		    smtp_bdat_feed(&s->bdat, in, n, out)) != 0)
+			*nomem = true;
 		io_consume(&s->io, n);
 		size -= n;
 	}
@@ -77,9 +78,20 @@ channel_bdat_first(struct psmtpd_session *s, struct channel_verdict *v)
 	    v->reply[0] != '3')
 		return false;
 	s->bdat_active = true;
-	s->data_len = 0;
+	message_reset(&s->msg);
 	smtp_bdat_init(&s->bdat);
 	return true;
+}
+
+/* channel_bdat_finish - the held-back bytes, then the message is whole;
+ * true when it could not be stored. */
+static bool
+channel_bdat_finish(struct psmtpd_session *s)
+{
+	char *out = message_room(&s->msg, SMTP_BDAT_SLACK);
+
+	return out == NULL || message_commit(&s->msg,
+	    smtp_bdat_finish(&s->bdat, out)) != 0 || message_end(&s->msg) != 0;
 }
 
 /* channel_bdat_answer - the reply to a chunk read whole. */
@@ -89,8 +101,7 @@ channel_bdat_answer(struct psmtpd_session *s, unsigned long long size,
 {
 	if (too_big || nomem || last) {
 		if (last && !too_big && !nomem)
-			s->data_len += smtp_bdat_finish(&s->bdat,
-			    s->data + s->data_len);
+			nomem = channel_bdat_finish(s);
 		channel_end_message(s, too_big, nomem);
 		return;
 	}
@@ -119,9 +130,6 @@ channel_bdat_proceed(struct psmtpd_session *s, struct channel_cmd *c,
 		s->smtp_state = PSMTPD_STATE_DATA;
 		channel_phase(s, CHANNEL_PHASE_DATA, NULL);
 	}
-	/* room for the held-back bytes and the final NUL of the message */
-	if (accepted && !too_big && channel_data_room(s, SMTP_BDAT_SLACK) != 0)
-		nomem = true;
 	if (!channel_bdat_read(s, size, accepted && !too_big, &nomem))
 		return;
 	if (!txn) {

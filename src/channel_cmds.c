@@ -88,6 +88,21 @@ channel_ehlo_add(char *text, size_t size, size_t *n, const char *line)
 		*n += (size_t)w;
 }
 
+/* channel_ehlo_plugins - the keywords plugins add (API 2). */
+static void
+channel_ehlo_plugins(struct psmtpd_session *s, char *text, size_t size,
+    size_t *n)
+{
+	channel_run_ehlo_hooks(s);
+	for (char *p = s->api.ehlo; s->api.ehlo_len > 0 && p != NULL;) {
+		char *nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		channel_ehlo_add(text, size, n, p);
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+}
+
 /* channel_ehlo_list - Python's keywords, then the extensions' from the
  * keyword table, then HELP. */
 static void
@@ -110,6 +125,7 @@ channel_ehlo_list(struct psmtpd_session *s)
 	for (size_t i = 0; (fn = channel_ehlo_keyword(i)) != NULL; i++)
 		if (fn(s, line, sizeof(line)))
 			channel_ehlo_add(text, sizeof(text), &n, line);
+	channel_ehlo_plugins(s, text, sizeof(text), &n);
 	snprintf(text + n, sizeof(text) - n, "\n250 HELP");
 	channel_reply_raw(s, text);
 }

@@ -7,28 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "channel_session.h"
 #include "log.h"
 #include "smtp_data.h"
-
-/* channel_data_room - make room for n more bytes (plus a NUL) in the
- * message buffer; -1 when that cannot be had. */
-int
-channel_data_room(struct psmtpd_session *s, size_t n)
-{
-	if (s->data_len + n + 1 <= s->data_cap)
-		return 0;
-	size_t cap = s->data_cap ? s->data_cap : 65536;
-	while (cap < s->data_len + n + 1)
-		cap *= 2;
-	char *d = realloc(s->data, cap);
-	if (d == NULL)
-		return -1;
-	s->data = d;
-	s->data_cap = cap;
-	return 0;
-}
 
 /* channel_data_limit - the raw size past which the message is refused:
  * data_size_limit, or the hard cap when there is none. */
@@ -65,6 +48,16 @@ channel_data_fill(struct psmtpd_session *s, long long deadline)
 	return false;
 }
 
+/* channel_spool_failed - the message cannot be kept (no memory, a full
+ * spool disk): it is read to its end and refused with a 451. */
+static void
+channel_spool_failed(struct psmtpd_session *s, bool *failed)
+{
+	log_warn("id=%s msgid=%s cannot spool the message in %s", s->id,
+	    s->api.msgid, s->msg.orig.dir);
+	*failed = true;
+}
+
 /* channel_read_message - read up to the end marker; false when the
  * session ended on the way (EOF, timeout, error). */
 static bool
@@ -79,17 +72,16 @@ channel_read_message(struct psmtpd_session *s, struct smtp_data *sd,
 		size_t avail, produced;
 		const char *in = io_peek(&s->io, &avail);
 		char *out = NULL;
-		if (!sd->overflow && !*nomem) {
-			if (channel_data_room(s, avail + SMTP_DATA_SLACK) == 0)
-				out = s->data + s->data_len;
-			else
-				*nomem = true;
-		}
+		if (!sd->overflow && !*nomem &&
+		    (out = message_room(&s->msg, avail + SMTP_DATA_SLACK)) ==
+		    NULL)
+			*nomem = true;
 		if (out == NULL)
 			sd->overflow = true;	/* keep scanning, store none */
 		io_consume(&s->io, smtp_data_feed(sd, in, avail, out,
 		    &produced));
-		s->data_len += produced;
+		if (out != NULL && message_commit(&s->msg, produced) != 0)
+			channel_spool_failed(s, nomem);
 	}
 	return true;
 }
@@ -105,10 +97,38 @@ channel_log_message(const struct psmtpd_session *s, const char *reply)
 	for (size_t i = 0; i < s->nrcpt && n < sizeof(to); i++)
 		n += (size_t)snprintf(to + n, sizeof(to) - n, "%s<%s>",
 		    i ? "," : "", s->rcpts[i].addr);
-	log_info("message id=%s client=%s from=<%s> to=%s nrcpt=%zu size=%zu "
-	    "reply=\"%s\"", s->id, s->peer_addr,
-	    s->mailfrom != NULL ? s->mailfrom : "", to, s->nrcpt, s->data_len,
-	    reply);
+	log_info("message id=%s msgid=%s client=%s from=<%s> to=%s nrcpt=%zu "
+	    "size=%zu%s reply=\"%s\"", s->id, s->api.msgid, s->peer_addr,
+	    s->mailfrom != NULL ? s->mailfrom : "", to, s->nrcpt,
+	    message_size(&s->msg), message_spooled(&s->msg) ? " spooled=1" :
+	    "", reply);
+}
+
+/* channel_received - the Received: header (RFC 5321 4.4), when the
+ * config asks for it; the client's HELO text is shown as printable
+ * ASCII only. */
+static void
+channel_received(struct psmtpd_session *s)
+{
+	char helo[256], date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t i;
+
+	for (i = 0; s->seen_greeting[i] != '\0' && i < sizeof(helo) - 1; i++)
+		helo[i] = s->seen_greeting[i] > ' ' && s->seen_greeting[i] <= '~' ?
+		    s->seen_greeting[i] : '?';
+	helo[i] = '\0';
+	if (localtime_r(&now, &tm) == NULL || strftime(date, sizeof(date),
+	    "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		snprintf(date, sizeof(date), "%lld", (long long)now);
+	char value[1024];
+	snprintf(value, sizeof(value), "from %s (%s)\n\tby %s with %s id %s;"
+	    "\n\t%s", helo, s->peer_addr, s->params->fqdn,
+	    s->extended_smtp ? "ESMTP" : "SMTP", s->api.msgid, date);
+	if (message_header_add(&s->msg, 0, "Received", value) != 0)
+		log_warnx("id=%s msgid=%s cannot add the Received: header",
+		    s->id, s->api.msgid);
 }
 
 /* channel_deliver - process_message over the chain, then the reply. */
@@ -116,20 +136,27 @@ static void
 channel_deliver(struct psmtpd_session *s)
 {
 	struct channel_verdict v;
+	char ok[CHANNEL_REPLY_MAX];
 
-	channel_run_hook(s, CHANNEL_HOOK_MESSAGE, NULL, &v);
+	if (s->params->received_header)
+		channel_received(s);
+	channel_run_message_hooks(s, &v);
 	s->messages++;
 	if (v.result == PSMTPD_CONTINUE) {
-		channel_log_message(s, "250 OK");
-		channel_reply(s, "250 OK");
-		return;
+		snprintf(ok, sizeof(ok), "250 OK%s%s", s->params->reply_queue_id ?
+		    " queued as " : "", s->params->reply_queue_id ?
+		    s->api.msgid : "");
+		channel_log_message(s, ok);
+		channel_reply_raw(s, ok);
+	} else {
+		channel_log_message(s, v.reply);
+		channel_send_verdict(s, &v);
 	}
-	channel_log_message(s, v.reply);
-	channel_send_verdict(s, &v);
+	channel_run_outcome_hooks(s);
 }
 
 /* channel_receive_data - the message after the 354, to its reply. */
-static void
+void
 channel_receive_data(struct psmtpd_session *s)
 {
 	struct smtp_data sd;
@@ -137,9 +164,11 @@ channel_receive_data(struct psmtpd_session *s)
 
 	channel_phase(s, CHANNEL_PHASE_DATA, NULL);
 	smtp_data_init(&sd, channel_data_limit(s->params));
-	s->data_len = 0;
+	message_reset(&s->msg);
 	if (!channel_read_message(s, &sd, &nomem))
 		return;
+	if (!nomem && !smtp_data_too_big(&sd) && message_end(&s->msg) != 0)
+		channel_spool_failed(s, &nomem);
 	/* Unlike smtpd.py, which stays in DATA after a 552 and takes the
 	 * next commands as a message, the transaction ends here. */
 	channel_end_message(s, smtp_data_too_big(&sd), nomem);
@@ -148,19 +177,18 @@ channel_receive_data(struct psmtpd_session *s)
 void
 channel_end_message(struct psmtpd_session *s, bool too_big, bool nomem)
 {
-	if (s->data != NULL)
-		s->data[s->data_len] = '\0';
 	if (too_big) {
 		channel_reply(s, "552 Error: Too much mail data");
 		channel_reset_transaction(s);
 		return;
 	}
 	if (nomem) {
-		channel_reply(s, "451 Error: out of memory");
+		channel_reply(s, "451 Error: cannot store the message");
 		channel_reset_transaction(s);
 		return;
 	}
-	if (s->params->decode_data && !smtp_utf8_valid(s->data, s->data_len)) {
+	if (s->params->decode_data && !smtp_utf8_valid(s->msg.data,
+	    s->msg.len)) {
 		channel_reply(s, "554 Error: message is not valid UTF-8");
 		channel_reset_transaction(s);
 		return;

@@ -147,17 +147,31 @@ channel_mail_check(struct psmtpd_session *s, struct channel_cmd *c)
 		channel_syntax_error(s, CHANNEL_MAIL_SYNTAX);
 		return false;
 	}
-	return channel_check_mail_options(s);
+	if (!channel_check_mail_options(s))
+		return false;
+	/* on_mail sees what it is about to accept (API 2): the sender and
+	 * its parameters are in place; channel_mail_refused undoes them. */
+	if ((s->mailfrom = strdup(c->addr)) == NULL) {
+		channel_reply(s, "451 Error: out of memory");
+		return false;
+	}
+	api_txn_begin(s);
+	return true;
+}
+
+void
+channel_mail_refused(struct psmtpd_session *s)
+{
+	api_txn_end(s);
+	free(s->mailfrom);
+	s->mailfrom = NULL;
 }
 
 void
 channel_mail_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v)
 {
-	if ((s->mailfrom = strdup(c->addr)) == NULL) {
-		channel_reply(s, "451 Error: out of memory");
-		return;
-	}
+	(void)c;
 	channel_reply_accepted(s, v, "250 OK");
 }
 

@@ -29,6 +29,8 @@
 #include "io.h"
 #include "smtp_auth.h"
 #include "smtp_bdat.h"
+#include "message.h"
+#include "session_api.h"
 #include "smtp_parse.h"
 #include "tls.h"
 
@@ -105,8 +107,9 @@ struct psmtpd_session {
 	size_t mail_limit_extra;	/* command_size_limits['MAIL'] growth */
 
 	/* the message of the current DATA, for process_message */
-	char *data;
-	size_t data_len, data_cap;
+	struct message msg;
+	/* the plugin API's part of the session (session_api.h) */
+	struct api_state api;
 
 	long long session_deadline;	/* timeouts.session; 0: none */
 
@@ -142,12 +145,25 @@ void channel_close(struct psmtpd_session *s, enum channel_end end);
 enum channel_hook {
 	CHANNEL_HOOK_NONE,	/* a verb without a plugin hook */
 	CHANNEL_HOOK_CONNECT, CHANNEL_HOOK_HELO, CHANNEL_HOOK_MAIL,
-	CHANNEL_HOOK_RCPT, CHANNEL_HOOK_DATA, CHANNEL_HOOK_MESSAGE
+	CHANNEL_HOOK_RCPT, CHANNEL_HOOK_DATA, CHANNEL_HOOK_MESSAGE,
+	/* API 2 and the hooks without a reply (channel_hooks.c only) */
+	CHANNEL_HOOK_RSET, CHANNEL_HOOK_DISCONNECT, CHANNEL_HOOK_OUTCOME,
+	CHANNEL_HOOK_EHLO, CHANNEL_HOOK_UNKNOWN, CHANNEL_HOOK_VERB
 };
 void channel_run_hook(struct psmtpd_session *s, enum channel_hook hook,
     const char *arg, struct channel_verdict *v);
 void channel_run_rset_hooks(struct psmtpd_session *s);
 void channel_run_disconnect_hooks(struct psmtpd_session *s);
+/* API 2: the plugins' EHLO keywords into s->api.ehlo; the catch-all for
+ * an unknown command (true: a plugin answered); process_message over the
+ * chain, its per-recipient verdicts folded into v; on_outcome of the
+ * plugins that saw the message, after its reply is sent. */
+void channel_run_ehlo_hooks(struct psmtpd_session *s);
+bool channel_run_unknown_hooks(struct psmtpd_session *s, const char *verb,
+    const char *arg);
+void channel_run_message_hooks(struct psmtpd_session *s,
+    struct channel_verdict *v);
+void channel_run_outcome_hooks(struct psmtpd_session *s);
 /* A plugin's verb, if one claims it: runs it and returns true. */
 bool channel_run_plugin_verb(struct psmtpd_session *s, const char *verb,
     const char *arg);
@@ -262,6 +278,7 @@ void channel_expn_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);
 /* channel_envelope.c */
 bool channel_mail_check(struct psmtpd_session *s, struct channel_cmd *c);
+void channel_mail_refused(struct psmtpd_session *s);
 void channel_mail_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);
 bool channel_rcpt_check(struct psmtpd_session *s, struct channel_cmd *c);
@@ -302,13 +319,14 @@ bool channel_ehlo_auth(const struct psmtpd_session *s, char *buf,
 /* channel_data.c */
 void channel_data_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);
-/* Shared with BDAT: the message buffer's room for n more bytes (-1: out
- * of memory), the size past which a message is refused, and the end of
- * a message received whole: 552, 451, 554 or process_message and its
+/* Shared with BDAT: the size past which a message is refused, and the
+ * end of a message received whole: 552, 451, 554 or process_message and its
  * reply, then the transaction is over. */
-int channel_data_room(struct psmtpd_session *s, size_t n);
 unsigned long long channel_data_limit(const struct channel_params *p);
 void channel_end_message(struct psmtpd_session *s, bool too_big, bool nomem);
+/* The message after a 354, to its reply (DATA, or a plugin's verb that
+ * set smtp_state to DATA). */
+void channel_receive_data(struct psmtpd_session *s);
 /* The deadline of a message's data (timeouts.data, within the session's
  * time), and waiting for more of it: false when the session ends
  * instead (EOF, error, or a timeout: the 421 is sent). */

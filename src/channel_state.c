@@ -37,15 +37,14 @@ channel_reset_transaction(struct psmtpd_session *s)
 	s->bdat_active = false;
 	smtp_bdat_init(&s->bdat);
 	channel_free_plugin_data(s, true);
+	api_txn_end(s);
+	message_reset(&s->msg);
 }
 
 void
 channel_rset_state(struct psmtpd_session *s)
 {
 	channel_reset_transaction(s);
-	s->data_len = 0;
-	if (s->data != NULL)
-		s->data[0] = '\0';
 }
 
 const char *
@@ -136,6 +135,7 @@ channel_session_init(struct psmtpd_session *s,
 	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		snprintf(s->peer_addr, sizeof(s->peer_addr), "unknown");
 	s->peer_port = (unsigned)strtoul(port, NULL, 10);
+	message_init(&s->msg, params->spool_dir, params->spool_memory_limit);
 	size_t n = plugins != NULL ? plugin_set_count(plugins) : 0;
 	s->pdata = calloc(n + 1, sizeof(*s->pdata));
 	return s->pdata == NULL ? -1 : 0;
@@ -147,9 +147,10 @@ channel_session_free(struct psmtpd_session *s)
 {
 	channel_rset_state(s);
 	channel_free_plugin_data(s, false);
+	api_session_end(s);
+	message_free(&s->msg);
 	tls_conn_free(s->io.tls);	/* close_notify, if it goes now */
 	s->io.tls = NULL;
 	free(s->pdata);
 	free(s->rcpts);
-	free(s->data);
 }

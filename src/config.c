@@ -46,6 +46,7 @@ config_defaults(struct config *cfg)
 	cfg->pool.max_connections_per_worker = 10000;
 	cfg->pool.busy_reply = false;
 	cfg_tls_defaults(cfg);
+	cfg->spool.memory_limit = 262144;
 	/* Strings: out of memory this early is a broken environment. */
 	const char *listen = CONFIG_DEFAULT_LISTEN;
 	char err[CONFIG_ERR_MAX];
@@ -69,6 +70,7 @@ config_free(struct config *cfg)
 	free(cfg->user);
 	free(cfg->group);
 	free(cfg->pidfile);
+	free(cfg->spool.dir);
 	free(cfg->file);
 	if (cfg->have_doc)
 		config_destroy(&cfg->doc);

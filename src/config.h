@@ -108,6 +108,7 @@ struct config_plugin {
 	const config_setting_t *settings;
 	char *file;		/* where the entry is, for error messages */
 	int line;		/* 0 when it came from the command line */
+	int timeout;		/* `timeout`: seconds per hook; 0: none */
 };
 
 struct config {
@@ -159,6 +160,13 @@ struct config {
 		bool chunking;			/* RFC 3030: BDAT */
 		bool dsn;			/* RFC 3461 parameters */
 	} esmtp;
+	/* Where messages go past memory_limit bytes (API 2 message store). */
+	struct {
+		char *dir;		/* NULL: $TMPDIR, else /var/tmp */
+		long long memory_limit;	/* 262144 */
+	} spool;
+	bool reply_queue_id;	/* "250 OK queued as <msgid>" */
+	bool received_header;	/* add a Received: header */
 
 	struct config_tls tls;
 	struct config_auth auth;

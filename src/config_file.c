@@ -19,7 +19,7 @@
 #define CFG_PATH_MAX 256
 
 /* The keys of one entry of `plugins`. */
-enum cfg_entry_kind { CE_STRING, CE_GROUP };
+enum cfg_entry_kind { CE_STRING, CE_GROUP, CE_TIMEOUT };
 
 static const struct {
 	const char *key;
@@ -29,6 +29,7 @@ static const struct {
 	{ "name", CE_STRING, offsetof(struct config_plugin, name) },
 	{ "path", CE_STRING, offsetof(struct config_plugin, path) },
 	{ "settings", CE_GROUP, offsetof(struct config_plugin, settings) },
+	{ "timeout", CE_TIMEOUT, offsetof(struct config_plugin, timeout) },
 };
 
 static int
@@ -171,6 +172,20 @@ cfg_free_plugins(struct config_plugin *p, size_t n)
 	free(p);
 }
 
+/* cfg_entry_timeout - a plugin's `timeout`: whole seconds, 0 for none. */
+static int
+cfg_entry_timeout(int *field, const config_setting_t *k, int index,
+    struct cfg_err *e)
+{
+	if (config_setting_type(k) != CONFIG_TYPE_INT ||
+	    config_setting_get_int(k) < 0 ||
+	    config_setting_get_int(k) > CONFIG_TIMEOUT_MAX)
+		return cfg_fail(e, "'plugins.[%d].timeout' must be a number of "
+		    "seconds from 0 to %d", index, CONFIG_TIMEOUT_MAX);
+	*field = config_setting_get_int(k);
+	return 0;
+}
+
 /* cfg_entry_key - one key of a `plugins` entry, by cfg_entry_schema. */
 static int
 cfg_entry_key(struct config_plugin *p, const config_setting_t *k,
@@ -183,6 +198,8 @@ cfg_entry_key(struct config_plugin *p, const config_setting_t *k,
 		void *field = (char *)p + cfg_entry_schema[i].off;
 		if (strcmp(key, cfg_entry_schema[i].key) != 0)
 			continue;
+		if (cfg_entry_schema[i].kind == CE_TIMEOUT)
+			return cfg_entry_timeout(field, k, index, e);
 		if (cfg_entry_schema[i].kind == CE_GROUP) {
 			if (!config_setting_is_group(k))
 				return cfg_fail(e, "'plugins.[%d].%s' must be "
@@ -199,7 +216,7 @@ cfg_entry_key(struct config_plugin *p, const config_setting_t *k,
 		return 0;
 	}
 	return cfg_fail(e, "unknown setting 'plugins.[%d].%s' (name, path, "
-	    "settings)", index, key);
+	    "settings, timeout)", index, key);
 }
 
 static int

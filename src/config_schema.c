@@ -77,6 +77,12 @@ const struct cfg_row cfg_schema[] = {
 	    F(esmtp.enhanced_status_codes), 0, 0 },
 	{ "esmtp.chunking", CK_BOOL, F(esmtp.chunking), 0, 0 },
 	{ "esmtp.dsn", CK_BOOL, F(esmtp.dsn), 0, 0 },
+	{ "spool", CK_GROUP, 0, 0, 0 },
+	{ "spool.dir", CK_STRING, F(spool.dir), 0, 0 },
+	{ "spool.memory_limit", CK_LLONG, F(spool.memory_limit), 0,
+	    1LL << 30 },
+	{ "reply_queue_id", CK_BOOL, F(reply_queue_id), 0, 0 },
+	{ "received_header", CK_BOOL, F(received_header), 0, 0 },
 	{ "plugins", CK_PLUGINS, 0, 0, 0 },
 };
 

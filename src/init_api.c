@@ -45,23 +45,27 @@ init_where(const psmtpd_init *ctx, const config_setting_t *st, char *buf,
 		buf[0] = '\0';
 }
 
-/* init_record_error - keep the first error only: it is the one to fix. */
+/* init_record_error - every error, one line each, as far as the buffer
+ * goes: a user fixing a config wants them all at once. */
 static void
 init_record_error(psmtpd_init *ctx, const config_setting_t *st,
     const char *key, const char *text)
 {
 	char where[600];
+	size_t off = strlen(ctx->err);
 
-	if (ctx->failed)
+	if (ctx->failed && off + 2 >= sizeof(ctx->err))
 		return;
+	if (ctx->failed)
+		ctx->err[off++] = '\n';
 	ctx->failed = true;
 	init_where(ctx, st, where, sizeof(where));
 	if (key != NULL)
-		snprintf(ctx->err, sizeof(ctx->err), "%splugin %s: setting "
-		    "'%s': %s", where, ctx->name, key, text);
+		snprintf(ctx->err + off, sizeof(ctx->err) - off, "%splugin %s: "
+		    "setting '%s': %s", where, ctx->name, key, text);
 	else
-		snprintf(ctx->err, sizeof(ctx->err), "%splugin %s: %s", where,
-		    ctx->name, text);
+		snprintf(ctx->err + off, sizeof(ctx->err) - off, "%splugin %s: "
+		    "%s", where, ctx->name, text);
 }
 
 void
@@ -195,12 +199,10 @@ plugin_init_check_unread(struct psmtpd_init *ctx)
 		bool known = false;
 		for (size_t k = 0; k < ctx->nread && !known; k++)
 			known = strcmp(ctx->read[k], name) == 0;
-		if (!known) {
+		if (!known)
 			init_record_error(ctx, st, name, "unknown setting");
-			return -1;
-		}
 	}
-	return 0;
+	return ctx->failed ? -1 : 0;
 }
 
 int

@@ -67,7 +67,7 @@ main_reload(void *arg)
 {
 	const struct cli_options *opts = arg;
 	char err[CONFIG_ERR_MAX];
-	struct runtime *rt = runtime_load(opts, err, sizeof(err));
+	struct runtime *rt = runtime_prepare(opts, err, sizeof(err));
 
 	if (rt == NULL)
 		log_warnx("reload failed, keeping the running configuration: "

@@ -85,13 +85,19 @@ master_reload(struct master *m)
 		return;
 	}
 	master_reload_fixed(m, &nrt->cfg);
+	if (runtime_swap_plugins(m->rt, nrt, err, sizeof(err)) != 0) {
+		log_warnx("reload failed: %s: keeping generation=%u", err,
+		    m->generation);
+		runtime_free(nrt);
+		return;
+	}
 	old = m->rt;
 	m->rt = nrt;
 	m->creds = creds;
 	nrt->generation = ++m->generation;
 	master_reload_log(m);
-	/* The workers have their own copy; the master's goes now (plugin
-	 * global fini runs in the master). */
+	/* The workers have their own copy; the master's goes now (its
+	 * plugins' fini ran in runtime_swap_plugins). */
 	runtime_free(old);
 	m->rate = 1;
 	n = master_spawn(m, nrt->cfg.pool.start);

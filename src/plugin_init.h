@@ -44,8 +44,8 @@ struct psmtpd_init {
 	const struct psmtpd_command *commands[PLUGIN_INIT_COMMANDS_MAX];
 };
 
-/* After a successful init: -1 with ctx->err set when a setting in the
- * group was never read (an unknown setting). */
+/* After a successful init: -1 with ctx->err set when settings in the
+ * group were never read (unknown settings: each one, a line each). */
 int plugin_init_check_unread(struct psmtpd_init *ctx);
 /* A verb of 1 to 32 upper-case letters and digits. */
 bool plugin_valid_verb(const char *v);

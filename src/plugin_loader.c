@@ -14,6 +14,7 @@
 #include "log.h"
 #include "plugin_init.h"
 #include "plugin_loader.h"
+#include "plugin_trial.h"
 
 #ifndef PSMTPD_PLUGINDIR
 #define PSMTPD_PLUGINDIR "/usr/local/lib/psmtpd"
@@ -23,6 +24,7 @@ struct plugin_entry {
 	void *handle;
 	const struct psmtpd_plugin *p;
 	void *data;
+	int timeout;		/* seconds per hook; 0: none */
 	bool inited;
 	char name[128];
 	char path[PATH_MAX];
@@ -37,6 +39,7 @@ struct plugin_verb {
 struct plugin_set {
 	bool smtpd_set;		/* a plugin chose python -m smtpd's settings */
 	struct plugin_smtpd smtpd;
+	int progress_fd;	/* a trial's pipe to the parent, or -1 */
 	size_t n;
 	struct plugin_entry *e;
 	size_t nverbs;
@@ -91,6 +94,23 @@ const void *const plugin_api_functions[] = {
 	(const void *)psmtpd_init_smtpd_settings,
 	(const void *)psmtpd_init_set_smtpd_settings,
 	(const void *)psmtpd_init_drop_privileges,
+	/* API 2 */
+	(const void *)psmtpd_api_level, (const void *)psmtpd_message_id,
+	(const void *)psmtpd_header_count, (const void *)psmtpd_header_get,
+	(const void *)psmtpd_header_add, (const void *)psmtpd_header_remove,
+	(const void *)psmtpd_header_replace, (const void *)psmtpd_message_body,
+	(const void *)psmtpd_body_replace, (const void *)psmtpd_body_append,
+	(const void *)psmtpd_envelope_set_sender,
+	(const void *)psmtpd_envelope_add_rcpt,
+	(const void *)psmtpd_envelope_remove_rcpt,
+	(const void *)psmtpd_session_note_set,
+	(const void *)psmtpd_session_note_get,
+	(const void *)psmtpd_txn_note_set, (const void *)psmtpd_txn_note_get,
+	(const void *)psmtpd_check_result, (const void *)psmtpd_check_count,
+	(const void *)psmtpd_check_get, (const void *)psmtpd_reply_rcpt,
+	(const void *)psmtpd_rcpt_reply, (const void *)psmtpd_outcome_code,
+	(const void *)psmtpd_outcome_reply, (const void *)psmtpd_outcome_plugin,
+	(const void *)psmtpd_ehlo_keyword, (const void *)psmtpd_ask,
 };
 
 const char *
@@ -187,6 +207,12 @@ plugin_open(struct plugin_entry *e, char *why, size_t whylen)
 		    "psmtpd has ABI %u: rebuild it against this psmtpd's "
 		    "<psmtpd/plugin.h>", e->path, (unsigned)e->p->abi,
 		    (unsigned)PSMTPD_PLUGIN_ABI);
+		return -1;
+	}
+	if (e->p->api > PSMTPD_PLUGIN_API) {
+		snprintf(why, whylen, "%s was built for plugin API %u, this "
+		    "psmtpd has API %u: it needs a newer psmtpd", e->path,
+		    (unsigned)e->p->api, (unsigned)PSMTPD_PLUGIN_API);
 		return -1;
 	}
 	return 0;
@@ -322,6 +348,7 @@ plugin_load_one(struct plugin_set *set, const struct config *cfg,
 
 	plugin_where(cp, where, sizeof(where));
 	snprintf(e->name, sizeof(e->name), "%s", label);
+	e->timeout = cp->timeout;
 	if (plugin_resolve(cp, plugindir, e->path, sizeof(e->path), why,
 	    sizeof(why)) != 0 || plugin_open(e, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%splugin %s: %s", where, label, why);
@@ -336,13 +363,15 @@ plugin_load_one(struct plugin_set *set, const struct config *cfg,
 		snprintf(err, errlen, "%splugin %s: %s", where, e->name, why);
 		return -1;
 	}
+	plugin_trial_progress(set->progress_fd, 'I', "%splugin %s", where,
+	    e->name);
 	return plugin_init_one(set, set->n - 1, cfg, cp, fqdn, err, errlen);
 }
 
 int
-plugin_set_load(const struct config *cfg, const char *fqdn,
-    const char *plugindir, struct plugin_set **out, char *err,
-    size_t errlen)
+plugin_set_load_traced(const struct config *cfg, const char *fqdn,
+    const char *plugindir, int progress_fd, struct plugin_set **out,
+    char *err, size_t errlen)
 {
 	struct plugin_set *set = calloc(1, sizeof(*set));
 
@@ -353,6 +382,7 @@ plugin_set_load(const struct config *cfg, const char *fqdn,
 		snprintf(err, errlen, "out of memory loading plugins");
 		return -1;
 	}
+	set->progress_fd = progress_fd;
 	for (size_t i = 0; i < cfg->nplugins; i++) {
 		if (plugin_load_one(set, cfg, &cfg->plugins[i], fqdn,
 		    plugindir, err, errlen) != 0) {
@@ -360,8 +390,29 @@ plugin_set_load(const struct config *cfg, const char *fqdn,
 			return -1;
 		}
 	}
+	set->progress_fd = -1;
 	*out = set;
 	return 0;
+}
+
+int
+plugin_set_load_here(const struct config *cfg, const char *fqdn,
+    const char *plugindir, struct plugin_set **out, char *err,
+    size_t errlen)
+{
+	return plugin_set_load_traced(cfg, fqdn, plugindir, -1, out, err,
+	    errlen);
+}
+
+int
+plugin_set_load(const struct config *cfg, const char *fqdn,
+    const char *plugindir, struct plugin_set **out, char *err,
+    size_t errlen)
+{
+	*out = NULL;
+	if (plugin_set_trial(cfg, fqdn, plugindir, err, errlen) != 0)
+		return -1;
+	return plugin_set_load_here(cfg, fqdn, plugindir, out, err, errlen);
 }
 
 struct plugin_set *
@@ -376,6 +427,7 @@ plugin_set_builtin(const struct psmtpd_plugin *const *p, size_t n,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	set->progress_fd = -1;
 	config_defaults(&cfg);
 	for (size_t i = 0; i < n; i++) {
 		struct plugin_entry *e = &set->e[set->n++];
@@ -455,6 +507,12 @@ const struct psmtpd_plugin *
 plugin_set_plugin(const struct plugin_set *set, size_t i)
 {
 	return set->e[i].p;
+}
+
+int
+plugin_set_timeout(const struct plugin_set *set, size_t i)
+{
+	return set != NULL && i < set->n ? set->e[i].timeout : 0;
 }
 
 void *

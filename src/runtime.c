@@ -100,6 +100,10 @@ runtime_channel_params(struct runtime *rt)
 			.chunking = c->esmtp.chunking,
 			.dsn = c->esmtp.dsn,
 		},
+		.spool_dir = c->spool.dir,
+		.spool_memory_limit = (size_t)c->spool.memory_limit,
+		.reply_queue_id = c->reply_queue_id,
+		.received_header = c->received_header,
 	};
 }
 
@@ -135,8 +139,54 @@ runtime_apply_plugin_smtpd(struct runtime *rt)
 	rt->cfg.decode_data = p.decode_data;
 }
 
+/* runtime_plugins_loaded - what the plugins' init chose becomes the
+ * generation's settings. */
+static void
+runtime_plugins_loaded(struct runtime *rt)
+{
+	runtime_apply_plugin_smtpd(rt);
+	runtime_channel_params(rt);
+}
+
 struct runtime *
 runtime_load(const struct cli_options *opts, char *err, size_t errlen)
+{
+	struct runtime *rt = runtime_prepare(opts, err, errlen);
+
+	if (rt != NULL && plugin_set_load_here(&rt->cfg, rt->fqdn, NULL,
+	    &rt->plugins, err, errlen) != 0) {
+		runtime_free(rt);
+		return NULL;
+	}
+	if (rt != NULL)
+		runtime_plugins_loaded(rt);
+	return rt;
+}
+
+int
+runtime_swap_plugins(struct runtime *old, struct runtime *new, char *err,
+    size_t errlen)
+{
+	char again[512];
+
+	plugin_set_free(old->plugins);
+	old->plugins = NULL;
+	if (plugin_set_load_here(&new->cfg, new->fqdn, NULL, &new->plugins,
+	    err, errlen) == 0) {
+		runtime_plugins_loaded(new);
+		return 0;
+	}
+	/* The trial went through but the real init did not: bring the
+	 * running generation's plugins back. */
+	if (plugin_set_load_here(&old->cfg, old->fqdn, NULL, &old->plugins,
+	    again, sizeof(again)) != 0)
+		fatalx("reload: the new plugins failed (%s) and the running "
+		    "ones cannot be loaded again: %s", err, again);
+	return -1;
+}
+
+struct runtime *
+runtime_prepare(const struct cli_options *opts, char *err, size_t errlen)
 {
 	struct runtime *rt = calloc(1, sizeof(*rt));
 
@@ -160,15 +210,13 @@ runtime_load(const struct cli_options *opts, char *err, size_t errlen)
 		free(rt);
 		return NULL;
 	}
-	if (plugin_set_load(&rt->cfg, rt->fqdn, NULL, &rt->plugins, err,
-	    errlen) != 0) {
+	runtime_channel_params(rt);
+	if (plugin_set_trial(&rt->cfg, rt->fqdn, NULL, err, errlen) != 0) {
 		tls_server_free(rt->tls);
 		config_free(&rt->cfg);
 		free(rt);
 		return NULL;
 	}
-	runtime_apply_plugin_smtpd(rt);
-	runtime_channel_params(rt);
 	return rt;
 }
 

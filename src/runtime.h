@@ -27,9 +27,20 @@ struct runtime {
 };
 
 /* Read the config named by the options, apply the options, load the
- * plugins (their global init).  NULL with a message in err. */
+ * plugins (their global init, tried first in a child process).  NULL
+ * with a message in err. */
 struct runtime *runtime_load(const struct cli_options *opts, char *err,
     size_t errlen);
+/* The same, with the plugins only tried in a child (a reload): the
+ * running generation's plugins are replaced by runtime_swap_plugins(). */
+struct runtime *runtime_prepare(const struct cli_options *opts, char *err,
+    size_t errlen);
+/* The master's side of a reload: the old generation's plugins finished
+ * and unloaded (fini, dlclose), then the new one's loaded, so that a
+ * plugin's static variables are its generation's own.  -1 with err when
+ * the new ones fail after all: the old ones are loaded again. */
+int runtime_swap_plugins(struct runtime *old, struct runtime *new,
+    char *err, size_t errlen);
 /* Plugin fini, unload, free.  NULL is fine. */
 void runtime_free(struct runtime *rt);
 

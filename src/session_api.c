@@ -12,6 +12,7 @@
 #include <psmtpd/plugin.h>
 
 #include "channel_session.h"
+#include "io.h"
 #include "log.h"
 #include "plugin_loader.h"
 
@@ -139,43 +140,25 @@ psmtpd_session_id(const psmtpd_session *s)
 	return s->id;
 }
 
-const char *
-psmtpd_message_data(const psmtpd_session *s, size_t *len)
+unsigned
+psmtpd_api_level(void)
 {
-	if (len != NULL)
-		*len = s->data_len;
-	return s->data != NULL ? s->data : "";
+	return PSMTPD_PLUGIN_API;
 }
 
-size_t
-psmtpd_message_line_count(const psmtpd_session *s)
-{
-	size_t lines = 1;
-
-	for (size_t i = 0; i < s->data_len; i++)
-		if (s->data[i] == '\n')
-			lines++;
-	return lines;
-}
-
-/* session_reply_valid - every line: three digits, then ' ', '-' or end,
- * and no CR or NUL anywhere. */
+/* session_reply_allowed - the running hook can answer; else logged. */
 static bool
-session_reply_valid(const char *text)
+session_reply_allowed(psmtpd_session *s)
 {
-	for (const char *p = text;;) {
-		if (p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '9' ||
-		    p[2] < '0' || p[2] > '9')
-			return false;
-		if (p[3] != ' ' && p[3] != '-' && p[3] != '\0' && p[3] != '\n')
-			return false;
-		const char *nl = strchr(p, '\n');
-		if (memchr(p, '\r', nl ? (size_t)(nl - p) : strlen(p)) != NULL)
-			return false;
-		if (nl == NULL)
-			return true;
-		p = nl + 1;
-	}
+	enum api_where w = s->api.where;
+
+	if (s->reply_target != NULL && w != API_IN_QUIET &&
+	    w != API_IN_OUTCOME && w != API_IN_EHLO)
+		return true;
+	log_warnx("id=%s plugin=%s set a reply in %s, which cannot answer: "
+	    "not sent", s->id, plugin_set_name(s->plugins, s->current_plugin),
+	    s->api.hook != NULL ? s->api.hook : "no hook");
+	return false;
 }
 
 int
@@ -184,10 +167,10 @@ psmtpd_vreply(psmtpd_session *s, const char *fmt, va_list ap)
 	char text[CHANNEL_REPLY_MAX];
 	int n;
 
-	if (s->reply_target == NULL)
+	if (!session_reply_allowed(s))
 		return -1;
 	n = vsnprintf(text, sizeof(text), fmt, ap);
-	if (n < 0 || (size_t)n >= sizeof(text) || !session_reply_valid(text)) {
+	if (n < 0 || (size_t)n >= sizeof(text) || !api_reply_valid(text)) {
 		log_warnx("id=%s plugin=%s gave an invalid reply \"%.80s\"",
 		    s->id, plugin_set_name(s->plugins, s->current_plugin),
 		    text);
@@ -276,7 +259,8 @@ psmtpd_session_log(const psmtpd_session *s, enum psmtpd_log_level level,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	log_msg((int)level, "id=%s client=%s plugin=%s %s", s->id,
+	log_msg((int)level, "id=%s%s%s client=%s plugin=%s %s", s->id,
+	    s->api.msgid[0] != '\0' ? " msgid=" : "", s->api.msgid,
 	    s->peer_addr, plugin_set_name(s->plugins, s->current_plugin),
 	    text);
 }
@@ -289,4 +273,88 @@ psmtpd_log(enum psmtpd_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg((int)level, fmt, ap);
 	va_end(ap);
+}
+
+bool
+api_ehlo_valid(const char *kw)
+{
+	size_t i = 0, n = strlen(kw);
+
+	while ((kw[i] >= 'A' && kw[i] <= 'Z') || (kw[i] >= 'a' &&
+	    kw[i] <= 'z') || (kw[i] >= '0' && kw[i] <= '9') || kw[i] == '-')
+		i++;
+	if (i == 0 || (kw[i] != '\0' && kw[i] != ' ') || n > 200)
+		return false;
+	for (; i < n; i++)
+		if (kw[i] < ' ' || kw[i] > '~')
+			return false;
+	return true;
+}
+
+int
+psmtpd_ehlo_keyword(psmtpd_session *s, const char *fmt, ...)
+{
+	char kw[256];
+	va_list ap;
+	struct api_state *a = &s->api;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(kw, sizeof(kw), fmt, ap);
+	va_end(ap);
+	if (a->where != API_IN_EHLO || n < 0 || (size_t)n >= sizeof(kw) ||
+	    !api_ehlo_valid(kw) || a->ehlo_len + (size_t)n + 2 >
+	    sizeof(a->ehlo)) {
+		log_warnx("id=%s plugin=%s psmtpd_ehlo_keyword refused: "
+		    "\"%.80s\"", s->id, plugin_set_name(s->plugins,
+		    s->current_plugin), kw);
+		return -1;
+	}
+	a->ehlo_len += (size_t)snprintf(a->ehlo + a->ehlo_len,
+	    sizeof(a->ehlo) - a->ehlo_len, "%s%s", a->ehlo_len ? "\n" : "",
+	    kw);
+	return 0;
+}
+
+/* session_ask_line - the client's answer to an intermediate reply. */
+static int
+session_ask_line(psmtpd_session *s, char *buf, size_t size)
+{
+	char line[CHANNEL_LINE_MAX + 1];	/* s->line holds the verb's arg */
+	size_t len;
+	enum io_status st;
+
+	do
+		st = io_read_line(&s->io, line, CHANNEL_LINE_MAX, &len,
+		    s->params->timeout_command);
+	while (st == IO_INTR);
+	if (st != IO_OK) {
+		channel_close(s, st == IO_TIMEOUT ? CHANNEL_END_TIMEOUT :
+		    st == IO_EOF ? CHANNEL_END_EOF : CHANNEL_END_ERROR);
+		return -1;
+	}
+	if (len > CHANNEL_LINE_MAX || len >= size)
+		return -1;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int
+psmtpd_ask(psmtpd_session *s, char *buf, size_t size, const char *fmt, ...)
+{
+	char text[CHANNEL_REPLY_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (s->closing || size == 0 || n < 0 || (size_t)n >= sizeof(text) ||
+	    !api_reply_valid(text) || text[0] != '3' ||
+	    s->api.where != API_IN_HOOK)
+		return -1;
+	channel_reply_raw(s, text);
+	if (s->closing || io_flush(&s->io, s->params->timeout_command) !=
+	    IO_OK)
+		return -1;
+	return session_ask_line(s, buf, size);
 }

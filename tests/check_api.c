@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/check_run.h"
@@ -21,29 +22,37 @@
 #endif
 #define PLUGDIR TESTS_BUILDDIR "/tests/.libs/"
 
-/* write_config - a config file with the given plugins list; its path. */
+/* write_config_with - a config file with global settings (on the first
+ * line) and the given plugins list; its path. */
 static char *
-write_config(const char *plugins)
+write_config_with(const char *globals, const char *plugins)
 {
 	char *path = strdup("/tmp/check_api.conf.XXXXXX");
 	int fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w");
 
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "hostname = \"api.test\";\npool = { start = 1; "
+	fprintf(f, "hostname = \"api.test\"; %s\npool = { start = 1; "
 	    "min_spare = 1; max_spare = 2; };\nplugins = (\n%s\n);\n",
-	    plugins);
+	    globals, plugins);
 	fclose(f);
 	return path;
 }
 
-/* run - start the daemon with the plugins, run one session, return the
- * replies without the greeting's CRLF normalisation (raw). */
 static char *
-run(const char *plugins, const char *payload, struct du_daemon *keep)
+write_config(const char *plugins)
+{
+	return write_config_with("", plugins);
+}
+
+/* run_with - start the daemon with the settings and plugins, run one
+ * session, return the replies (raw). */
+static char *
+run_with(const char *globals, const char *plugins, const char *payload,
+    struct du_daemon *keep)
 {
 	struct du_daemon d;
-	char *conf = write_config(plugins);
+	char *conf = write_config_with(globals, plugins);
 	const char *args[] = { "-n", "-C", conf, NULL };
 	struct su_buf r = { 0 };
 
@@ -57,6 +66,12 @@ run(const char *plugins, const char *payload, struct du_daemon *keep)
 	free(conf);
 	su_buf_put(&r, "", 0);
 	return r.p;
+}
+
+static char *
+run(const char *plugins, const char *payload, struct du_daemon *keep)
+{
+	return run_with("", plugins, payload, keep);
 }
 
 #define TPLUG(settings) \
@@ -201,6 +216,213 @@ START_TEST(test_void_hooks)
 }
 END_TEST
 
+#define TAPI2(settings) \
+	"{ path = \"" PLUGDIR "tapi2.so\"; settings = { " settings " }; }"
+#define DATA_CMD "DATA\r\n"
+#define MSG "Subject: hi\r\nX-Remove: a\r\nTo: c@d\r\nX-Remove: b\r\n" \
+	"\r\nbody\r\n.\r\n"
+#define TWO_RCPT "EHLO me\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n" \
+	"RCPT TO:<e@f>\r\n"
+#define OKDATA "354 End data with <CR><LF>.<CR><LF>\r\n"
+
+/* API 2, one capability a row: the replies' tail and what the log must
+ * say (the plugins log what they see). */
+static const struct {
+	const char *name;
+	const char *plugins;
+	const char *payload;
+	const char *expect;	/* the end of the replies */
+	const char *log[4];	/* each must be in the log */
+} api2_cases[] = {
+	{ "header edits seen by the next plugin",
+	    TAPI2("headers = true; tag = \"p1\";") ","
+	    TAPI2("show = true; tag = \"p2\";"),
+	    ENVELOPE DATA_CMD MSG "QUIT\r\n", "@" OKDATA "250 OK\r\n"
+	    "221 Bye\r\n", { "p2 sees from=a@b to=c@d data=[X-First: p1|"
+	    "Subject: edited by p1|To: c@d|X-Last: p1||body] headers=4" } },
+	{ "body replaced", TAPI2("body = \"new|body\"; tag = \"p1\";") ","
+	    TAPI2("show = true; tag = \"p2\";"), ENVELOPE DATA_CMD MSG
+	    "QUIT\r\n", "@250 OK\r\n221 Bye\r\n", { "data=[Subject: hi|"
+	    "X-Remove: a|To: c@d|X-Remove: b||new|body]" } },
+	{ "envelope edits", TAPI2("sender = \"srs@x\"; add_rcpt = "
+	    "\"archive@x\"; remove_rcpt = 0; tag = \"p1\";") ","
+	    TAPI2("show = true; tag = \"p2\";"), TWO_RCPT DATA_CMD MSG
+	    "QUIT\r\n", "@250 OK\r\n221 Bye\r\n", { "p2 sees from=srs@x "
+	    "to=e@f,archive@x", "plugin=tapi2 sender=<srs@x> was=<a@b>",
+	    "removed to=<c@d>", "added to=<archive@x>" } },
+	{ "a bad envelope edit is refused", TAPI2("add_rcpt = \"a\tb\"; "
+	    "remove_rcpt = 7; show = true; tag = \"p1\";"), ENVELOPE
+	    DATA_CMD MSG "QUIT\r\n", "@250 OK\r\n221 Bye\r\n", {
+	    "psmtpd_envelope_add_rcpt refused: not a valid address",
+	    "psmtpd_envelope_remove_rcpt refused", "p1 sees from=a@b to=c@d "
+	    } },
+	{ "notes and check results", TAPI2("note = \"n1\"; check = "
+	    "\"spf=pass smtp.mailfrom=b\"; tag = \"p1\";") ","
+	    TAPI2("show = true; tag = \"p2\";"), ENVELOPE DATA_CMD MSG
+	    "QUIT\r\n", "@250 OK\r\n221 Bye\r\n", { "p2 check=spf=pass "
+	    "smtp.mailfrom=b", "p2 notes conn=n1 txn=c@d" } },
+	{ "a bad check result is refused", TAPI2("check = \"spf pass\";"),
+	    ENVELOPE "QUIT\r\n", "@250 OK\r\n221 Bye\r\n", {
+	    "psmtpd_check_result refused" } },
+	{ "on_mail sees the sender and its options", TAPI2("tag = \"p\";"),
+	    "EHLO me\r\nMAIL FROM:<a@b> BODY=8BITMIME\r\nQUIT\r\n",
+	    "@250 OK\r\n221 Bye\r\n", { "on_mail from=a@b session=a@b "
+	    "options=1 first=BODY=8BITMIME" } },
+	{ "verdicts: all accepted", TAPI2("verdicts = [ \"250 ok 1\", "
+	    "\"250 ok 2\" ]; tag = \"p\";"), TWO_RCPT DATA_CMD MSG "QUIT\r\n",
+	    "@" OKDATA "250 ok 1\r\n221 Bye\r\n", { "p outcome code=250 "
+	    "by=tapi2 rcpt0=250 ok 1" } },
+	{ "verdicts: delivered and temporary failure: 451 for all",
+	    TAPI2("verdicts = [ \"250 ok\", \"450 mailbox busy\" ];"),
+	    TWO_RCPT DATA_CMD MSG "QUIT\r\n", "@" OKDATA "451 Error: delivery "
+	    "failed for some recipients, try again later\r\n221 Bye\r\n",
+	    { "outcome code=451" } },
+	{ "verdicts: delivered and permanent failure: the 5xx",
+	    TAPI2("verdicts = [ \"250 ok\", \"550 no such user e@f\" ];"),
+	    TWO_RCPT DATA_CMD MSG "QUIT\r\n", "@" OKDATA "550 no such user "
+	    "e@f\r\n221 Bye\r\n", { "outcome code=550" } },
+	{ "verdicts: temporary and permanent failures: the 4xx",
+	    TAPI2("verdicts = [ \"550 no\", \"452 full\" ];"), TWO_RCPT
+	    DATA_CMD MSG "QUIT\r\n", "@" OKDATA "452 full\r\n221 Bye\r\n",
+	    { "outcome code=452" } },
+	{ "verdicts: one recipient settled, the rest go down the chain",
+	    TAPI2("verdicts = [ \"550 not here\" ]; verdict_go_on = true; "
+	    "tag = \"p1\";") "," TAPI2("tag = \"p2\";"), TWO_RCPT DATA_CMD
+	    MSG "QUIT\r\n", "@" OKDATA "550 not here\r\n221 Bye\r\n",
+	    { "p1 outcome code=550 by=server rcpt0=550 not here",
+	    "p2 outcome code=550" } },
+	{ "outcome: only the plugins that saw the message",
+	    TAPI2("tag = \"p1\";") "," TPLUG("message = \"reply:554 "
+	    "refused\";") "," TAPI2("tag = \"p3\";"), ENVELOPE DATA_CMD MSG
+	    "QUIT\r\n", "@554 refused\r\n221 Bye\r\n", { "p1 outcome "
+	    "code=554 by=tplug rcpt0=554 refused" } },
+	{ "a reply with mixed codes is refused", TAPI2("mixed_reply = true;"),
+	    ENVELOPE DATA_CMD MSG "QUIT\r\n", "@451 Error: local error in "
+	    "processing\r\n221 Bye\r\n", { "mixed reply=-1",
+	    "gave an invalid reply" } },
+	{ "a reply in on_rset is reported", TAPI2("rset_reply = true;"),
+	    ENVELOPE "RSET\r\nQUIT\r\n", "@250 OK\r\n221 Bye\r\n",
+	    { "set a reply in on_rset, which cannot answer", "rset reply=-1" } },
+	{ "EHLO keywords from plugins", TAPI2("ehlo = \"XASK\";"),
+	    "EHLO me\r\nQUIT\r\n", "@250-8BITMIME\r\n250-XASK\r\n"
+	    "250 HELP\r\n221 Bye\r\n", { "psmtpd_ehlo_keyword refused" } },
+	{ "unknown command hook", TAPI2(""), "XUNK arg\r\nXOTHER\r\n"
+	    "QUIT\r\n", "@502 tapi2 knows XUNK but not arg\r\n500 Error: "
+	    "command \"XOTHER\" not recognized\r\n221 Bye\r\n", { NULL } },
+	{ "a multi-line exchange", TAPI2(""), "XASK\r\nhello there\r\n"
+	    "XASK\r\n0123456789abcdefghij\r\nQUIT\r\n", "@334 go on\r\n"
+	    "250 got 11 [hello there] api=2\r\n334 go on\r\n501 answer too "
+	    "long\r\n221 Bye\r\n", { NULL } },
+};
+
+/* api2_log - each expected text is in the daemon's log. */
+static void
+api2_log(const char *name, const char *log, const char *const *want)
+{
+	for (int k = 0; k < 4 && want[k] != NULL; k++)
+		ck_assert_msg(strstr(log, want[k]) != NULL, "%s: log lacks "
+		    "'%s':\n%s", name, want[k], log);
+}
+
+START_TEST(test_api2)
+{
+	struct du_daemon d;
+	char *got = run(api2_cases[_i].plugins, api2_cases[_i].payload, &d);
+
+	check_replies(api2_cases[_i].name, got, api2_cases[_i].expect);
+	free(got);
+	ck_assert_int_eq(du_stop(&d), 0);
+	char *log = du_slurp(d.err);
+	api2_log(api2_cases[_i].name, log, api2_cases[_i].log);
+	free(log);
+}
+END_TEST
+
+/* Log correlation: the message's id in the reply (reply_queue_id), in
+ * the Received: header (received_header) and in the log lines. */
+START_TEST(test_message_id)
+{
+	struct du_daemon d;
+	char *got = run_with("reply_queue_id = true; received_header = true;",
+	    TAPI2("show = true; tag = \"p\";"), "EHLO client.example\r\n"
+	    "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSubject: x\r\n\r\n"
+	    "y\r\n.\r\nQUIT\r\n", &d);
+	const char *q = strstr(got, "250 OK queued as ");
+
+	ck_assert_msg(q != NULL, "%s", got);
+	char id[40];
+	ck_assert_int_eq(sscanf(q, "250 OK queued as %39s", id), 1);
+	free(got);
+	ck_assert_int_eq(du_stop(&d), 0);
+	char *log = du_slurp(d.err), want[200];
+	snprintf(want, sizeof(want), "data=[Received: from client.example "
+	    "(127.0.0.1)|\tby api.test with ESMTP id %s;|\t", id);
+	ck_assert_msg(strstr(log, want) != NULL, "%s\nlacks %s", log, want);
+	snprintf(want, sizeof(want), "msgid=%s client=127.0.0.1 plugin=tapi2 "
+	    "p sees", id);
+	ck_assert_msg(strstr(log, want) != NULL, "%s\nlacks %s", log, want);
+	snprintf(want, sizeof(want), "message id=%.12s msgid=%s ", id, id);
+	ck_assert_msg(strstr(log, want) != NULL, "%s\nlacks %s", log, want);
+	free(log);
+}
+END_TEST
+
+/* serve_again - the pool answers a new session (the worker that ended
+ * was replaced). */
+static void
+serve_again(struct du_daemon *d, const char *want)
+{
+	struct su_buf r = { 0 };
+
+	for (int i = 0; i < 50; i++) {
+		free(r.p);
+		r = (struct su_buf){ 0 };
+		if (du_session(d, "NOOP\r\nQUIT\r\n", &r) == 0 &&
+		    r.p != NULL && strstr(r.p, want) != NULL)
+			break;
+		usleep(100000);
+	}
+	ck_assert_msg(r.p != NULL && strstr(r.p, want) != NULL,
+	    "no service after: %s", r.p ? r.p : "");
+	free(r.p);
+}
+
+#define TSLOW(hook) "{ path = \"" PLUGDIR "tplug.so\"; timeout = 1; " \
+	"settings = { " hook " = \"sleep:20\"; }; }"
+
+static const struct {
+	const char *plugins, *payload, *expect, *log;
+} timeout_cases[] = {
+	{ TSLOW("message"), ENVELOPE "DATA\r\nx\r\n.\r\nQUIT\r\n",
+	    "@354 End data with <CR><LF>.<CR><LF>\r\n451 Error: plugin timed "
+	    "out\r\n", "plugin=tplug hook=process_message timed out after 1s" },
+	{ TSLOW("connect"), "QUIT\r\n", "451 Error: plugin timed out\r\n",
+	    "plugin=tplug hook=on_connect timed out after 1s" },
+	{ TSLOW("rcpt"), ENVELOPE "QUIT\r\n", "@250 OK\r\n451 Error: plugin "
+	    "timed out\r\n", "hook=on_rcpt timed out" },
+};
+
+/* A hook over its plugin's timeout: 451, never 250, the plugin named in
+ * the log, the worker gone and replaced. */
+START_TEST(test_timeout)
+{
+	struct du_daemon d;
+	time_t t0 = time(NULL);
+	char *got = run(timeout_cases[_i].plugins, timeout_cases[_i].payload,
+	    &d);
+
+	ck_assert_msg(time(NULL) - t0 < 10, "the limit did not act");
+	check_replies("timeout", got, timeout_cases[_i].expect);
+	free(got);
+	serve_again(&d, _i == 1 ? "451 Error: plugin timed out" :
+	    "250 OK\r\n221 Bye");
+	ck_assert_int_eq(du_stop(&d), 0);
+	char *log = du_slurp(d.err);
+	ck_assert_msg(strstr(log, timeout_cases[_i].log) != NULL, "%s", log);
+	free(log);
+}
+END_TEST
+
 /* -t on a config: the status and what it must say. */
 static void
 check_t(const char *plugins, int status, const char *says)
@@ -238,8 +460,115 @@ START_TEST(test_load_errors)
 	check_t(TPLUG("fail_init = \"boom\";"), 1, ":4: plugin tplug: "
 	    "setting 'fail_init': boom");
 	check_t(TPLUG("nosuch = 1;"), 1, "setting 'nosuch': unknown setting");
+	check_t(TPLUG("nosuch = 1; other = 2;"), 1, "setting 'nosuch': unknown "
+	    "setting\n");
+	check_t(TPLUG("nosuch = 1; other = 2;"), 1, "setting 'other': unknown "
+	    "setting");
 	check_t(TPLUG("message = 5;"), 1, "setting 'message': must be a "
 	    "string");
+	check_t("{ path = \"" PLUGDIR "tnewapi.so\"; }", 1, "was built for "
+	    "plugin API 3, this psmtpd has API 2: it needs a newer psmtpd");
+}
+END_TEST
+
+/* no_segv_report - under AddressSanitizer, let a crash be a plain
+ * SIGSEGV, as it is in production, rather than a sanitizer report. */
+static void
+no_segv_report(void)
+{
+	const char *asan = getenv("ASAN_OPTIONS");
+	char opts[512];
+
+	if (asan != NULL && strstr(asan, "handle_segv=0") != NULL)
+		return;
+	snprintf(opts, sizeof(opts), "%s%shandle_segv=0", asan ? asan : "",
+	    asan ? ":" : "");
+	setenv("ASAN_OPTIONS", opts, 1);
+}
+
+/* A crash in a plugin's init: -t names the plugin and exits 1 (not 139),
+ * and the start is refused the same way. */
+START_TEST(test_init_crash)
+{
+	no_segv_report();
+	check_t(TPLUG("init_crash = true;"), 1, ":4: plugin tplug: init "
+	    "crashed with signal 11");
+	check_t(TVERBS "," TPLUG("init_crash = true;"), 1, "tried in a child "
+	    "process; nothing changed");
+}
+END_TEST
+
+/* sighup - rewrite the config, SIGHUP, wait for the log to say word. */
+static void
+sighup(struct du_daemon *d, const char *conf, const char *plugins,
+    const char *word)
+{
+	ck_assert_int_eq(du_write_config(conf, "hostname = \"api.test\";\n"
+	    "pool = { start = 1; min_spare = 1; max_spare = 2; };\n"
+	    "plugins = (\n%s\n);\n", plugins), 0);
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert_msg(du_file_has(d->err, word, 10000), "no '%s' in the log",
+	    word);
+}
+
+/* deliver - one message through whichever worker takes it. */
+static void
+deliver(struct du_daemon *d)
+{
+	struct su_buf r = { 0 };
+
+	du_session(d, ENVELOPE "DATA\r\nx\r\n.\r\nQUIT\r\n", &r);
+	free(r.p);
+}
+
+/* new_message_logged - a message logged after offset seen. */
+static bool
+new_message_logged(const struct du_daemon *d, size_t seen)
+{
+	char *log = du_slurp(d->err);
+	bool yes = log != NULL && strlen(log) > seen &&
+	    strstr(log + seen, "inits=") != NULL;
+
+	free(log);
+	return yes;
+}
+
+/* Reload: a new generation whose init crashes is refused with the
+ * plugin's name and the running one keeps serving; a good one gets
+ * fresh static state (fini and dlclose of the old before its init). */
+START_TEST(test_reload_isolation)
+{
+	struct du_daemon d;
+	char *conf = write_config(TPLUG(""));
+	const char *args[] = { "-n", "-C", conf, NULL };
+
+	no_segv_report();
+	ck_assert_int_eq(du_start(&d, "127.0.0.1", args), 0);
+	deliver(&d);
+	ck_assert(du_file_has(d.err, "inits=1 global=set-by-init", 5000));
+	sighup(&d, conf, TPLUG("init_crash = true;"), "reload failed");
+	ck_assert(du_file_has(d.err, "plugin tplug: init crashed with "
+	    "signal 11", 1000));
+	serve_again(&d, "250 OK\r\n221 Bye");
+	sighup(&d, conf, TPLUG("rcpt = \"continue\";"), "reload done "
+	    "generation=1");
+	/* a message through the new generation's workers */
+	char *before = du_slurp(d.err);
+	size_t seen = strlen(before);
+	free(before);
+	for (int i = 0; i < 50 && !new_message_logged(&d, seen); i++) {
+		deliver(&d);
+		usleep(100000);
+	}
+	char *log = du_slurp(d.err);
+	ck_assert_msg(strstr(log + seen, "inits=1 global=set-by-init") !=
+	    NULL && strstr(log, "inits=2") == NULL && strstr(log,
+	    "global=(freed)") == NULL, "state shared across generations:\n"
+	    "%s", log);
+	free(log);
+	ck_assert_int_eq(du_stop(&d), 0);
+	unlink(conf);
+	free(conf);
 }
 END_TEST
 
@@ -248,13 +577,8 @@ END_TEST
 START_TEST(test_crash)
 {
 	struct du_daemon d;
-	/* Under AddressSanitizer, let the crash be a plain SIGSEGV, as it
-	 * is in production, rather than a sanitizer report. */
-	const char *asan = getenv("ASAN_OPTIONS");
-	char opts[512];
-	snprintf(opts, sizeof(opts), "%s%shandle_segv=0", asan ? asan : "",
-	    asan ? ":" : "");
-	setenv("ASAN_OPTIONS", opts, 1);
+
+	no_segv_report();
 	char *got = run(TPLUG("message = \"crash\";"), ENVELOPE
 	    "DATA\r\nx\r\n.\r\nQUIT\r\n", &d);
 
@@ -266,18 +590,7 @@ START_TEST(test_crash)
 	ck_assert_msg(strstr(got, "221 Bye") == NULL, "no crash?\n%s", got);
 	free(got);
 	/* The pool replaces the worker; a new session is served. */
-	struct su_buf r = { 0 };
-	for (int i = 0; i < 50; i++) {
-		free(r.p);
-		r = (struct su_buf){ 0 };
-		if (du_session(&d, "NOOP\r\nQUIT\r\n", &r) == 0 &&
-		    r.p != NULL && strstr(r.p, "221 Bye") != NULL)
-			break;
-		usleep(100000);
-	}
-	ck_assert_msg(r.p != NULL && strstr(r.p, "250 OK\r\n221 Bye") != NULL,
-	    "no service after the crash: %s", r.p ? r.p : "");
-	free(r.p);
+	serve_again(&d, "250 OK\r\n221 Bye");
 	du_stop(&d);
 	char *log = du_slurp(d.err);
 	ck_assert_msg(strstr(log, "signal") != NULL ||
@@ -298,9 +611,16 @@ main(void)
 	tcase_add_loop_test(tc, test_hooks, 0,
 	    (int)(sizeof(hook_cases) / sizeof(hook_cases[0])));
 	tcase_add_test(tc, test_verbs);
+	tcase_add_loop_test(tc, test_api2, 0,
+	    (int)(sizeof(api2_cases) / sizeof(api2_cases[0])));
 	tcase_add_test(tc, test_void_hooks);
+	tcase_add_test(tc, test_message_id);
+	tcase_add_loop_test(tc, test_timeout, 0,
+	    (int)(sizeof(timeout_cases) / sizeof(timeout_cases[0])));
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_crash);
+	tcase_add_test(tc, test_init_crash);
+	tcase_add_test(tc, test_reload_isolation);
 	suite_add_tcase(s, tc);
 	return check_run_suite(s);
 }

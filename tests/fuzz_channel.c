@@ -232,6 +232,7 @@ fc_params(uint8_t b)
 		.timeout_session = 2,
 		.max_recipients = (b & 16) ? 2 : 1000,
 		.max_errors = (b & 32) ? 3 : 0,
+		.spool_memory_limit = 4096,
 	};
 }
 

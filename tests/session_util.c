@@ -174,6 +174,7 @@ su_params(const struct su_options *o)
 		.max_recipients = 1000,
 		.max_errors = 0,
 		.esmtp = o->esmtp,
+		.spool_memory_limit = 262144,
 	};
 }
 

@@ -15,10 +15,20 @@
  * ABI.  PSMTPD_PLUGIN_API counts additions that keep the ABI: new functions
  * and new fields appended to struct psmtpd_plugin.  A plugin built against
  * an older API still loads; the server never reads fields that plugin's API
- * level does not have.
+ * level does not have.  A plugin built for a newer API than the server's
+ * is refused at load with a clear message; psmtpd_api_level() tells a
+ * plugin the server's level at run time.  API 2 (this header) kept ABI 1:
+ * its hooks take reserved slots and every addition is a new function.
  *
  * Processes.  init and fini run in the master, before any worker is forked
- * (and again on SIGHUP, for the new generation).  worker_init runs in each
+ * (and again on SIGHUP, for the new generation).  Since API 2 every init
+ * runs twice: first in a disposable child process (a crash there is
+ * reported with the plugin's name and the running server is untouched),
+ * then for real in the master; init must have no effect outside the
+ * process but what it can do again (create a directory, not "take the
+ * first item of a queue").  On SIGHUP the old generation's fini runs, and
+ * its objects are closed, before the new generation's init: a plugin may
+ * keep its state in static variables, each generation gets them fresh.  worker_init runs in each
  * worker after fork and after privileges are dropped; every session hook
  * runs in a worker, one session at a time; worker_fini runs when a worker
  * exits cleanly.  Nothing a plugin keeps in memory is shared between workers.
@@ -28,6 +38,15 @@
  * fork and must reap its own children with waitpid() on their pid.  The
  * server's own signals (SIGTERM, SIGUSR1) may interrupt a blocking call in
  * a hook with EINTR: retry it.  Leave the signal dispositions as found.
+ *
+ * Time limits.  A plugin entry of the config may say `timeout = N;`
+ * (seconds, off by default).  A hook of that plugin that runs longer is
+ * interrupted: the client gets "451 4.3.0 Error: plugin timed out"
+ * (without "4.3.0" when enhanced status codes are off), never a 250, the
+ * event is logged with the plugin's name, and the worker exits after
+ * answering: code interrupted in the middle cannot be trusted to go on.
+ * A plugin's own limits (pipe's and the proxy's timeouts) keep working
+ * beside it: whichever is shorter acts first, so set `timeout` above them.
  *
  * The chain.  Plugins run in the order of the `plugins` list of the config.
  * For each hook, each plugin in turn returns PSMTPD_CONTINUE (no opinion: go
@@ -138,7 +157,10 @@ struct psmtpd_plugin {
 	 * and psmtpd_session_extended() already tell the new values. */
 	enum psmtpd_result (*on_helo)(psmtpd_session *s, const char *helo,
 	    void *plugin_data);
-	/* A syntactically valid MAIL: address and its upper-cased options. */
+	/* A syntactically valid MAIL: the address ("<>" for the null
+	 * sender, as Python passes it); psmtpd_session_mailfrom() and the
+	 * upper-cased psmtpd_session_mail_option()s already tell what is
+	 * about to be accepted (undone if the chain refuses). */
 	enum psmtpd_result (*on_mail)(psmtpd_session *s, const char *mailfrom,
 	    void *plugin_data);
 	/* A syntactically valid RCPT.  A reply that is not 2xx rejects this
@@ -183,9 +205,38 @@ struct psmtpd_plugin {
 	    const char *mechanism, const char *user, const char *password,
 	    void *plugin_data);
 
+	/*
+	 * EHLO: add the keywords this plugin's verbs need with
+	 * psmtpd_ehlo_keyword(); they come after the server's own, before
+	 * "250 HELP".  Called for every EHLO the server answers itself.
+	 */
+	void (*ehlo_keywords)(psmtpd_session *s, void *plugin_data);
+	/*
+	 * A command that neither a plugin's verb nor the server knows
+	 * (qpsmtpd's unrecognized_command).  verb is upper-cased, arg NULL
+	 * when there is none.  CONTINUE: the next plugin, then "500 Error:
+	 * command "VERB" not recognized".
+	 */
+	enum psmtpd_result (*on_unknown_command)(psmtpd_session *s,
+	    const char *verb, const char *arg, void *plugin_data);
+	/*
+	 * After the reply to a message is known and sent: every plugin whose
+	 * process_message ran for it hears how it ended, through
+	 * psmtpd_outcome_code(), psmtpd_outcome_reply(),
+	 * psmtpd_outcome_plugin() and psmtpd_rcpt_reply(), to commit or undo
+	 * what it prepared (a stored copy, a counter).  No reply.
+	 */
+	void (*on_outcome)(psmtpd_session *s, void *plugin_data);
+
 	/* Room to grow without an ABI change; leave zero. */
-	void *reserved[7];
+	void *reserved[4];
 };
+
+/* ---- the server --------------------------------------------------- */
+
+/* API 2: the server's PSMTPD_PLUGIN_API, to use a newer function only
+ * when the server has it (the server refuses plugins newer than itself). */
+unsigned psmtpd_api_level(void);
 
 /* ---- during init: settings, errors ---------------------------------- */
 
@@ -257,6 +308,10 @@ const char *psmtpd_session_rcpt_param(const psmtpd_session *s, size_t i,
 int psmtpd_session_decode_data(const psmtpd_session *s);
 /* A unique id for log lines, e.g. "3f2a9c0d1b" (per connection). */
 const char *psmtpd_session_id(const psmtpd_session *s);
+/* API 2: the id of the current transaction's message, e.g.
+ * "3f2a9c0d1b4e.1" (session id, a dot, the message's number), in every
+ * log line about it; "" outside a transaction. */
+const char *psmtpd_message_id(const psmtpd_session *s);
 
 /*
  * API 2: TLS and AUTH.  psmtpd_session_tls() is 1 once the session is in
@@ -286,6 +341,109 @@ const char *psmtpd_message_data(const psmtpd_session *s, size_t *len);
 /* received_lines: how many lines the data has. */
 size_t psmtpd_message_line_count(const psmtpd_session *s);
 
+/*
+ * ---- the message: headers and body, and edits to them (API 2) ----
+ *
+ * In process_message (and on_outcome, read only).  A message larger than
+ * `spool.memory_limit` lives in a spool file; psmtpd_message_data() then
+ * returns a read-only mapping of it.  Edits do not copy the message: they
+ * are a list over the original (which headers, in which order, which
+ * body) that the next psmtpd_message_data() applies once, in memory or
+ * into a second spool file.  Each plugin sees the edits of the plugins
+ * before it; delivery plugins (and on_outcome) see the final message.
+ * A pointer returned by a read function is valid until the next edit.
+ *
+ * The header block is the lines from the top up to the first empty line
+ * (or the first line that is no header field: then the message has no
+ * header block, and a header added gets an empty line before the body).
+ * A field is "Name: value", continuation lines starting with a space or
+ * a tab, lines joined by "\n" as in psmtpd_message_data().  Names are
+ * matched without regard to case; indexes count from 0, in the current
+ * order, among the fields of that name (name NULL: among all fields).
+ *
+ * The edit functions return 0, or -1 when the arguments are not valid
+ * (a name with a character outside '!'..'~' or a ':'; a value with a CR,
+ * a NUL, a "\n" not followed by a space or tab, or ending in "\n"; an
+ * index out of range; no message at this point) or the spool failed:
+ * the message is then unchanged and the reason is logged.
+ */
+#define PSMTPD_HEADER_TOP ((size_t)0)	/* first, as Received: goes */
+#define PSMTPD_HEADER_END ((size_t)-1)	/* last of the header block */
+#define PSMTPD_HEADER_ALL ((size_t)-1)	/* every field of that name */
+
+/* How many fields named `name` (NULL: all fields) the message has. */
+size_t psmtpd_header_count(const psmtpd_session *s, const char *name);
+/* The i-th field named `name` (NULL: the i-th field), whole ("Name:
+ * value", folded lines joined by "\n"), not NUL-terminated; NULL when
+ * there is none. */
+const char *psmtpd_header_get(const psmtpd_session *s, const char *name,
+    size_t i, size_t *len);
+/* Insert "name: value" before the field at position `at` among all
+ * fields: PSMTPD_HEADER_TOP, PSMTPD_HEADER_END, or an index. */
+int psmtpd_header_add(psmtpd_session *s, size_t at, const char *name,
+    const char *fmt, ...) PSMTPD_PRINTF(4, 5);
+/* Remove the i-th field named `name`, or all with PSMTPD_HEADER_ALL. */
+int psmtpd_header_remove(psmtpd_session *s, const char *name, size_t i);
+/* Give the i-th field named `name` a new value (the name is kept). */
+int psmtpd_header_replace(psmtpd_session *s, const char *name, size_t i,
+    const char *fmt, ...) PSMTPD_PRINTF(4, 5);
+/* The body: what follows the empty line after the header block. */
+const char *psmtpd_message_body(const psmtpd_session *s, size_t *len);
+/* Replace the body with len bytes (lines joined by "\n"); append more
+ * with psmtpd_body_append() (a filter that rewrites in chunks).  A large
+ * body goes to the spool, not to memory. */
+int psmtpd_body_replace(psmtpd_session *s, const char *body, size_t len);
+int psmtpd_body_append(psmtpd_session *s, const char *more, size_t len);
+
+/*
+ * ---- the envelope: edits (API 2) ----
+ *
+ * From on_rcpt on (on_mail: the sender only) to process_message: what
+ * later plugins, delivery and the log see.  Addresses are given as
+ * psmtpd_session_mailfrom() gives them (no angle brackets; the null
+ * sender is "<>"); one with a CR, LF, NUL or over 1000 bytes is refused.
+ * The client is told nothing: its replies are about the addresses it
+ * sent.  Return 0, or -1 (invalid, out of place, out of memory).
+ */
+int psmtpd_envelope_set_sender(psmtpd_session *s, const char *addr);
+/* Add a recipient at the end of rcpttos (an alias, a copy to an
+ * archive). */
+int psmtpd_envelope_add_rcpt(psmtpd_session *s, const char *addr);
+/* Remove the i-th recipient; the later ones move down by one.  Not in
+ * process_message once a recipient has a verdict. */
+int psmtpd_envelope_remove_rcpt(psmtpd_session *s, size_t i);
+
+/* ---- notes shared between plugins (API 2) -------------------------- */
+
+/*
+ * A named value any plugin can read: per connection (kept until the
+ * disconnect) or per transaction (freed at RSET, a new HELO/EHLO, after
+ * the message, at the disconnect).  Setting a key again frees the old
+ * value (free_fn, may be NULL) and keeps the new one; value NULL removes
+ * the note.  Keys: up to 63 bytes; use "plugin.what" to avoid clashes.
+ * Returns 0, or -1 (bad key, no transaction, out of memory: free_fn is
+ * then called on value).
+ */
+int psmtpd_session_note_set(psmtpd_session *s, const char *key,
+    void *value, void (*free_fn)(void *));
+void *psmtpd_session_note_get(const psmtpd_session *s, const char *key);
+int psmtpd_txn_note_set(psmtpd_session *s, const char *key, void *value,
+    void (*free_fn)(void *));
+void *psmtpd_txn_note_get(const psmtpd_session *s, const char *key);
+
+/*
+ * Check results, for an Authentication-Results: header (RFC 8601): one
+ * "method=result property=value ..." text each, e.g. "spf=pass
+ * smtp.mailfrom=example.org".  Recorded before MAIL they belong to the
+ * connection (iprev), after it to the transaction.  The first word must be
+ * "method=result" in letters, digits, '-', '_' and '.'; no CR, LF or ';'.
+ * Returns 0 or -1.
+ */
+int psmtpd_check_result(psmtpd_session *s, const char *fmt, ...)
+    PSMTPD_PRINTF(2, 3);
+size_t psmtpd_check_count(const psmtpd_session *s);
+const char *psmtpd_check_get(const psmtpd_session *s, size_t i);
+
 /* ---- replies --------------------------------------------------------- */
 
 /*
@@ -300,6 +458,66 @@ int psmtpd_vreply(psmtpd_session *s, const char *fmt, va_list ap);
  * "code-" and "code " as RFC 5321 wants. */
 int psmtpd_reply_lines(psmtpd_session *s, int code, const char *const *lines,
     size_t n);
+/* (Since API 2 a reply whose lines carry different codes is refused, and
+ * a reply from a hook that cannot answer (on_rset, on_disconnect,
+ * on_outcome, ehlo_keywords) returns -1 and is logged.) */
+
+/*
+ * API 2: a verdict for the i-th recipient, in process_message: the reply
+ * this recipient gets (an LMTP listener sends one reply per recipient).
+ * The first verdict for a recipient is final.  When the plugin then
+ * returns PSMTPD_REPLY, recipients without a verdict get its reply (it
+ * may set none when every recipient has a verdict); when it continues,
+ * later plugins see the verdict with psmtpd_rcpt_reply() and the open
+ * recipients go on down the chain (a delivery plugin delivers to those
+ * only); when every plugin continued, they get "250 OK".
+ *
+ * On an SMTP listener the client gets one reply for the message, so the
+ * verdicts are folded into one, and a refused recipient is never
+ * reported as delivered:
+ *   - every recipient 2xx: the 2xx reply (the first one);
+ *   - none 2xx: the first 4xx reply if any recipient has a 4xx (a retry
+ *     may still reach it), else the first 5xx;
+ *   - some 2xx, and a 4xx among the others: "451 4.3.0 Error: delivery
+ *     failed for some recipients, try again later" (the retry sends the
+ *     message again to those who got it: a duplicate, never a loss);
+ *   - some 2xx, the others all 5xx: the first 5xx reply (the sender gets
+ *     a bounce for the message and can tell which recipients refused it
+ *     from its text; a retry would fail the same way forever).
+ * Returns 0, or -1 (not in process_message, i out of range, a verdict
+ * already given, an invalid reply).
+ */
+int psmtpd_reply_rcpt(psmtpd_session *s, size_t i, const char *fmt, ...)
+    PSMTPD_PRINTF(3, 4);
+/* The verdict the i-th recipient has, or NULL while it has none. */
+const char *psmtpd_rcpt_reply(const psmtpd_session *s, size_t i);
+
+/* ---- the outcome (API 2), in on_outcome ---------------------------- */
+
+/* The code of the reply the client got for the message (250, 451, ...). */
+int psmtpd_outcome_code(const psmtpd_session *s);
+/* That reply's text (may be several lines joined by "\n"). */
+const char *psmtpd_outcome_reply(const psmtpd_session *s);
+/* The name of the plugin whose reply it was, or "" for the server's (all
+ * continued, or a time-out). */
+const char *psmtpd_outcome_plugin(const psmtpd_session *s);
+
+/* ---- EHLO and exchanges (API 2) ------------------------------------ */
+
+/* In ehlo_keywords: one EHLO keyword line ("XSTATS", "AUTH X-FOO"):
+ * letters, digits and '-' first, then printable text.  0 or -1. */
+int psmtpd_ehlo_keyword(psmtpd_session *s, const char *fmt, ...)
+    PSMTPD_PRINTF(2, 3);
+/*
+ * In a command handler: send an intermediate reply ("334 VXNlcm5hbWU6",
+ * a 3xx) at once and read the client's next line into buf (without the
+ * CRLF, NUL-terminated), waiting timeouts.command.  Returns the line's
+ * length, or -1: the line was longer than size - 1 bytes (it is read and
+ * dropped), the reply is not a 3xx, or the client went away or was too
+ * slow (the session is then closing: return PSMTPD_DISCONNECT).
+ */
+int psmtpd_ask(psmtpd_session *s, char *buf, size_t size, const char *fmt,
+    ...) PSMTPD_PRINTF(4, 5);
 
 /* ---- per-plugin data ------------------------------------------------ */
 

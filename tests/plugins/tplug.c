@@ -1,12 +1,14 @@
 /*
  * tplug.c - a test plugin whose every hook does what its settings say:
- * "continue", "reply:TEXT", "close:TEXT", "close" (no reply), "crash".
+ * "continue", "reply:TEXT", "close:TEXT", "close" (no reply), "crash",
+ * "sleep:N" (N seconds, then continue).
  * `rcpt_only` limits the rcpt action to one address.  The message hook
  * records what it received in the session log.
  */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <psmtpd/plugin.h>
 
@@ -19,6 +21,11 @@ struct tplug {
 	const char *rcpt_only;
 };
 
+/* Static state, as a plugin might keep its config: each generation must
+ * get its own (the old one's fini and dlclose come before the new init). */
+static int tplug_inits;
+static char *tplug_global;
+
 /* tplug_act - carry out an action string. */
 static enum psmtpd_result
 tplug_act(psmtpd_session *s, const char *action)
@@ -27,6 +34,12 @@ tplug_act(psmtpd_session *s, const char *action)
 		return PSMTPD_CONTINUE;
 	if (strcmp(action, "crash") == 0) {
 		raise(SIGSEGV);
+		return PSMTPD_CONTINUE;
+	}
+	if (strncmp(action, "sleep:", 6) == 0) {
+		unsigned left = (unsigned)atoi(action + 6);
+		while (left > 0)
+			left = sleep(left);
 		return PSMTPD_CONTINUE;
 	}
 	if (strcmp(action, "close") == 0)
@@ -85,8 +98,9 @@ tplug_message(psmtpd_session *s, void *d)
 	const char *data = psmtpd_message_data(s, &len);
 
 	psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "got from=%s nrcpt=%zu "
-	    "size=%zu first=%s", psmtpd_session_mailfrom(s),
-	    psmtpd_session_rcpt_count(s), len, len ? data : "");
+	    "size=%zu first=%s inits=%d global=%s", psmtpd_session_mailfrom(s),
+	    psmtpd_session_rcpt_count(s), len, len ? data : "", tplug_inits,
+	    tplug_global != NULL ? tplug_global : "(freed)");
 	return tplug_act(s, ((struct tplug *)d)->action[H_MESSAGE]);
 }
 
@@ -123,6 +137,12 @@ tplug_init(psmtpd_init *ctx, void **data)
 		free(t);
 		return -1;
 	}
+	int crash = 0;
+	if (psmtpd_setting_bool(ctx, "init_crash", &crash) == 1 && crash)
+		raise(SIGSEGV);
+	tplug_inits++;
+	free(tplug_global);
+	tplug_global = strdup("set-by-init");
 	*data = t;
 	return 0;
 }
@@ -130,6 +150,8 @@ tplug_init(psmtpd_init *ctx, void **data)
 static void
 tplug_fini(void *data)
 {
+	free(tplug_global);
+	tplug_global = NULL;
 	free(data);
 }
 
