@@ -660,6 +660,27 @@ START_TEST(test_accessors_client_cert)
 }
 END_TEST
 
+/* Without an authenticator there is no AUTH, even under TLS. */
+START_TEST(test_no_authenticator)
+{
+	struct td t;
+	char plugins[300], reply[512];
+	int fd;
+
+	td_prepare(&t, 20);
+	snprintf(plugins, sizeof(plugins), "{ path = \"%s\"; }", TTLS_PLUGIN);
+	t.plugins = plugins;
+	td_run(&t, "");
+	SSL *ssl = td_implicit(t.implicit, &fd, NULL, NULL);
+	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, sizeof(reply)), 250);
+	ck_assert_msg(strstr(reply, "AUTH") == NULL, "%s", reply);
+	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH PLAIN", reply, sizeof(reply)),
+	    500);
+	td_close(ssl, fd);
+	td_stop(&t);
+}
+END_TEST
+
 /* passwd_file: a malformed line is an error at -t with the file and
  * the line; the file is read again on SIGHUP. */
 START_TEST(test_passwd_file)
@@ -902,6 +923,7 @@ main(void)
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_rotation);
 	tcase_add_test(tc, test_accessors_client_cert);
+	tcase_add_test(tc, test_no_authenticator);
 	tcase_add_test(tc, test_passwd_file);
 	tcase_add_test(tc, test_dovecot);
 	tcase_add_test(tc, test_postfix);
