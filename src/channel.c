@@ -82,6 +82,17 @@ channel_command_limit(const struct psmtpd_session *s, const char *verb)
 	return limit;
 }
 
+/* channel_trace_arg - what the -d trace shows of an argument: AUTH's
+ * initial response is a password in base64, so only its mechanism. */
+static const char *
+channel_trace_arg(const struct smtp_command *cmd, char *buf, size_t size)
+{
+	if (cmd->arg == NULL || strcmp(cmd->verb, "AUTH") != 0)
+		return cmd->arg;
+	snprintf(buf, size, "%.*s", (int)strcspn(cmd->arg, " "), cmd->arg);
+	return buf;
+}
+
 /* channel_parse - found_terminator's checks of a command line; false
  * when the line is answered already (500). */
 static bool
@@ -101,13 +112,13 @@ channel_parse(struct psmtpd_session *s, size_t len, struct smtp_command *cmd)
 		channel_reply(s, "500 Error: bad syntax");
 		return false;
 	}
-	/* AUTH's initial response is a password in base64: only the
-	 * mechanism goes into the trace */
-	if (s->params->trace)
-		log_debug("id=%s command=\"%s\" arg=\"%.*s\"", s->id,
-		    cmd->verb, cmd->arg == NULL ? 0 : strcmp(cmd->verb, "AUTH")
-		    == 0 ? (int)strcspn(cmd->arg, " ") : (int)strlen(cmd->arg),
-		    cmd->arg != NULL ? cmd->arg : "");
+	if (s->params->trace) {
+		char verb[256], arg[1024], mech[64];
+		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id,
+		    log_escape(verb, sizeof(verb), cmd->verb),
+		    log_escape(arg, sizeof(arg), channel_trace_arg(cmd, mech,
+		    sizeof(mech))));
+	}
 	if (len > channel_command_limit(s, cmd->verb)) {
 		channel_reply(s, "500 Error: line too long");
 		return false;
@@ -184,8 +195,11 @@ channel_read_command(struct psmtpd_session *s, size_t *len)
 			return false;
 		}
 		channel_phase(s, CHANNEL_PHASE_COMMAND, NULL);
-		enum io_status st = io_read_line(&s->io, s->line,
-		    CHANNEL_LINE_MAX, len, timeout);
+		const struct io_limit lim = { .timeout = timeout,
+		    .stress_timeout = s->params->stress_command,
+		    .stress = s->params->stress };
+		enum io_status st = io_read_line_limit(&s->io, s->line,
+		    CHANNEL_LINE_MAX, len, &lim);
 		switch (st) {
 		case IO_OK:
 			return true;
@@ -209,15 +223,29 @@ channel_read_command(struct psmtpd_session *s, size_t *len)
 	}
 }
 
+/* channel_error_limit - limits.max_errors, or the stress one while the
+ * pool is exhausted (0: none). */
+static unsigned
+channel_error_limit(const struct channel_params *p)
+{
+	unsigned max = p->max_errors;
+
+	if (p->stress != NULL && *p->stress != 0 && p->stress_max_errors > 0 &&
+	    (max == 0 || p->stress_max_errors < max))
+		max = p->stress_max_errors;
+	return max;
+}
+
 /* channel_count_errors - the one place errors are counted: a command
  * whose last reply was 4xx or 5xx is one; too many end the session. */
 static void
 channel_count_errors(struct psmtpd_session *s)
 {
+	unsigned max = channel_error_limit(s->params);
+
 	if (s->last_code == '4' || s->last_code == '5')
 		s->errors++;
-	if (s->params->max_errors == 0 || s->errors < s->params->max_errors ||
-	    s->closing)
+	if (max == 0 || s->errors < max || s->closing)
 		return;
 	channel_reply(s, "421 %s Error: too many errors", s->params->fqdn);
 	channel_close(s, CHANNEL_END_ERRORS);

@@ -22,6 +22,7 @@ io_init(struct io *io, int fd)
 	io->rpos = io->rlen = 0;
 	io->wlen = 0;
 	io->write_failed = false;
+	io->read_ms = io->record_ms = 0;
 }
 
 bool
@@ -30,8 +31,7 @@ io_pending(const struct io *io)
 	return io->rpos < io->rlen;
 }
 
-/* io_now_ms - a monotonic clock in milliseconds. */
-static long long
+long long
 io_now_ms(void)
 {
 	struct timespec ts;
@@ -68,8 +68,9 @@ io_seconds_left(long long deadline)
 	return left / 1000 >= INT32_MAX ? INT32_MAX : (int)((left + 999) / 1000);
 }
 
-enum io_status
-io_poll(int fd, short events, long long deadline)
+/* io_wait - poll one event until the deadline (0: forever). */
+static enum io_status
+io_wait(int fd, short events, long long deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 	int ms = -1;
@@ -87,6 +88,61 @@ io_poll(int fd, short events, long long deadline)
 	if (n == 0)
 		return IO_TIMEOUT;
 	return IO_OK;
+}
+
+static long long
+io_min_nonzero(long long a, long long b)
+{
+	return a == 0 ? b : b == 0 ? a : a < b ? a : b;
+}
+
+long long
+io_limit_deadline(const struct io_limit *l, long long idle_start,
+    long long record_start, long long since)
+{
+	long long d = l->timeout > 0 ?
+	    idle_start + (long long)l->timeout * 1000 : 0;
+
+	if (since != 0 && l->stress_timeout > 0) {
+		long long from = record_start > since ? record_start : since;
+
+		d = io_min_nonzero(d, from + (long long)l->stress_timeout *
+		    1000);
+	}
+	return io_min_nonzero(d, l->hard);
+}
+
+/* IO_STRESS_SLICE_MS: while stress mode may begin, a wait wakes this
+ * often to look at the shared word (the master sends no signal). */
+#define IO_STRESS_SLICE_MS 1000
+
+enum io_status
+io_poll(int fd, short events, long long deadline)
+{
+	return io_wait(fd, events, deadline);
+}
+
+/* io_wait_limit - wait for input (events: POLLIN, or POLLOUT when TLS
+ * must write to read) under a limit whose deadline moves with stress
+ * mode: in slices, each time with the deadline as it now is. */
+static enum io_status
+io_wait_limit(int fd, short events, const struct io_limit *l,
+    long long idle_start, long long record_start)
+{
+	for (;;) {
+		long long since = l->stress != NULL ?
+		    __atomic_load_n(l->stress, __ATOMIC_ACQUIRE) : 0;
+		long long d = io_limit_deadline(l, idle_start, record_start,
+		    since);
+		long long slice = d;
+
+		if (l->stress != NULL)
+			slice = io_min_nonzero(d, io_now_ms() +
+			    IO_STRESS_SLICE_MS);
+		enum io_status st = io_wait(fd, events, slice);
+		if (st != IO_TIMEOUT || (d != 0 && slice >= d))
+			return st;
+	}
 }
 
 /* io_send - one non-blocking send, on the socket or through TLS; with
@@ -115,7 +171,6 @@ io_flush(struct io *io, int timeout)
 {
 	long long deadline = io_deadline(timeout);
 	size_t off = 0;
-	short events;
 
 	if (io->write_failed)
 		return IO_ERROR;
@@ -132,7 +187,7 @@ io_flush(struct io *io, int timeout)
 			io->write_failed = true;
 			return IO_ERROR;
 		}
-		enum io_status st = io_poll(io->fd, events, deadline);
+		enum io_status st = io_wait(io->fd, events, deadline);
 		if (st == IO_INTR)
 			continue;	/* a reply in flight is finished anyway */
 		if (st != IO_OK) {
@@ -191,10 +246,60 @@ io_fill_until(struct io *io, int write_timeout, long long deadline)
 			return IO_INTR;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return IO_ERROR;
-		st = io_poll(io->fd, events, deadline);
+		st = io_wait(io->fd, events, deadline);
 		if (st != IO_OK)
 			return st;
 	}
+}
+
+/* io_fill_limited - io_fill under a limit; with track, note when input
+ * and line ends arrive. */
+static enum io_status
+io_fill_limited(struct io *io, int write_timeout, const struct io_limit *l,
+    long long idle_start, long long record_start, bool track)
+{
+	if (io_pending(io))
+		return IO_OK;
+	enum io_status st = io_flush(io, write_timeout);
+	short events;
+	if (st != IO_OK)
+		return st;
+	io->rpos = io->rlen = 0;
+	for (;;) {
+		ssize_t n = io_recv(io, io->rbuf, sizeof(io->rbuf), &events);
+		if (n > 0) {
+			io->rlen = (size_t)n;
+			if (track) {
+				io->read_ms = io_now_ms();
+				if (memchr(io->rbuf, '\n', (size_t)n) != NULL)
+					io->record_ms = io->read_ms;
+			}
+			return IO_OK;
+		}
+		if (n == 0)
+			return IO_EOF;
+		if (errno == EINTR)
+			return IO_INTR;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return IO_ERROR;
+		st = io_wait_limit(io->fd, events, l, idle_start,
+		    record_start);
+		if (st != IO_OK)
+			return st;
+	}
+}
+
+void
+io_mark(struct io *io)
+{
+	io->read_ms = io->record_ms = io_now_ms();
+}
+
+enum io_status
+io_fill_record(struct io *io, int write_timeout, const struct io_limit *l)
+{
+	return io_fill_limited(io, write_timeout, l, io->read_ms,
+	    io->record_ms, true);
 }
 
 const char *
@@ -225,12 +330,23 @@ enum io_status
 io_read_line(struct io *io, char *line, size_t cap, size_t *len,
     int timeout)
 {
+	const struct io_limit l = { .timeout = timeout };
+
+	return io_read_line_limit(io, line, cap, len, &l);
+}
+
+enum io_status
+io_read_line_limit(struct io *io, char *line, size_t cap, size_t *len,
+    const struct io_limit *l)
+{
 	bool cr = false;	/* the last byte taken was a CR */
-	long long deadline = io_deadline(timeout);
+	long long start = io_now_ms();	/* of the line: trickling bytes do
+					 * not move its deadline */
 
 	*len = 0;
 	for (;;) {
-		enum io_status st = io_fill_until(io, timeout, deadline);
+		enum io_status st = io_fill_limited(io, l->timeout, l, start,
+		    start, false);
 		/* A signal between commands is the caller's to handle;
 		 * inside a line, the line goes on. */
 		if (st == IO_INTR && (*len > 0 || cr))
