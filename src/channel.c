@@ -36,7 +36,7 @@ channel_verb_allowed(struct psmtpd_session *s, const struct channel_verb *row,
 		channel_reply(s, "503 Error: DATA after BDAT");
 	else if ((f & CHANNEL_NO_ARG) && c->arg != NULL && c->arg[0] != '\0')
 		channel_reply(s, "501 Syntax: %s", row->verb);
-	else
+	else if (!(f & CHANNEL_SECURED) || channel_secured(s, row->verb))
 		return true;
 	return false;
 }
@@ -85,6 +85,17 @@ channel_command_limit(const struct psmtpd_session *s, const char *verb)
 	return limit;
 }
 
+/* channel_trace_arg - what the -d trace shows of an argument: AUTH's
+ * initial response is a password in base64, so only its mechanism. */
+static const char *
+channel_trace_arg(const struct smtp_command *cmd, char *buf, size_t size)
+{
+	if (cmd->arg == NULL || strcmp(cmd->verb, "AUTH") != 0)
+		return cmd->arg;
+	snprintf(buf, size, "%.*s", (int)strcspn(cmd->arg, " "), cmd->arg);
+	return buf;
+}
+
 /* channel_parse - found_terminator's checks of a command line; false
  * when the line is answered already (500). */
 static bool
@@ -105,10 +116,11 @@ channel_parse(struct psmtpd_session *s, size_t len, struct smtp_command *cmd)
 		return false;
 	}
 	if (s->params->trace) {
-		char verb[256], arg[1024];
+		char verb[256], arg[1024], mech[64];
 		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id,
 		    log_escape(verb, sizeof(verb), cmd->verb),
-		    log_escape(arg, sizeof(arg), cmd->arg));
+		    log_escape(arg, sizeof(arg), channel_trace_arg(cmd, mech,
+		    sizeof(mech))));
 	}
 	if (len > channel_command_limit(s, cmd->verb)) {
 		channel_reply(s, "500 Error: line too long");
@@ -280,7 +292,8 @@ channel_serve(const struct channel_params *params,
 	s->session_deadline = io_deadline(params->timeout_session);
 	log_info("connect id=%s client=%s port=%u", s->id, s->peer_addr,
 	    s->peer_port);
-	channel_greet(s);
+	if (channel_tls_implicit(s))
+		channel_greet(s);
 	s->reply_context = "";
 	while (!s->closing) {
 		size_t len;

@@ -34,10 +34,12 @@
 
 #include "channel.h"
 #include "io.h"
+#include "smtp_auth.h"
 #include "smtp_bdat.h"
 #include "message.h"
 #include "session_api.h"
 #include "smtp_parse.h"
+#include "tls.h"
 
 /* A command line may be this long before it is "too long": the largest
  * limit the channel can reach (512 + 26 for SIZE + 10 for SMTPUTF8 by
@@ -129,6 +131,10 @@ struct psmtpd_session {
 	struct api_state api;
 
 	long long session_deadline;	/* timeouts.session; 0: none */
+
+	/* TLS and AUTH (channel_tls.c, channel_auth.c) */
+	struct tls_info tls;		/* valid while io.tls is set */
+	char auth_user[SMTP_AUTH_FIELD_MAX + 1];	/* "": none yet */
 
 	/* counters for the limits and the log */
 	char last_code;			/* first digit of the last reply */
@@ -233,8 +239,10 @@ enum channel_verb_flags {
 	CHANNEL_NO_ARG = 1 << 4,	/* 501 Syntax: VERB when it has one */
 	CHANNEL_INTERMEDIATE = 1 << 5,	/* the hook accepts with 3xx (DATA) */
 	CHANNEL_NO_CHUNKS = 1 << 6,	/* 503 after a BDAT chunk (RFC 3030) */
-	CHANNEL_SMTP_ONLY = 1 << 7	/* 500 on an LMTP listener (checked
+	CHANNEL_SMTP_ONLY = 1 << 7,	/* 500 on an LMTP listener (checked
 					 * first) */
+	CHANNEL_SECURED = 1 << 8	/* 530 unless the listener's
+					 * require_tls/require_auth hold */
 };
 
 struct channel_verb {
@@ -298,6 +306,29 @@ bool channel_ehlo_enhanced(const struct psmtpd_session *s, char *buf,
 bool channel_ehlo_chunking(const struct psmtpd_session *s, char *buf,
     size_t size);
 bool channel_ehlo_dsn(const struct psmtpd_session *s, char *buf,
+    size_t size);
+/* channel_tls.c: STARTTLS, implicit TLS, the listener's policy */
+bool channel_tls_active(const struct psmtpd_session *s);
+bool channel_starttls_enabled(const struct psmtpd_session *s);
+bool channel_starttls_check(struct psmtpd_session *s, struct channel_cmd *c);
+void channel_starttls_proceed(struct psmtpd_session *s,
+    struct channel_cmd *c, const struct channel_verdict *v);
+bool channel_ehlo_starttls(const struct psmtpd_session *s, char *buf,
+    size_t size);
+/* On an implicit-TLS listener, the handshake before the greeting; false
+ * when it failed (logged, closing). */
+bool channel_tls_implicit(struct psmtpd_session *s);
+/* CHANNEL_SECURED: false when refused (530 sent). */
+bool channel_secured(struct psmtpd_session *s, const char *verb);
+/* "CODE ESC text" with enhanced status codes on, else "CODE text". */
+void channel_reply_status(struct psmtpd_session *s, int code,
+    const char *esc, const char *text);
+/* channel_auth.c: AUTH */
+bool channel_auth_enabled(const struct psmtpd_session *s);
+bool channel_auth_check(struct psmtpd_session *s, struct channel_cmd *c);
+void channel_auth_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+bool channel_ehlo_auth(const struct psmtpd_session *s, char *buf,
     size_t size);
 /* channel_data.c */
 void channel_data_proceed(struct psmtpd_session *s, struct channel_cmd *c,

@@ -156,6 +156,8 @@ channel_session_free(struct psmtpd_session *s)
 	channel_free_plugin_data(s, false);
 	api_session_end(s);
 	message_free(&s->msg);
+	tls_conn_free(s->io.tls);	/* close_notify, if it goes now */
+	s->io.tls = NULL;
 	free(s->pdata);
 	free(s->rcpts);
 }

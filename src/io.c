@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "tls.h"
 
 void
 io_init(struct io *io, int fd)
 {
 	io->fd = fd;
+	io->tls = NULL;
 	io->rpos = io->rlen = 0;
 	io->wlen = 0;
 	io->write_failed = false;
@@ -114,11 +116,18 @@ io_limit_deadline(const struct io_limit *l, long long idle_start,
  * often to look at the shared word (the master sends no signal). */
 #define IO_STRESS_SLICE_MS 1000
 
-/* io_wait_limit - wait for input under a limit whose deadline moves with
- * stress mode: in slices, each time with the deadline as it now is. */
+enum io_status
+io_poll(int fd, short events, long long deadline)
+{
+	return io_wait(fd, events, deadline);
+}
+
+/* io_wait_limit - wait for input (events: POLLIN, or POLLOUT when TLS
+ * must write to read) under a limit whose deadline moves with stress
+ * mode: in slices, each time with the deadline as it now is. */
 static enum io_status
-io_wait_limit(int fd, const struct io_limit *l, long long idle_start,
-    long long record_start)
+io_wait_limit(int fd, short events, const struct io_limit *l,
+    long long idle_start, long long record_start)
 {
 	for (;;) {
 		long long since = l->stress != NULL ?
@@ -130,10 +139,31 @@ io_wait_limit(int fd, const struct io_limit *l, long long idle_start,
 		if (l->stress != NULL)
 			slice = io_min_nonzero(d, io_now_ms() +
 			    IO_STRESS_SLICE_MS);
-		enum io_status st = io_wait(fd, POLLIN, slice);
+		enum io_status st = io_wait(fd, events, slice);
 		if (st != IO_TIMEOUT || (d != 0 && slice >= d))
 			return st;
 	}
+}
+
+/* io_send - one non-blocking send, on the socket or through TLS; with
+ * EAGAIN, *events is what to wait for. */
+static ssize_t
+io_send(struct io *io, const char *buf, size_t len, short *events)
+{
+	*events = POLLOUT;
+	if (io->tls != NULL)
+		return tls_conn_send(io->tls, buf, len, events);
+	return send(io->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* io_recv - the same for reading. */
+static ssize_t
+io_recv(struct io *io, char *buf, size_t len, short *events)
+{
+	*events = POLLIN;
+	if (io->tls != NULL)
+		return tls_conn_recv(io->tls, buf, len, events);
+	return recv(io->fd, buf, len, MSG_DONTWAIT);
 }
 
 enum io_status
@@ -141,12 +171,13 @@ io_flush(struct io *io, int timeout)
 {
 	long long deadline = io_deadline(timeout);
 	size_t off = 0;
+	short events;
 
 	if (io->write_failed)
 		return IO_ERROR;
 	while (off < io->wlen) {
-		ssize_t n = send(io->fd, io->wbuf + off, io->wlen - off,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = io_send(io, io->wbuf + off, io->wlen - off,
+		    &events);
 		if (n >= 0) {
 			off += (size_t)n;
 			continue;
@@ -157,7 +188,7 @@ io_flush(struct io *io, int timeout)
 			io->write_failed = true;
 			return IO_ERROR;
 		}
-		enum io_status st = io_wait(io->fd, POLLOUT, deadline);
+		enum io_status st = io_wait(io->fd, events, deadline);
 		if (st == IO_INTR)
 			continue;	/* a reply in flight is finished anyway */
 		if (st != IO_OK) {
@@ -200,12 +231,12 @@ io_fill_until(struct io *io, int write_timeout, long long deadline)
 	if (io_pending(io))
 		return IO_OK;
 	enum io_status st = io_flush(io, write_timeout);
+	short events;
 	if (st != IO_OK)
 		return st;
 	io->rpos = io->rlen = 0;
 	for (;;) {
-		ssize_t n = recv(io->fd, io->rbuf, sizeof(io->rbuf),
-		    MSG_DONTWAIT);
+		ssize_t n = io_recv(io, io->rbuf, sizeof(io->rbuf), &events);
 		if (n > 0) {
 			io->rlen = (size_t)n;
 			return IO_OK;
@@ -216,7 +247,7 @@ io_fill_until(struct io *io, int write_timeout, long long deadline)
 			return IO_INTR;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return IO_ERROR;
-		st = io_wait(io->fd, POLLIN, deadline);
+		st = io_wait(io->fd, events, deadline);
 		if (st != IO_OK)
 			return st;
 	}
@@ -231,12 +262,12 @@ io_fill_limited(struct io *io, int write_timeout, const struct io_limit *l,
 	if (io_pending(io))
 		return IO_OK;
 	enum io_status st = io_flush(io, write_timeout);
+	short events;
 	if (st != IO_OK)
 		return st;
 	io->rpos = io->rlen = 0;
 	for (;;) {
-		ssize_t n = recv(io->fd, io->rbuf, sizeof(io->rbuf),
-		    MSG_DONTWAIT);
+		ssize_t n = io_recv(io, io->rbuf, sizeof(io->rbuf), &events);
 		if (n > 0) {
 			io->rlen = (size_t)n;
 			if (track) {
@@ -252,7 +283,8 @@ io_fill_limited(struct io *io, int write_timeout, const struct io_limit *l,
 			return IO_INTR;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return IO_ERROR;
-		st = io_wait_limit(io->fd, l, idle_start, record_start);
+		st = io_wait_limit(io->fd, events, l, idle_start,
+		    record_start);
 		if (st != IO_OK)
 			return st;
 	}
