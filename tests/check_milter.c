@@ -460,6 +460,33 @@ START_TEST(test_edits)
 }
 END_TEST
 
+/* Only the macros the milter asked for (SMFIR_SETSYMLIST in the option
+ * negotiation). */
+START_TEST(test_symlist)
+{
+	struct mt m;
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	mt_begin(&m);
+	ck_assert_int_eq(mt_milter(&m, "option symlist connect {client_addr}\n"
+	    "option symlist envfrom {mail_addr}\n", MT_INET), 0);
+	mt_daemon(&m, NULL);
+	char *r = mt_session(&m, MT_ONE);
+	mt_has_in_order(r, "354 |250 OK\r\n221");
+	free(r);
+	ck_assert(du_file_has(m.log[0], "eom i=", 5000));
+	char *log = du_slurp(m.log[0]);
+	mt_has_in_order(log, "connect [127.0.0.1] 127.0.0.1 j=None "
+	    "{client_addr}=127.0.0.1 {client_name}=None {daemon_name}=None\n"
+	    "helo c.test\nmail <a@example.org> [] i=None "
+	    "{mail_addr}=a@example.org\nrcpt <b@example.org> [] "
+	    "{rcpt_addr}=b@example.org\n");
+	free(log);
+	mt_end(&m);
+}
+END_TEST
+
 /* ---- failures: no milter at all ---------------------------------------- */
 
 static const struct {
@@ -810,6 +837,7 @@ milter_suite(void)
 	tcase_add_test(tc, test_big_body);
 	tcase_add_loop_test(tc, test_verdicts, 0, (int)NELEM(verdict_cases));
 	tcase_add_test(tc, test_edits);
+	tcase_add_test(tc, test_symlist);
 	tcase_add_loop_test(tc, test_unreachable, 0,
 	    (int)NELEM(failure_cases));
 	tcase_add_test(tc, test_milter_dies);
