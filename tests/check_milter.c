@@ -233,24 +233,33 @@ mt_message(const struct mt *m)
 
 /* ---- every stage, as the milter sees it ------------------------------ */
 
+/* A session through a test milter with a script; the replies must hold
+ * `replies`.  The milter's event log once it has seen the message. */
+static char *
+mt_logged(struct mt *m, const char *script, const char *session,
+    const char *replies)
+{
+	mt_begin(m);
+	ck_assert_int_eq(mt_milter(m, script, MT_INET), 0);
+	mt_daemon(m, NULL);
+	char *r = mt_session(m, session);
+	mt_has_in_order(r, replies);
+	free(r);
+	ck_assert(du_file_has(m->log[0], "eom i=", 5000));
+	return du_slurp(m->log[0]);
+}
+
 START_TEST(test_stages)
 {
 	struct mt m;
 
 	if (!mt_have_python_milter())
 		CHECK_SKIP("python3-milter is not installed");
-	mt_begin(&m);
-	ck_assert_int_eq(mt_milter(&m, "# nothing: continue everywhere\n",
-	    MT_INET), 0);
-	mt_daemon(&m, NULL);
-	char *r = mt_session(&m, "EHLO c.test\r\nMAIL FROM:<a@example.org> "
+	char *log = mt_logged(&m, "# nothing: continue everywhere\n",
+	    "EHLO c.test\r\nMAIL FROM:<a@example.org> "
 	    "BODY=8BITMIME\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
 	    "Subject: hi\r\nX-Fold: a\r\n\tb\r\nX-Empty:\r\n\r\nline1\r\n"
-	    "..dot\r\n\r\nlast\r\n.\r\nQUIT\r\n");
-	mt_has_in_order(r, "250 OK|221");
-	free(r);
-	ck_assert(du_file_has(m.log[0], "eom i=", 5000));
-	char *log = du_slurp(m.log[0]);
+	    "..dot\r\n\r\nlast\r\n.\r\nQUIT\r\n", "250 OK|221");
 	mt_has_in_order(log, "connect [127.0.0.1] 127.0.0.1 j=|"
 	    "{client_addr}=127.0.0.1 {client_name}=[127.0.0.1] "
 	    "{daemon_name}=psmtpd\nhelo c.test\n"
@@ -468,15 +477,9 @@ START_TEST(test_symlist)
 
 	if (!mt_have_python_milter())
 		CHECK_SKIP("python3-milter is not installed");
-	mt_begin(&m);
-	ck_assert_int_eq(mt_milter(&m, "option symlist connect {client_addr}\n"
-	    "option symlist envfrom {mail_addr}\n", MT_INET), 0);
-	mt_daemon(&m, NULL);
-	char *r = mt_session(&m, MT_ONE);
-	mt_has_in_order(r, "354 |250 OK\r\n221");
-	free(r);
-	ck_assert(du_file_has(m.log[0], "eom i=", 5000));
-	char *log = du_slurp(m.log[0]);
+	char *log = mt_logged(&m, "option symlist connect {client_addr}\n"
+	    "option symlist envfrom {mail_addr}\n", MT_ONE,
+	    "354 |250 OK\r\n221");
 	mt_has_in_order(log, "connect [127.0.0.1] 127.0.0.1 j=None "
 	    "{client_addr}=127.0.0.1 {client_name}=None {daemon_name}=None\n"
 	    "helo c.test\nmail <a@example.org> [] i=None "
