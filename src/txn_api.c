@@ -38,11 +38,12 @@ api_txn_begin(struct psmtpd_session *s)
 	    s->api.msgseq);
 }
 
-/* api_verdicts_free - the per-recipient replies. */
+/* api_verdicts_free - the per-recipient replies: every slot (the unused
+ * ones are NULL), as the recipients may be gone by now. */
 static void
-api_verdicts_free(struct api_state *a, size_t n)
+api_verdicts_free(struct api_state *a)
 {
-	for (size_t i = 0; a->rcpt_reply != NULL && i < n; i++)
+	for (size_t i = 0; a->rcpt_reply != NULL && i < a->rcpt_reply_cap; i++)
 		free(a->rcpt_reply[i]);
 	free(a->rcpt_reply);
 	a->rcpt_reply = NULL;
@@ -53,7 +54,7 @@ void
 api_txn_end(struct psmtpd_session *s)
 {
 	notes_clear(&s->api.txn_notes);
-	api_verdicts_free(&s->api, s->nrcpt);
+	api_verdicts_free(&s->api);
 	free(s->api.outcome);
 	s->api.outcome = NULL;
 	s->api.outcome_code = 0;
@@ -71,7 +72,7 @@ api_session_end(struct psmtpd_session *s)
 int
 api_verdicts_begin(struct psmtpd_session *s)
 {
-	api_verdicts_free(&s->api, 0);
+	api_verdicts_free(&s->api);
 	s->api.rcpt_reply = calloc(s->nrcpt + 1, sizeof(char *));
 	s->api.rcpt_reply_cap = s->nrcpt + 1;
 	return s->api.rcpt_reply == NULL ? -1 : 0;
