@@ -173,6 +173,8 @@ maildir_init(psmtpd_init *ctx, void **plugin_data)
 		free(mc);
 		return -1;
 	}
+	/* psmtpd -t checks that the workers can write (or make) it. */
+	psmtpd_init_target(ctx, mc->dir);
 	const char *host = psmtpd_init_hostname(ctx);
 	maildir_host(mc->host, sizeof(mc->host), host != NULL ? host : "");
 	*plugin_data = mc;

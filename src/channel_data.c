@@ -22,21 +22,26 @@ channel_data_limit(const struct channel_params *p)
 	    p->max_message_size;
 }
 
-long long
-channel_data_deadline(const struct psmtpd_session *s)
+void
+channel_data_begin(struct psmtpd_session *s)
 {
-	return io_deadline_min(io_deadline(s->params->timeout_data),
-	    s->session_deadline);
+	io_mark(&s->io);
 }
 
+/* channel_data_fill - timeouts.data is the time allowed between two
+ * reads (a steady sender is never cut off), within the session's time;
+ * in stress mode each line must arrive within stress.data. */
 bool
-channel_data_fill(struct psmtpd_session *s, long long deadline)
+channel_data_fill(struct psmtpd_session *s)
 {
+	const struct io_limit lim = { .timeout = s->params->timeout_data,
+	    .stress_timeout = s->params->stress_data,
+	    .stress = s->params->stress, .hard = s->session_deadline };
 	enum io_status st;
 
 	/* a signal (a stop) waits for the message */
-	while ((st = io_fill_until(&s->io, s->params->timeout_command,
-	    deadline)) == IO_INTR)
+	while ((st = io_fill_record(&s->io, s->params->timeout_command,
+	    &lim)) == IO_INTR)
 		;
 	if (st == IO_OK)
 		return true;
@@ -64,10 +69,9 @@ static bool
 channel_read_message(struct psmtpd_session *s, struct smtp_data *sd,
     bool *nomem)
 {
-	long long deadline = channel_data_deadline(s);
-
+	channel_data_begin(s);
 	while (!sd->done) {
-		if (!channel_data_fill(s, deadline))
+		if (!channel_data_fill(s))
 			return false;
 		size_t avail, produced;
 		const char *in = io_peek(&s->io, &avail);
@@ -143,6 +147,9 @@ channel_deliver(struct psmtpd_session *s)
 		channel_received(s);
 	channel_run_message_hooks(s, &v);
 	s->messages++;
+	if (s->obs != NULL && s->obs->message != NULL)
+		s->obs->message(s->obs->arg, v.result == PSMTPD_CONTINUE ||
+		    v.reply[0] == '2');
 	if (v.result == PSMTPD_CONTINUE) {
 		snprintf(ok, sizeof(ok), "250 OK%s%s", s->params->reply_queue_id ?
 		    " queued as " : "", s->params->reply_queue_id ?

@@ -10,6 +10,7 @@
  *   channel_cmds.c      HELO, EHLO, NOOP, QUIT, RSET, HELP, VRFY, EXPN
  *   channel_envelope.c  MAIL, RCPT
  *   channel_data.c      DATA: receive the message, hand it on, answer
+ *   channel_xclient.c   XCLIENT (xclient_trusted clients), xclient.c
  *   channel_state.c     session init/free, transaction resets
  *   channel_hooks.c     the plugin chain, verdicts, plugin verbs
  *   channel_reply.c     replies, close, phase (the observer)
@@ -150,7 +151,8 @@ void channel_run_rset_hooks(struct psmtpd_session *s);
 void channel_run_disconnect_hooks(struct psmtpd_session *s);
 /* API 2: the plugins' EHLO keywords into s->api.ehlo; the catch-all for
  * an unknown command (true: a plugin answered); process_message over the
- * chain, its per-recipient verdicts folded into v; on_outcome of the
+ * chain, its per-recipient verdicts folded into v (and each recipient's
+ * own reply in rcpts[i].reply, for an LMTP listener); on_outcome of the
  * plugins that saw the message, after its reply is sent. */
 void channel_run_ehlo_hooks(struct psmtpd_session *s);
 bool channel_run_unknown_hooks(struct psmtpd_session *s, const char *verb,
@@ -296,11 +298,12 @@ void channel_end_message(struct psmtpd_session *s, bool too_big, bool nomem);
 /* The message after a 354, to its reply (DATA, or a plugin's verb that
  * set smtp_state to DATA). */
 void channel_receive_data(struct psmtpd_session *s);
-/* The deadline of a message's data (timeouts.data, within the session's
- * time), and waiting for more of it: false when the session ends
- * instead (EOF, error, or a timeout: the 421 is sent). */
-long long channel_data_deadline(const struct psmtpd_session *s);
-bool channel_data_fill(struct psmtpd_session *s, long long deadline);
+/* A message's data begins (its timers start), and waiting for more of
+ * it (timeouts.data between reads, stress.data per line, within the
+ * session's time): false when the session ends instead (EOF, error, or
+ * a timeout: the 421 is sent). */
+void channel_data_begin(struct psmtpd_session *s);
+bool channel_data_fill(struct psmtpd_session *s);
 /* channel_xclient.c */
 bool channel_xclient_enabled(const struct psmtpd_session *s);
 bool channel_ehlo_xclient(const struct psmtpd_session *s, char *buf,

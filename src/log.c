@@ -24,7 +24,9 @@ static struct {
 	int level;
 	char ident[64];
 	char tag[96];
-} log_state = { LOG_DEST_STDERR, LOG_MAIL, LOG_INFO, "psmtpd", "psmtpd" };
+	long pid;	/* getpid() of the last log_init/log_set_role: a
+			 * forked worker calls log_set_role first */
+} log_state = { LOG_DEST_STDERR, LOG_MAIL, LOG_INFO, "psmtpd", "psmtpd", 0 };
 
 static const struct {
 	const char *name;
@@ -70,6 +72,7 @@ log_init(enum log_dest dest, int facility, int level, const char *ident)
 	log_state.level = level;
 	snprintf(log_state.ident, sizeof(log_state.ident), "%s", ident);
 	snprintf(log_state.tag, sizeof(log_state.tag), "%s", ident);
+	log_state.pid = (long)getpid();
 	if (dest == LOG_DEST_SYSLOG)
 		openlog(log_state.tag, LOG_PID | LOG_NDELAY, facility);
 }
@@ -79,6 +82,7 @@ log_set_role(const char *role)
 {
 	snprintf(log_state.tag, sizeof(log_state.tag), "%s/%s",
 	    log_state.ident, role);
+	log_state.pid = (long)getpid();
 	if (log_state.dest == LOG_DEST_SYSLOG) {
 		closelog();
 		openlog(log_state.tag, LOG_PID | LOG_NDELAY, log_state.facility);
@@ -109,7 +113,8 @@ log_write(int level, const char *text)
 	    localtime_r(&ts.tv_sec, &tm) != NULL)
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	int n = snprintf(line, sizeof(line), "%s %s[%ld]: %s\n", stamp,
-	    log_state.tag, (long)getpid(), text);
+	    log_state.tag, log_state.pid != 0 ? log_state.pid :
+	    (long)getpid(), text);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {
