@@ -101,9 +101,12 @@ channel_parse(struct psmtpd_session *s, size_t len, struct smtp_command *cmd)
 		channel_reply(s, "500 Error: bad syntax");
 		return false;
 	}
-	if (s->params->trace)
-		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id, cmd->verb,
-		    cmd->arg != NULL ? cmd->arg : "");
+	if (s->params->trace) {
+		char verb[256], arg[1024];
+		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id,
+		    log_escape(verb, sizeof(verb), cmd->verb),
+		    log_escape(arg, sizeof(arg), cmd->arg));
+	}
 	if (len > channel_command_limit(s, cmd->verb)) {
 		channel_reply(s, "500 Error: line too long");
 		return false;

@@ -94,18 +94,19 @@ channel_read_message(struct psmtpd_session *s, struct smtp_data *sd,
 static void
 channel_log_message(const struct psmtpd_session *s, const char *reply)
 {
-	char to[1024];
+	char to[1024], from[512], rcpt[512], safe[512];
 	size_t n = 0;
 
 	to[0] = '\0';
 	for (size_t i = 0; i < s->nrcpt && n < sizeof(to); i++)
 		n += (size_t)snprintf(to + n, sizeof(to) - n, "%s<%s>",
-		    i ? "," : "", s->rcpts[i].addr);
+		    i ? "," : "", log_escape(rcpt, sizeof(rcpt),
+		    s->rcpts[i].addr));
 	log_info("message id=%s msgid=%s client=%s from=<%s> to=%s nrcpt=%zu "
 	    "size=%zu%s reply=\"%s\"", s->id, s->api.msgid, s->peer_addr,
-	    s->mailfrom != NULL ? s->mailfrom : "", to, s->nrcpt,
+	    log_escape(from, sizeof(from), s->mailfrom), to, s->nrcpt,
 	    message_size(&s->msg), message_spooled(&s->msg) ? " spooled=1" :
-	    "", reply);
+	    "", log_escape(safe, sizeof(safe), reply));
 }
 
 /* channel_received - the Received: header (RFC 5321 4.4), when the

@@ -10,6 +10,7 @@
  *   channel_cmds.c      HELO, EHLO, NOOP, QUIT, RSET, HELP, VRFY, EXPN
  *   channel_envelope.c  MAIL, RCPT
  *   channel_data.c      DATA: receive the message, hand it on, answer
+ *   channel_xclient.c   XCLIENT (xclient_trusted clients), xclient.c
  *   channel_state.c     session init/free, transaction resets
  *   channel_hooks.c     the plugin chain, verdicts, plugin verbs
  *   channel_reply.c     replies, close, phase (the observer)
@@ -150,7 +151,8 @@ void channel_run_rset_hooks(struct psmtpd_session *s);
 void channel_run_disconnect_hooks(struct psmtpd_session *s);
 /* API 2: the plugins' EHLO keywords into s->api.ehlo; the catch-all for
  * an unknown command (true: a plugin answered); process_message over the
- * chain, its per-recipient verdicts folded into v; on_outcome of the
+ * chain, its per-recipient verdicts folded into v (and each recipient's
+ * own reply in rcpts[i].reply, for an LMTP listener); on_outcome of the
  * plugins that saw the message, after its reply is sent. */
 void channel_run_ehlo_hooks(struct psmtpd_session *s);
 bool channel_run_unknown_hooks(struct psmtpd_session *s, const char *verb,
@@ -302,6 +304,12 @@ void channel_receive_data(struct psmtpd_session *s);
  * a timeout: the 421 is sent). */
 void channel_data_begin(struct psmtpd_session *s);
 bool channel_data_fill(struct psmtpd_session *s);
+/* channel_xclient.c */
+bool channel_xclient_enabled(const struct psmtpd_session *s);
+bool channel_ehlo_xclient(const struct psmtpd_session *s, char *buf,
+    size_t size);
+void channel_xclient_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
 /* channel_bdat.c */
 bool channel_bdat_enabled(const struct psmtpd_session *s);
 void channel_bdat_proceed(struct psmtpd_session *s, struct channel_cmd *c,

@@ -34,6 +34,7 @@ config_defaults(struct config *cfg)
 	cfg->timeouts.data = 600;
 	cfg->timeouts.shutdown = 30;
 	cfg->timeouts.session = 0;
+	cfg->timeouts.proxy = 5;
 	cfg->limits.max_recipients = 1000;
 	cfg->limits.max_errors = 20;
 	cfg->limits.max_connections_per_client = 0;

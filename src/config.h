@@ -106,6 +106,7 @@ struct config {
 		int data;	/* 600 */
 		int shutdown;	/* 30 */
 		int session;	/* 0: no overall limit */
+		int proxy;	/* 5: for the PROXY header, 1..3600 */
 	} timeouts;
 	struct {
 		long long max_recipients;	/* 1000 */

@@ -40,6 +40,7 @@ const struct cfg_row cfg_schema[] = {
 	{ "log.level", CK_LEVEL, F(log.level), 0, 0 },
 	{ "timeouts", CK_GROUP, 0, 0, 0 },
 	TIMEOUT(command), TIMEOUT(data), TIMEOUT(shutdown), TIMEOUT(session),
+	{ "timeouts.proxy", CK_INT, F(timeouts.proxy), 1, 3600 },
 	{ "limits", CK_GROUP, 0, 0, 0 },
 	{ "limits.max_recipients", CK_LLONG, F(limits.max_recipients),
 	    1, LLONG_MAX },

@@ -43,6 +43,7 @@
 #include "log.h"
 #include "plugin_loader.h"
 #include "privsep.h"
+#include "proxy_accept.h"
 #include "runtime.h"
 #include "scoreboard.h"
 #include "worker.h"
@@ -360,6 +361,23 @@ worker_params(const struct worker *w, const struct listener *from,
 	return buf;
 }
 
+/* worker_proxy - on a proxy_protocol listener the PROXY header comes
+ * first: its client becomes the peer.  false: close the connection. */
+static bool
+worker_proxy(struct worker *w, int fd, struct sockaddr_storage *peer,
+    socklen_t *peerlen, const struct listener *from)
+{
+	struct channel_params params;
+	const struct config_listener *l =
+	    worker_params(w, from, &params)->listener;
+
+	if (l == NULL || !l->proxy_protocol)
+		return true;
+	scoreboard_set_state(w->a->sb, w->a->slot, SB_COMMAND, NULL);
+	return proxy_accept(fd, l, w->a->rt->cfg.timeouts.proxy, from->name,
+	    peer, peerlen) == 0;
+}
+
 /* worker_session - serve one accepted connection to its end. */
 static void
 worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
@@ -461,7 +479,10 @@ worker_main(const struct worker_args *args)
 		setproctitle("worker idle");
 		if ((fd = worker_accept(&w, &peer, &peerlen, &from)) == -1)
 			break;
-		worker_session(&w, fd, &peer, peerlen, from);
+		if (worker_proxy(&w, fd, &peer, &peerlen, from))
+			worker_session(&w, fd, &peer, peerlen, from);
+		else
+			close(fd);
 		served++;
 	}
 	scoreboard_set_state(args->sb, args->slot, SB_EXITING, NULL);
