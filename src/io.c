@@ -171,6 +171,7 @@ io_flush(struct io *io, int timeout)
 {
 	long long deadline = io_deadline(timeout);
 	size_t off = 0;
+	short events;
 
 	if (io->write_failed)
 		return IO_ERROR;
