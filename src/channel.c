@@ -21,8 +21,11 @@ channel_verb_allowed(struct psmtpd_session *s, const struct channel_verb *row,
 {
 	unsigned f = row->flags;
 
-	if ((f & CHANNEL_NEEDS_GREETING) && s->seen_greeting[0] == '\0')
-		channel_reply(s, "503 Error: send HELO first");
+	if ((f & CHANNEL_SMTP_ONLY) && s->lmtp)
+		channel_reply(s, "500 Error: this is an LMTP server: send LHLO");
+	else if ((f & CHANNEL_NEEDS_GREETING) && s->seen_greeting[0] == '\0')
+		channel_reply(s, "503 Error: send %s first", s->lmtp ? "LHLO" :
+		    "HELO");
 	else if ((f & CHANNEL_NEEDS_MAIL) && s->mailfrom == NULL)
 		channel_reply(s, "503 Error: need MAIL command");
 	else if ((f & CHANNEL_NEEDS_RCPT) && s->nrcpt == 0)
@@ -132,7 +135,7 @@ static void
 channel_dispatch(struct psmtpd_session *s, size_t len)
 {
 	struct smtp_command cmd;
-	struct channel_cmd *c;
+	struct channel_cmd *c = &s->cmd;
 
 	if (!channel_parse(s, len, &cmd))
 		return;
@@ -151,16 +154,13 @@ channel_dispatch(struct psmtpd_session *s, size_t len)
 			    "recognized", cmd.verb);
 		return;
 	}
-	/* on the heap: it holds an address buffer twice a line long */
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		channel_reply(s, "451 Error: out of memory");
-		return;
-	}
 	c->verb = cmd.verb;
 	c->arg = cmd.arg;
 	c->arg_nul = cmd.arg_nul;
+	c->hook_arg = NULL;
+	c->rest = NULL;
+	c->addr[0] = '\0';
 	channel_run_verb(s, row, c);
-	free(c);
 }
 
 /* channel_command_timeout - the command timeout, cut short by what is

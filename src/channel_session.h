@@ -7,15 +7,21 @@
  * io.c, smtp_*.c, log.c), so no two files call each other:
  *   channel.c           the command loop, channel_dispatch, error count
  *   channel_verbs.c     the verb table and the EHLO keyword table
- *   channel_cmds.c      HELO, EHLO, NOOP, QUIT, RSET, HELP, VRFY, EXPN
- *   channel_envelope.c  MAIL, RCPT
+ *   channel_cmds.c      HELO, EHLO, LHLO, NOOP, QUIT, RSET, HELP, VRFY, EXPN
+ *   channel_envelope.c  MAIL, RCPT (with DSN's parameters)
+ *   channel_esmtp.c     the extensions' EHLO keywords, LHLO's presence
+ *   channel_bdat.c      BDAT (it uses channel_data.c's end of message)
  *   channel_data.c      DATA: receive the message, hand it on, answer
+ *                       (once, or per recipient on LMTP)
  *   channel_xclient.c   XCLIENT (xclient_trusted clients), xclient.c
- *   channel_state.c     session init/free, transaction resets
+ *   channel_state.c     session init/free, transaction resets, recipients
  *   channel_hooks.c     the plugin chain, verdicts, plugin verbs
- *   channel_reply.c     replies, close, phase (the observer)
+ *   channel_reply.c     replies (enhanced status codes), close, phase
  * channel_verbs.c only names the verbs' functions; channel.c reaches them
- * through the table.  See doc/HACKING for the life of a connection.
+ * through the table.  The pure parts are smtp_parse.c, smtp_addr.c,
+ * smtp_data.c (DATA), smtp_bdat.c (BDAT), smtp_dsn.c (RFC 3461) and
+ * smtp_esc.c (RFC 2034 codes).  See doc/HACKING for the life of a
+ * connection.
  */
 #ifndef PSMTPD_CHANNEL_SESSION_H
 #define PSMTPD_CHANNEL_SESSION_H
@@ -64,8 +70,9 @@ struct channel_rcpt {
 	char **param;		/* its parameters as sent; one allocation
 				 * with addr, freed through param */
 	size_t nparam;
-	char *reply;		/* LMTP: this recipient's own reply; NULL:
-				 * the message's */
+	char *reply;		/* its verdict (API 2: psmtpd_reply_rcpt, or
+				 * the message's once the chain settled);
+				 * NULL before; the one LMTP answers */
 };
 
 struct channel_plugin_data {
@@ -73,6 +80,16 @@ struct channel_plugin_data {
 	void (*session_free)(void *);
 	void *txn_data;
 	void (*txn_free)(void *);
+};
+
+/* The command being dispatched, as a row's functions see it. */
+struct channel_cmd {
+	const char *verb;
+	char *arg;		/* NULL: no argument; stripped */
+	bool arg_nul;		/* arg held NUL bytes, now '?' */
+	const char *hook_arg;	/* what check hands to the hook */
+	const char *rest;	/* MAIL/RCPT: the parameters after the path */
+	char addr[CHANNEL_LINE_MAX * 2];	/* MAIL/RCPT: the address */
 };
 
 struct psmtpd_session {
@@ -88,6 +105,7 @@ struct psmtpd_session {
 
 	/* the extensions on in this session */
 	struct channel_esmtp ext;
+	bool lmtp;		/* an LMTP listener (RFC 2033) */
 	/* the verb being answered, for enhanced status codes ("" between
 	 * commands, NULL for the greeting: no code) */
 	const char *reply_context;
@@ -131,6 +149,7 @@ struct psmtpd_session {
 	struct channel_verdict *reply_target;	/* where psmtpd_reply goes */
 
 	char line[CHANNEL_LINE_MAX + 1];
+	struct channel_cmd cmd;		/* the command being dispatched */
 };
 
 /* channel_reply.c: the bottom layer, used by every other channel file. */
@@ -220,18 +239,10 @@ enum channel_verb_flags {
 	CHANNEL_NO_ARG = 1 << 4,	/* 501 Syntax: VERB when it has one */
 	CHANNEL_INTERMEDIATE = 1 << 5,	/* the hook accepts with 3xx (DATA) */
 	CHANNEL_NO_CHUNKS = 1 << 6,	/* 503 after a BDAT chunk (RFC 3030) */
-	CHANNEL_SECURED = 1 << 7	/* 530 unless the listener's
+	CHANNEL_SMTP_ONLY = 1 << 7,	/* 500 on an LMTP listener (checked
+					 * first) */
+	CHANNEL_SECURED = 1 << 8	/* 530 unless the listener's
 					 * require_tls/require_auth hold */
-};
-
-/* The command being dispatched, as a row's functions see it. */
-struct channel_cmd {
-	const char *verb;
-	char *arg;		/* NULL: no argument; stripped */
-	bool arg_nul;		/* arg held NUL bytes, now '?' */
-	const char *hook_arg;	/* what check hands to the hook */
-	const char *rest;	/* MAIL/RCPT: the parameters after the path */
-	char addr[CHANNEL_LINE_MAX * 2];	/* MAIL/RCPT: the address */
 };
 
 struct channel_verb {
@@ -286,7 +297,8 @@ void channel_mail_proceed(struct psmtpd_session *s, struct channel_cmd *c,
 bool channel_rcpt_check(struct psmtpd_session *s, struct channel_cmd *c);
 void channel_rcpt_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);
-/* channel_esmtp.c: EHLO keywords */
+/* channel_esmtp.c: EHLO keywords, LHLO on LMTP listeners */
+bool channel_lmtp_enabled(const struct psmtpd_session *s);
 bool channel_ehlo_pipelining(const struct psmtpd_session *s, char *buf,
     size_t size);
 bool channel_ehlo_enhanced(const struct psmtpd_session *s, char *buf,

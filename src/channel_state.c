@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "channel_session.h"
+#include "config.h"
 #include "plugin_loader.h"
 
 void
@@ -32,12 +33,13 @@ channel_reset_transaction(struct psmtpd_session *s)
 	s->smtp_state = PSMTPD_STATE_COMMAND;
 	free(s->mailfrom);
 	s->mailfrom = NULL;
-	channel_clear_rcpts(s);
 	s->require_smtputf8 = false;
 	s->bdat_active = false;
 	smtp_bdat_init(&s->bdat);
 	channel_free_plugin_data(s, true);
+	/* before the recipients go: it frees one verdict per recipient */
 	api_txn_end(s);
+	channel_clear_rcpts(s);
 	message_reset(&s->msg);
 }
 
@@ -128,6 +130,11 @@ channel_session_init(struct psmtpd_session *s,
 	s->params = params;
 	s->plugins = plugins;
 	s->ext = params->esmtp;
+	/* RFC 2033 5: an LMTP server has PIPELINING and ENHANCEDSTATUSCODES */
+	s->lmtp = params->listener != NULL &&
+	    params->listener->protocol == CONFIG_PROTOCOL_LMTP;
+	if (s->lmtp)
+		s->ext.pipelining = s->ext.enhanced_status_codes = true;
 	io_init(&s->io, fd);
 	channel_session_id(s->id, sizeof(s->id));
 	if (peer == NULL || getnameinfo(peer, peerlen, s->peer_addr,

@@ -18,12 +18,16 @@
 #define NO_ARG CHANNEL_NO_ARG
 
 static const struct channel_verb channel_verbs[] = {
-	{ .verb = "HELO", .hook = CHANNEL_HOOK_HELO,
+	{ .verb = "HELO", .flags = CHANNEL_SMTP_ONLY, .hook = CHANNEL_HOOK_HELO,
 	  .check = channel_helo_check, .refused = channel_helo_refused,
 	  .proceed = channel_helo_proceed },
-	{ .verb = "EHLO", .hook = CHANNEL_HOOK_HELO,
+	{ .verb = "EHLO", .flags = CHANNEL_SMTP_ONLY, .hook = CHANNEL_HOOK_HELO,
 	  .check = channel_ehlo_check, .refused = channel_helo_refused,
 	  .proceed = channel_ehlo_proceed },
+	/* RFC 2033: EHLO's twin, on LMTP listeners only */
+	{ .verb = "LHLO", .enabled = channel_lmtp_enabled,
+	  .hook = CHANNEL_HOOK_HELO, .check = channel_ehlo_check,
+	  .refused = channel_helo_refused, .proceed = channel_ehlo_proceed },
 	{ .verb = "NOOP", .flags = NO_ARG, .proceed = channel_noop_proceed },
 	{ .verb = "QUIT", .proceed = channel_quit_proceed },
 	{ .verb = "MAIL", .flags = NEEDS_GREETING | CHANNEL_SECURED,
