@@ -173,6 +173,8 @@ maildir_init(psmtpd_init *ctx, void **plugin_data)
 		free(mc);
 		return -1;
 	}
+	/* psmtpd -t checks that the workers can write (or make) it. */
+	psmtpd_init_target(ctx, mc->dir);
 	const char *host = psmtpd_init_hostname(ctx);
 	maildir_host(mc->host, sizeof(mc->host), host != NULL ? host : "");
 	*plugin_data = mc;
@@ -198,20 +200,37 @@ maildir_worker_init(void *plugin_data)
 	return 0;
 }
 
+/* maildir_header_value - text for a header line: a control byte (CR, LF,
+ * NUL...) or DEL becomes '?', so that no sender can add a header line;
+ * UTF-8 stays (RFC 6532). */
+static void
+maildir_header_value(char *dst, size_t size, const char *text)
+{
+	size_t n = 0;
+
+	for (; text != NULL && *text != '\0' && n + 1 < size; text++) {
+		unsigned char c = (unsigned char)*text;
+		dst[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	dst[n] = '\0';
+}
+
 /* maildir_compose - the pieces of the file for this session. */
 static void
 maildir_compose(const struct maildir_conf *mc, const psmtpd_session *s,
     struct maildir_msg *m)
 {
 	int at_end = 0;
-	const char *from = psmtpd_session_mailfrom(s);
+	char from[1024];
+
+	maildir_header_value(from, sizeof(from), psmtpd_session_mailfrom(s));
 
 	m->data = psmtpd_message_data(s, &m->len);
 	m->head[0] = m->xpeer[0] = '\0';
 	m->off = m->len;
 	if (mc->add_headers) {
 		snprintf(m->head, sizeof(m->head), "Return-Path: <%s>\n",
-		    from != NULL ? from : "");
+		    from);
 		m->off = delivery_header_end(m->data, m->len, &at_end);
 		snprintf(m->xpeer, sizeof(m->xpeer), at_end ? "\nX-Peer: %s" :
 		    "X-Peer: %s\n", psmtpd_session_peer_addr(s));

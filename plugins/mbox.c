@@ -215,6 +215,9 @@ mbox_init(psmtpd_init *ctx, void **plugin_data)
 		return -1;
 	}
 	mc->lock_ms = (int)lock_s * 1000;
+	/* psmtpd -t checks that the workers can write it. */
+	psmtpd_init_target(ctx, mc->file);
+	psmtpd_init_target(ctx, mc->lock);
 	*plugin_data = mc;
 	return 0;
 }

@@ -26,6 +26,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,11 +284,21 @@ fail:
 /* pipe_child - in the child: stdin from the pipe, stdout and stderr to the
  * output pipe, default signals, its own process group, exec. */
 static void __attribute__((noreturn))
-pipe_child(int in[2], int out[2], char **argv, char **envp)
+pipe_child(int in[2], int out[2], char **argv, char **envp, pid_t worker)
 {
 	sigset_t none;
 
 	setpgid(0, 0);
+#ifdef PR_SET_PDEATHSIG
+	/* Dies with the worker: a worker killed at the end of a stop (or
+	 * by anyone) leaves no command running under init.  (A set-id
+	 * program that it execs loses this; its own children are its
+	 * business.) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != worker)
+		_exit(PIPE_EX_TEMPFAIL);
+#else
+	(void)worker;
+#endif
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (int sig = 1; sig < NSIG; sig++)
@@ -316,9 +329,11 @@ pipe_spawn(struct pipe_run *run, char **argv, char **envp)
 		errno = err;
 		return -1;
 	}
+	pid_t worker = getpid();
+
 	run->pid = fork();
 	if (run->pid == 0)
-		pipe_child(in, out, argv, envp);
+		pipe_child(in, out, argv, envp, worker);
 	int err = errno;
 	close(in[0]);
 	close(out[1]);

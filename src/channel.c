@@ -104,9 +104,12 @@ channel_parse(struct psmtpd_session *s, size_t len, struct smtp_command *cmd)
 		channel_reply(s, "500 Error: bad syntax");
 		return false;
 	}
-	if (s->params->trace)
-		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id, cmd->verb,
-		    cmd->arg != NULL ? cmd->arg : "");
+	if (s->params->trace) {
+		char verb[256], arg[1024];
+		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id,
+		    log_escape(verb, sizeof(verb), cmd->verb),
+		    log_escape(arg, sizeof(arg), cmd->arg));
+	}
 	if (len > channel_command_limit(s, cmd->verb)) {
 		channel_reply(s, "500 Error: line too long");
 		return false;
@@ -180,8 +183,11 @@ channel_read_command(struct psmtpd_session *s, size_t *len)
 			return false;
 		}
 		channel_phase(s, CHANNEL_PHASE_COMMAND, NULL);
-		enum io_status st = io_read_line(&s->io, s->line,
-		    CHANNEL_LINE_MAX, len, timeout);
+		const struct io_limit lim = { .timeout = timeout,
+		    .stress_timeout = s->params->stress_command,
+		    .stress = s->params->stress };
+		enum io_status st = io_read_line_limit(&s->io, s->line,
+		    CHANNEL_LINE_MAX, len, &lim);
 		switch (st) {
 		case IO_OK:
 			return true;
@@ -205,15 +211,29 @@ channel_read_command(struct psmtpd_session *s, size_t *len)
 	}
 }
 
+/* channel_error_limit - limits.max_errors, or the stress one while the
+ * pool is exhausted (0: none). */
+static unsigned
+channel_error_limit(const struct channel_params *p)
+{
+	unsigned max = p->max_errors;
+
+	if (p->stress != NULL && *p->stress != 0 && p->stress_max_errors > 0 &&
+	    (max == 0 || p->stress_max_errors < max))
+		max = p->stress_max_errors;
+	return max;
+}
+
 /* channel_count_errors - the one place errors are counted: a command
  * whose last reply was 4xx or 5xx is one; too many end the session. */
 static void
 channel_count_errors(struct psmtpd_session *s)
 {
+	unsigned max = channel_error_limit(s->params);
+
 	if (s->last_code == '4' || s->last_code == '5')
 		s->errors++;
-	if (s->params->max_errors == 0 || s->errors < s->params->max_errors ||
-	    s->closing)
+	if (max == 0 || s->errors < max || s->closing)
 		return;
 	channel_reply(s, "421 %s Error: too many errors", s->params->fqdn);
 	channel_close(s, CHANNEL_END_ERRORS);

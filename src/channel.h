@@ -34,6 +34,12 @@ struct channel_params {
 	int timeout_session;
 	size_t max_recipients;	/* 0: none */
 	unsigned max_errors;	/* 0: none */
+	/* Stress mode (io.h's io_limit): the word the master sets, NULL for
+	 * none, and the limits that then apply (0: the normal one). */
+	const volatile long long *stress;
+	int stress_command;
+	int stress_data;
+	unsigned stress_max_errors;
 	bool trace;		/* log every command and reply (-d) */
 	const char *spool_dir;	/* messages past the limit: NULL default */
 	size_t spool_memory_limit;	/* bytes kept in memory (262144) */
@@ -59,6 +65,8 @@ enum channel_phase {
 struct channel_observer {
 	void (*phase)(void *arg, enum channel_phase phase, const char *detail);
 	void *arg;
+	/* A message was answered: 2xx (accepted) or not.  May be NULL. */
+	void (*message)(void *arg, bool accepted);
 };
 
 /* Why a session ended, for the caller's log line. */

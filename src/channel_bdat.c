@@ -28,11 +28,11 @@ static bool
 channel_bdat_read(struct psmtpd_session *s, unsigned long long size,
     bool store, bool *nomem)
 {
-	long long deadline = channel_data_deadline(s);
 	size_t avail;
 
+	channel_data_begin(s);
 	while (size > 0) {
-		if (!io_pending(&s->io) && !channel_data_fill(s, deadline))
+		if (!io_pending(&s->io) && !channel_data_fill(s))
 			return false;
 		const char *in = io_peek(&s->io, &avail);
 		size_t n = avail < size ? avail : (size_t)size;

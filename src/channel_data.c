@@ -22,21 +22,26 @@ channel_data_limit(const struct channel_params *p)
 	    p->max_message_size;
 }
 
-long long
-channel_data_deadline(const struct psmtpd_session *s)
+void
+channel_data_begin(struct psmtpd_session *s)
 {
-	return io_deadline_min(io_deadline(s->params->timeout_data),
-	    s->session_deadline);
+	io_mark(&s->io);
 }
 
+/* channel_data_fill - timeouts.data is the time allowed between two
+ * reads (a steady sender is never cut off), within the session's time;
+ * in stress mode each line must arrive within stress.data. */
 bool
-channel_data_fill(struct psmtpd_session *s, long long deadline)
+channel_data_fill(struct psmtpd_session *s)
 {
+	const struct io_limit lim = { .timeout = s->params->timeout_data,
+	    .stress_timeout = s->params->stress_data,
+	    .stress = s->params->stress, .hard = s->session_deadline };
 	enum io_status st;
 
 	/* a signal (a stop) waits for the message */
-	while ((st = io_fill_until(&s->io, s->params->timeout_command,
-	    deadline)) == IO_INTR)
+	while ((st = io_fill_record(&s->io, s->params->timeout_command,
+	    &lim)) == IO_INTR)
 		;
 	if (st == IO_OK)
 		return true;
@@ -64,10 +69,9 @@ static bool
 channel_read_message(struct psmtpd_session *s, struct smtp_data *sd,
     bool *nomem)
 {
-	long long deadline = channel_data_deadline(s);
-
+	channel_data_begin(s);
 	while (!sd->done) {
-		if (!channel_data_fill(s, deadline))
+		if (!channel_data_fill(s))
 			return false;
 		size_t avail, produced;
 		const char *in = io_peek(&s->io, &avail);
@@ -90,18 +94,19 @@ channel_read_message(struct psmtpd_session *s, struct smtp_data *sd,
 static void
 channel_log_message(const struct psmtpd_session *s, const char *reply)
 {
-	char to[1024];
+	char to[1024], from[512], rcpt[512], safe[512];
 	size_t n = 0;
 
 	to[0] = '\0';
 	for (size_t i = 0; i < s->nrcpt && n < sizeof(to); i++)
 		n += (size_t)snprintf(to + n, sizeof(to) - n, "%s<%s>",
-		    i ? "," : "", s->rcpts[i].addr);
+		    i ? "," : "", log_escape(rcpt, sizeof(rcpt),
+		    s->rcpts[i].addr));
 	log_info("message id=%s msgid=%s client=%s from=<%s> to=%s nrcpt=%zu "
 	    "size=%zu%s reply=\"%s\"", s->id, s->api.msgid, s->peer_addr,
-	    s->mailfrom != NULL ? s->mailfrom : "", to, s->nrcpt,
+	    log_escape(from, sizeof(from), s->mailfrom), to, s->nrcpt,
 	    message_size(&s->msg), message_spooled(&s->msg) ? " spooled=1" :
-	    "", reply);
+	    "", log_escape(safe, sizeof(safe), reply));
 }
 
 /* channel_received - the Received: header (RFC 5321 4.4), when the
@@ -139,14 +144,14 @@ static void
 channel_message_reply(struct psmtpd_session *s, const char *text,
     bool verdicts)
 {
-	char **r = verdicts ? s->api.rcpt_reply : NULL;
-
 	if (!s->lmtp) {
 		channel_reply_raw(s, text);
 		return;
 	}
-	for (size_t i = 0; i < s->nrcpt && !s->closing; i++)
-		channel_reply_raw(s, r != NULL && r[i] != NULL ? r[i] : text);
+	for (size_t i = 0; i < s->nrcpt && !s->closing; i++) {
+		const char *r = verdicts ? s->rcpts[i].reply : NULL;
+		channel_reply_raw(s, r != NULL ? r : text);
+	}
 }
 
 /* channel_deliver - process_message over the chain, then the reply. */
@@ -160,6 +165,9 @@ channel_deliver(struct psmtpd_session *s)
 		channel_received(s);
 	channel_run_message_hooks(s, &v);
 	s->messages++;
+	if (s->obs != NULL && s->obs->message != NULL)
+		s->obs->message(s->obs->arg, v.result == PSMTPD_CONTINUE ||
+		    v.reply[0] == '2');
 	if (v.result == PSMTPD_CONTINUE)
 		snprintf(ok, sizeof(ok), "250 OK%s%s", s->params->reply_queue_id ?
 		    " queued as " : "", s->params->reply_queue_id ?

@@ -61,8 +61,11 @@ channel_reply_raw(struct psmtpd_session *s, const char *text)
 	if (s->ext.enhanced_status_codes &&
 	    smtp_esc_apply(s->reply_context, text, esc, sizeof(esc)))
 		text = esc;
-	if (s->params->trace)
-		log_debug("id=%s reply=\"%s\"", s->id, text);
+	if (s->params->trace) {
+		char safe[1024];	/* a reply may quote the client */
+		log_debug("id=%s reply=\"%s\"", s->id,
+		    log_escape(safe, sizeof(safe), text));
+	}
 	s->last_code = text[0];
 	for (const char *p = text;;) {
 		const char *nl = strchr(p, '\n');

@@ -13,6 +13,7 @@
  *   channel_bdat.c      BDAT (it uses channel_data.c's end of message)
  *   channel_data.c      DATA: receive the message, hand it on, answer
  *                       (once, or per recipient on LMTP)
+ *   channel_xclient.c   XCLIENT (xclient_trusted clients), xclient.c
  *   channel_state.c     session init/free, transaction resets, recipients
  *   channel_hooks.c     the plugin chain, verdicts, plugin verbs
  *   channel_reply.c     replies (enhanced status codes), close, phase
@@ -67,6 +68,9 @@ struct channel_rcpt {
 	char **param;		/* its parameters as sent; one allocation
 				 * with addr, freed through param */
 	size_t nparam;
+	char *reply;		/* its verdict on the message (plugin API's
+				 * psmtpd_reply_rcpt, settled after
+				 * process_message); NULL: none yet */
 };
 
 struct channel_plugin_data {
@@ -166,7 +170,8 @@ void channel_run_rset_hooks(struct psmtpd_session *s);
 void channel_run_disconnect_hooks(struct psmtpd_session *s);
 /* API 2: the plugins' EHLO keywords into s->api.ehlo; the catch-all for
  * an unknown command (true: a plugin answered); process_message over the
- * chain, its per-recipient verdicts folded into v; on_outcome of the
+ * chain, its per-recipient verdicts folded into v (and each recipient's
+ * own reply in rcpts[i].reply, for an LMTP listener); on_outcome of the
  * plugins that saw the message, after its reply is sent. */
 void channel_run_ehlo_hooks(struct psmtpd_session *s);
 bool channel_run_unknown_hooks(struct psmtpd_session *s, const char *verb,
@@ -305,11 +310,18 @@ void channel_end_message(struct psmtpd_session *s, bool too_big, bool nomem);
 /* The message after a 354, to its reply (DATA, or a plugin's verb that
  * set smtp_state to DATA). */
 void channel_receive_data(struct psmtpd_session *s);
-/* The deadline of a message's data (timeouts.data, within the session's
- * time), and waiting for more of it: false when the session ends
- * instead (EOF, error, or a timeout: the 421 is sent). */
-long long channel_data_deadline(const struct psmtpd_session *s);
-bool channel_data_fill(struct psmtpd_session *s, long long deadline);
+/* A message's data begins (its timers start), and waiting for more of
+ * it (timeouts.data between reads, stress.data per line, within the
+ * session's time): false when the session ends instead (EOF, error, or
+ * a timeout: the 421 is sent). */
+void channel_data_begin(struct psmtpd_session *s);
+bool channel_data_fill(struct psmtpd_session *s);
+/* channel_xclient.c */
+bool channel_xclient_enabled(const struct psmtpd_session *s);
+bool channel_ehlo_xclient(const struct psmtpd_session *s, char *buf,
+    size_t size);
+void channel_xclient_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
 /* channel_bdat.c */
 bool channel_bdat_enabled(const struct psmtpd_session *s);
 void channel_bdat_proceed(struct psmtpd_session *s, struct channel_cmd *c,

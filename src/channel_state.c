@@ -20,8 +20,10 @@
 void
 channel_clear_rcpts(struct psmtpd_session *s)
 {
-	for (size_t i = 0; i < s->nrcpt; i++)
+	for (size_t i = 0; i < s->nrcpt; i++) {
 		free(s->rcpts[i].param);	/* the whole block */
+		free(s->rcpts[i].reply);
+	}
 	s->nrcpt = 0;
 }
 
@@ -31,13 +33,12 @@ channel_reset_transaction(struct psmtpd_session *s)
 	s->smtp_state = PSMTPD_STATE_COMMAND;
 	free(s->mailfrom);
 	s->mailfrom = NULL;
+	channel_clear_rcpts(s);
 	s->require_smtputf8 = false;
 	s->bdat_active = false;
 	smtp_bdat_init(&s->bdat);
 	channel_free_plugin_data(s, true);
-	/* before the recipients go: it frees one verdict per recipient */
 	api_txn_end(s);
-	channel_clear_rcpts(s);
 	message_reset(&s->msg);
 }
 

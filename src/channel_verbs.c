@@ -43,6 +43,10 @@ static const struct channel_verb channel_verbs[] = {
 	/* BDAT reads its chunk before any check: channel_bdat.c */
 	{ .verb = "BDAT", .enabled = channel_bdat_enabled,
 	  .proceed = channel_bdat_proceed },
+	/* XCLIENT, for xclient_trusted clients only: channel_xclient.c */
+	{ .verb = "XCLIENT", .flags = CHANNEL_NO_TXN,
+	  .enabled = channel_xclient_enabled,
+	  .proceed = channel_xclient_proceed },
 	{ .verb = "HELP", .proceed = channel_help_proceed },
 	{ .verb = "VRFY", .proceed = channel_vrfy_proceed },
 	{ .verb = "EXPN", .proceed = channel_expn_proceed },
@@ -56,6 +60,7 @@ static const channel_ehlo_fn channel_ehlo_keywords[] = {
 	channel_ehlo_enhanced,
 	channel_ehlo_chunking,
 	channel_ehlo_dsn,
+	channel_ehlo_xclient,
 };
 
 const struct channel_verb *

@@ -32,6 +32,8 @@ static const char cli_usage_text[] =
 "  -o KEY=VALUE        set one setting (dotted: -o pool.max_workers=10)\n"
 "  -t                  check the config and plugins, then exit 0 or 1\n"
 "  -D                  detach into the background and write the pidfile\n"
+"  -S                  show the pool of the running psmtpd (status.file);\n"
+"                      -o status.format=prometheus for node-exporter\n"
 "  -V, --version       print the version and exit\n"
 "  -h, --help          print this help and exit\n";
 
@@ -92,6 +94,7 @@ cli_option(int c, const char *arg, struct cli_options *o, FILE *out,
 	case 'C': o->config_file = arg; break;
 	case 't': o->check_only = true; break;
 	case 'D': o->detach = true; break;
+	case 'S': o->status = true; break;
 	case 's':
 		if (cli_parse_size(arg, &o->size) != 0) {
 			snprintf(err, errlen, "invalid size: %s", arg);
@@ -131,7 +134,7 @@ cli_parse(int argc, char **argv, struct cli_options *o, FILE *out,
 	o->size = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+nc:s:udC:o:tDVh",
+	while ((c = getopt_long(argc, argv, "+nc:s:udC:o:tDSVh",
 	    cli_long_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			snprintf(err, errlen, "bad option '%s'; see psmtpd -h",

@@ -1,7 +1,7 @@
 /*
  * cli.h - the command line: python -m smtpd's options and arguments
  * (-n -c -s -u -d [localaddr [remoteaddr]]) plus the daemon's own
- * (-C -o -t -D -V -h).
+ * (-C -o -t -D -S -V -h).
  */
 #ifndef PSMTPD_CLI_H
 #define PSMTPD_CLI_H
@@ -21,10 +21,13 @@ struct cli_options {
 	bool no_setuid;			/* -n */
 	bool check_only;		/* -t */
 	bool detach;			/* -D */
+	bool status;			/* -S */
 	const char *localaddr;
 	const char *remoteaddr;
 	const char *overrides[CLI_OVERRIDES_MAX];	/* -o, in order */
 	size_t noverrides;
+	const char *plugin_path;	/* $PSMTPD_PLUGIN_PATH made absolute
+					 * by main; NULL: as in the env */
 };
 
 enum cli_result {

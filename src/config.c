@@ -18,9 +18,8 @@
 #include "config_int.h"
 #include "log.h"
 
-#ifndef PSMTPD_RUNSTATEDIR
-#define PSMTPD_RUNSTATEDIR "/run"
-#endif
+#include "paths.h"	/* PSMTPD_RUNSTATEDIR, from the configured prefix */
+#define CONFIG_DEFAULT_STATUS_FILE PSMTPD_RUNSTATEDIR "/psmtpd.status"
 
 void
 config_defaults(struct config *cfg)
@@ -35,6 +34,7 @@ config_defaults(struct config *cfg)
 	cfg->timeouts.data = 600;
 	cfg->timeouts.shutdown = 30;
 	cfg->timeouts.session = 0;
+	cfg->timeouts.proxy = 5;
 	cfg->limits.max_recipients = 1000;
 	cfg->limits.max_errors = 20;
 	cfg->limits.max_connections_per_client = 0;
@@ -45,6 +45,9 @@ config_defaults(struct config *cfg)
 	cfg->pool.max_workers = 150;
 	cfg->pool.max_connections_per_worker = 10000;
 	cfg->pool.busy_reply = false;
+	cfg->stress.command = 10;
+	cfg->stress.data = 60;
+	cfg->stress.max_errors = 1;
 	cfg->spool.memory_limit = 262144;
 	/* Strings: out of memory this early is a broken environment. */
 	const char *listen = CONFIG_DEFAULT_LISTEN;
@@ -54,7 +57,9 @@ config_defaults(struct config *cfg)
 	    config_set_string(&cfg->remote, CONFIG_DEFAULT_REMOTE) == -1 ||
 	    config_set_string(&cfg->user, CONFIG_DEFAULT_USER) == -1 ||
 	    config_set_string(&cfg->pidfile,
-	    PSMTPD_RUNSTATEDIR "/psmtpd.pid") == -1)
+	    PSMTPD_RUNSTATEDIR "/psmtpd.pid") == -1 ||
+	    config_set_string(&cfg->status.file, CONFIG_DEFAULT_STATUS_FILE) ==
+	    -1 || config_set_string(&cfg->status.format, "text") == -1)
 		fatal("config: out of memory");
 }
 
@@ -68,6 +73,8 @@ config_free(struct config *cfg)
 	free(cfg->user);
 	free(cfg->group);
 	free(cfg->pidfile);
+	free(cfg->status.file);
+	free(cfg->status.format);
 	free(cfg->spool.dir);
 	free(cfg->file);
 	if (cfg->have_doc)

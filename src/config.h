@@ -106,6 +106,7 @@ struct config {
 		int data;	/* 600 */
 		int shutdown;	/* 30 */
 		int session;	/* 0: no overall limit */
+		int proxy;	/* 5: for the PROXY header, 1..3600 */
 	} timeouts;
 	struct {
 		long long max_recipients;	/* 1000 */
@@ -121,6 +122,18 @@ struct config {
 		long long max_connections_per_worker; /* 10000 */
 		bool busy_reply;	/* 421 when every worker is busy */
 	} pool;
+	/* The scoreboard as a file, for psmtpd -S, and -S's format. */
+	struct {
+		char *file;	/* RUNSTATEDIR/psmtpd.status; "": none */
+		char *format;	/* "text" or "prometheus" */
+	} status;
+	/* Stress mode: the limits while no idle worker is left at
+	 * max_workers (0: the normal one). */
+	struct {
+		int command;	/* seconds per command line, 10 */
+		int data;	/* seconds per line of DATA, 60 */
+		long long max_errors;	/* 1 */
+	} stress;
 	/* The ESMTP extensions beyond Python's; all off by default. */
 	struct {
 		bool pipelining;		/* RFC 2920 */
@@ -140,6 +153,7 @@ struct config {
 	size_t nplugins;
 
 	/* from the command line only */
+	const char *plugin_path;	/* $PSMTPD_PLUGIN_PATH, absolute */
 	bool no_setuid;		/* -n */
 	bool debug;		/* -d: protocol traces */
 	bool detach;		/* -D */

@@ -90,6 +90,12 @@ cfg_validate_rules(const struct config *cfg, struct cfg_err *e)
 		    cfg->pool.max_workers);
 		return cfg_blame(cfg, e, "pool.start", "pool.max_workers");
 	}
+	if (strcmp(cfg->status.format, "text") != 0 &&
+	    strcmp(cfg->status.format, "prometheus") != 0) {
+		cfg_fail(e, "'status.format' must be \"text\" or "
+		    "\"prometheus\", not \"%s\"", cfg->status.format);
+		return cfg_blame(cfg, e, "status.format", "status.format");
+	}
 	for (size_t i = 0; i < cfg->nplugins; i++)
 		if (cfg->plugins[i].name == NULL &&
 		    cfg->plugins[i].path == NULL)

@@ -6,129 +6,144 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon.h"
 
-/* daemon_read_pid - the pid in a pidfile: >0, 0 when absent or not a
- * pid, -1 on a read error. */
+/* daemon_read_pid - the pid written in an open pidfile, 0 if none. */
 static long
-daemon_read_pid(const char *path)
+daemon_read_pid(int fd)
 {
 	char buf[32];
-	ssize_t n;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 	char *end;
 	long pid;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd == -1)
-		return errno == ENOENT ? 0 : -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
+	if (n <= 0)
+		return 0;
 	buf[n] = '\0';
 	errno = 0;
 	pid = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
-	    pid <= 0)
+	if (errno != 0 || end == buf || pid <= 0)
 		return 0;
 	return pid;
 }
 
-/* daemon_comm - the program name of a process (Linux /proc), "" if it
- * cannot be read. */
-static void
-daemon_comm(const char *pid, char *buf, size_t size)
-{
-	char path[64];
-	FILE *f;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return;
-	if (fgets(buf, (int)size, f) == NULL)
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
-
-/* daemon_same_program - whether pid runs the program we run.  Where the
- * name cannot be told (no /proc), a live pid is taken to be ours. */
+/* daemon_pidfile_open - open (or create) the pidfile itself: never
+ * through a symlink, and only a plain file with one name (a hard link
+ * planted in a shared directory would make us write over its other
+ * name).  The fd, or -1 with err. */
 static int
-daemon_same_program(long pid)
+daemon_pidfile_open(const char *path, char *err, size_t errlen)
 {
-	char theirs[64], ours[64], num[32];
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0644);
 
-	snprintf(num, sizeof(num), "%ld", pid);
-	daemon_comm(num, theirs, sizeof(theirs));
-	daemon_comm("self", ours, sizeof(ours));
-	if (theirs[0] == '\0' || ours[0] == '\0')
-		return 1;
-	return strcmp(theirs, ours) == 0;
-}
-
-int
-daemon_pidfile_live(const char *path, char *err, size_t errlen)
-{
-	long pid = daemon_read_pid(path);
-
-	if (pid < 0) {
-		snprintf(err, errlen, "pidfile %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (pid == 0 || pid == (long)getpid())
-		return 0;
-	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
-		return 0;
-	if (!daemon_same_program(pid))
-		return 0;
-	snprintf(err, errlen, "pidfile %s names running psmtpd pid %ld", path,
-	    pid);
-	return 1;
-}
-
-int
-daemon_pidfile_write(const char *path, pid_t pid, char *err, size_t errlen)
-{
-	char tmp[4096], line[32];
-	int fd, n;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "pidfile %s: name too long", path);
-		return -1;
-	}
-	n = snprintf(line, sizeof(line), "%ld\n", (long)pid);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1) {
-		snprintf(err, errlen, "pidfile %s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "pidfile %s: %s%s", path, strerror(errno),
+		    errno == ELOOP ? " (a symlink: refused)" : "");
 		return -1;
 	}
-	if (write(fd, line, (size_t)n) != n || fsync(fd) == -1) {
-		snprintf(err, errlen, "pidfile %s: %s", tmp, strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		snprintf(err, errlen, "pidfile %s: not a plain file with one "
+		    "name: refused", path);
 		close(fd);
-		unlink(tmp);
 		return -1;
 	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
-		snprintf(err, errlen, "pidfile %s: %s", path, strerror(errno));
-		unlink(tmp);
+	return fd;
+}
+
+/* daemon_same_file - whether fd is still what path names (a stopping
+ * daemon may have removed the file between our open and our lock). */
+static bool
+daemon_same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && lstat(path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int
+daemon_pidfile_lock(const char *path, int *out, char *err, size_t errlen)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		int fd = daemon_pidfile_open(path, err, errlen);
+
+		if (fd == -1)
+			return -1;
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			int e = errno;
+			long pid = daemon_read_pid(fd);
+
+			close(fd);
+			if (e == EWOULDBLOCK)
+				snprintf(err, errlen, "pidfile %s is locked by "
+				    "running psmtpd pid %ld", path, pid);
+			else
+				snprintf(err, errlen, "pidfile %s: lock: %s",
+				    path, strerror(e));
+			return -1;
+		}
+		if (daemon_same_file(fd, path)) {
+			*out = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	snprintf(err, errlen, "pidfile %s keeps changing", path);
+	return -1;
+}
+
+int
+daemon_pidfile_put(int fd, pid_t pid, char *err, size_t errlen)
+{
+	char line[32];
+	int n = snprintf(line, sizeof(line), "%ld\n", (long)pid);
+
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, line, (size_t)n, 0) != n ||
+	    fsync(fd) == -1) {
+		snprintf(err, errlen, "pidfile: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
 void
-daemon_pidfile_remove(const char *path, pid_t pid)
+daemon_pidfile_release(const char *path, int fd)
 {
-	if (path[0] != '\0' && daemon_read_pid(path) == (long)pid)
+	if (fd == -1)
+		return;
+	/* Still ours: we hold the lock, so nobody else wrote it. */
+	if (daemon_same_file(fd, path))
 		unlink(path);
+	close(fd);
+}
+
+bool
+daemon_syslog_reachable(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd == -1)
+		return false;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return ok;
 }
 
 int

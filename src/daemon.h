@@ -4,20 +4,27 @@
 #ifndef PSMTPD_DAEMON_H
 #define PSMTPD_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 /*
- * Whether the pidfile names a live psmtpd: 1 (with "pidfile P names
- * running psmtpd pid N" in err), 0 when it is absent, stale, or names a
- * process of another program, -1 when it cannot be read (err).
+ * The pidfile, locked for the daemon's life (flock; the lock goes with
+ * the last process that holds the fd, so workers must close it).  Never
+ * opened through a symlink, never a temporary file beside it.
+ * daemon_pidfile_lock: open or create it and lock it; 0 with *fd, or -1
+ * with err ("pidfile P is locked by running psmtpd pid N" when another
+ * one runs).  A stale file (nobody holds the lock) is simply taken over.
  */
-int daemon_pidfile_live(const char *path, char *err, size_t errlen);
-/* Write pid to path atomically (path.tmp, then rename).  0 or -1 + err. */
-int daemon_pidfile_write(const char *path, pid_t pid, char *err,
+int daemon_pidfile_lock(const char *path, int *fd, char *err,
     size_t errlen);
-/* Remove path if it still names pid (a successor may have replaced it). */
-void daemon_pidfile_remove(const char *path, pid_t pid);
+/* Write pid into the locked pidfile.  0 or -1 + err. */
+int daemon_pidfile_put(int fd, pid_t pid, char *err, size_t errlen);
+/* Remove the pidfile (still the one we locked) and close fd; -1 is fine. */
+void daemon_pidfile_release(const char *path, int fd);
+/* Whether a syslog daemon listens on /dev/log (where a detached server's
+ * lines go). */
+bool daemon_syslog_reachable(void);
 /* path made absolute against the current directory, for use after the
  * chdir("/") of daemon_detach().  0 or -1 (too long, getcwd failed). */
 int daemon_abspath(const char *path, char *out, size_t size);

@@ -29,6 +29,17 @@ psmtpd_init_remote(const psmtpd_init *ctx)
 	return ctx->remote;
 }
 
+int
+psmtpd_init_target(psmtpd_init *ctx, const char *path)
+{
+	if (ctx->targets == NULL || *ctx->ntargets == PLUGIN_TARGETS_MAX ||
+	    path == NULL || snprintf(ctx->targets[*ctx->ntargets], PATH_MAX,
+	    "%s", path) >= PATH_MAX)
+		return -1;
+	(*ctx->ntargets)++;
+	return 0;
+}
+
 /* init_where - "FILE:LINE: " of a setting (or of the entry), or "". */
 static void
 init_where(const psmtpd_init *ctx, const config_setting_t *st, char *buf,

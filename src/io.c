@@ -20,6 +20,7 @@ io_init(struct io *io, int fd)
 	io->rpos = io->rlen = 0;
 	io->wlen = 0;
 	io->write_failed = false;
+	io->read_ms = io->record_ms = 0;
 }
 
 bool
@@ -28,8 +29,7 @@ io_pending(const struct io *io)
 	return io->rpos < io->rlen;
 }
 
-/* io_now_ms - a monotonic clock in milliseconds. */
-static long long
+long long
 io_now_ms(void)
 {
 	struct timespec ts;
@@ -86,6 +86,54 @@ io_wait(int fd, short events, long long deadline)
 	if (n == 0)
 		return IO_TIMEOUT;
 	return IO_OK;
+}
+
+static long long
+io_min_nonzero(long long a, long long b)
+{
+	return a == 0 ? b : b == 0 ? a : a < b ? a : b;
+}
+
+long long
+io_limit_deadline(const struct io_limit *l, long long idle_start,
+    long long record_start, long long since)
+{
+	long long d = l->timeout > 0 ?
+	    idle_start + (long long)l->timeout * 1000 : 0;
+
+	if (since != 0 && l->stress_timeout > 0) {
+		long long from = record_start > since ? record_start : since;
+
+		d = io_min_nonzero(d, from + (long long)l->stress_timeout *
+		    1000);
+	}
+	return io_min_nonzero(d, l->hard);
+}
+
+/* IO_STRESS_SLICE_MS: while stress mode may begin, a wait wakes this
+ * often to look at the shared word (the master sends no signal). */
+#define IO_STRESS_SLICE_MS 1000
+
+/* io_wait_limit - wait for input under a limit whose deadline moves with
+ * stress mode: in slices, each time with the deadline as it now is. */
+static enum io_status
+io_wait_limit(int fd, const struct io_limit *l, long long idle_start,
+    long long record_start)
+{
+	for (;;) {
+		long long since = l->stress != NULL ?
+		    __atomic_load_n(l->stress, __ATOMIC_ACQUIRE) : 0;
+		long long d = io_limit_deadline(l, idle_start, record_start,
+		    since);
+		long long slice = d;
+
+		if (l->stress != NULL)
+			slice = io_min_nonzero(d, io_now_ms() +
+			    IO_STRESS_SLICE_MS);
+		enum io_status st = io_wait(fd, POLLIN, slice);
+		if (st != IO_TIMEOUT || (d != 0 && slice >= d))
+			return st;
+	}
 }
 
 enum io_status
@@ -174,6 +222,55 @@ io_fill_until(struct io *io, int write_timeout, long long deadline)
 	}
 }
 
+/* io_fill_limited - io_fill under a limit; with track, note when input
+ * and line ends arrive. */
+static enum io_status
+io_fill_limited(struct io *io, int write_timeout, const struct io_limit *l,
+    long long idle_start, long long record_start, bool track)
+{
+	if (io_pending(io))
+		return IO_OK;
+	enum io_status st = io_flush(io, write_timeout);
+	if (st != IO_OK)
+		return st;
+	io->rpos = io->rlen = 0;
+	for (;;) {
+		ssize_t n = recv(io->fd, io->rbuf, sizeof(io->rbuf),
+		    MSG_DONTWAIT);
+		if (n > 0) {
+			io->rlen = (size_t)n;
+			if (track) {
+				io->read_ms = io_now_ms();
+				if (memchr(io->rbuf, '\n', (size_t)n) != NULL)
+					io->record_ms = io->read_ms;
+			}
+			return IO_OK;
+		}
+		if (n == 0)
+			return IO_EOF;
+		if (errno == EINTR)
+			return IO_INTR;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return IO_ERROR;
+		st = io_wait_limit(io->fd, l, idle_start, record_start);
+		if (st != IO_OK)
+			return st;
+	}
+}
+
+void
+io_mark(struct io *io)
+{
+	io->read_ms = io->record_ms = io_now_ms();
+}
+
+enum io_status
+io_fill_record(struct io *io, int write_timeout, const struct io_limit *l)
+{
+	return io_fill_limited(io, write_timeout, l, io->read_ms,
+	    io->record_ms, true);
+}
+
 const char *
 io_peek(const struct io *io, size_t *avail)
 {
@@ -202,12 +299,23 @@ enum io_status
 io_read_line(struct io *io, char *line, size_t cap, size_t *len,
     int timeout)
 {
+	const struct io_limit l = { .timeout = timeout };
+
+	return io_read_line_limit(io, line, cap, len, &l);
+}
+
+enum io_status
+io_read_line_limit(struct io *io, char *line, size_t cap, size_t *len,
+    const struct io_limit *l)
+{
 	bool cr = false;	/* the last byte taken was a CR */
-	long long deadline = io_deadline(timeout);
+	long long start = io_now_ms();	/* of the line: trickling bytes do
+					 * not move its deadline */
 
 	*len = 0;
 	for (;;) {
-		enum io_status st = io_fill_until(io, timeout, deadline);
+		enum io_status st = io_fill_limited(io, l->timeout, l, start,
+		    start, false);
 		/* A signal between commands is the caller's to handle;
 		 * inside a line, the line goes on. */
 		if (st == IO_INTR && (*len > 0 || cr))

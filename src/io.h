@@ -25,6 +25,8 @@ enum io_status {
 struct io {
 	int fd;
 	size_t rpos, rlen;	/* unread input is rbuf[rpos..rlen) */
+	long long read_ms;	/* when input last arrived (io_fill_record) */
+	long long record_ms;	/* when a line end last arrived */
 	size_t wlen;
 	bool write_failed;
 	char rbuf[IO_RBUF_SIZE];
@@ -61,6 +63,40 @@ long long io_deadline_min(long long a, long long b);
 /* Whole seconds until a deadline (at least 1 while it has not passed;
  * 0 when it has; INT_MAX-ish for none). */
 int io_seconds_left(long long deadline);
+
+/*
+ * How long a read may wait.  Normally `timeout` (seconds) from the start
+ * of the read; in stress mode (*stress is the monotonic ms when it began,
+ * 0 while it is off, set by the master in shared memory) the shorter
+ * `stress_timeout`, counted from the start of the record (a command line,
+ * a line of DATA) or from the start of stress mode, whichever is later:
+ * a deadline that bytes trickling in do not push back (Postfix's
+ * smtpd_per_record_deadline).  `hard` is an absolute deadline (ms) that
+ * always holds (the session's), 0 for none.
+ */
+struct io_limit {
+	int timeout;		/* seconds; 0: none */
+	int stress_timeout;	/* seconds; 0: the normal limit */
+	const volatile long long *stress;	/* NULL: no stress mode */
+	long long hard;
+};
+
+/* A monotonic clock in milliseconds. */
+long long io_now_ms(void);
+/* The deadline (ms, 0: none) of a read idle since idle_start, in a record
+ * begun at record_start, stress mode on since `since` (0: off).  Pure. */
+long long io_limit_deadline(const struct io_limit *l, long long idle_start,
+    long long record_start, long long since);
+
+/* io_read_line under a limit: the whole line within it. */
+enum io_status io_read_line_limit(struct io *io, char *line, size_t cap,
+    size_t *len, const struct io_limit *l);
+/* The DATA phase: io_mark() as it begins, then io_fill_record() for
+ * input: the normal limit is an idle timeout (from the last input), the
+ * stress limit a deadline per line (from the last line end). */
+void io_mark(struct io *io);
+enum io_status io_fill_record(struct io *io, int write_timeout,
+    const struct io_limit *l);
 
 /* The unread input, and mark n bytes of it consumed. */
 const char *io_peek(const struct io *io, size_t *avail);

@@ -24,7 +24,9 @@ static struct {
 	int level;
 	char ident[64];
 	char tag[96];
-} log_state = { LOG_DEST_STDERR, LOG_MAIL, LOG_INFO, "psmtpd", "psmtpd" };
+	long pid;	/* getpid() of the last log_init/log_set_role: a
+			 * forked worker calls log_set_role first */
+} log_state = { LOG_DEST_STDERR, LOG_MAIL, LOG_INFO, "psmtpd", "psmtpd", 0 };
 
 static const struct {
 	const char *name;
@@ -70,6 +72,7 @@ log_init(enum log_dest dest, int facility, int level, const char *ident)
 	log_state.level = level;
 	snprintf(log_state.ident, sizeof(log_state.ident), "%s", ident);
 	snprintf(log_state.tag, sizeof(log_state.tag), "%s", ident);
+	log_state.pid = (long)getpid();
 	if (dest == LOG_DEST_SYSLOG)
 		openlog(log_state.tag, LOG_PID | LOG_NDELAY, facility);
 }
@@ -79,6 +82,7 @@ log_set_role(const char *role)
 {
 	snprintf(log_state.tag, sizeof(log_state.tag), "%s/%s",
 	    log_state.ident, role);
+	log_state.pid = (long)getpid();
 	if (log_state.dest == LOG_DEST_SYSLOG) {
 		closelog();
 		openlog(log_state.tag, LOG_PID | LOG_NDELAY, log_state.facility);
@@ -109,7 +113,8 @@ log_write(int level, const char *text)
 	    localtime_r(&ts.tv_sec, &tm) != NULL)
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	int n = snprintf(line, sizeof(line), "%s %s[%ld]: %s\n", stamp,
-	    log_state.tag, (long)getpid(), text);
+	    log_state.tag, log_state.pid != 0 ? log_state.pid :
+	    (long)getpid(), text);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {
@@ -121,15 +126,59 @@ log_write(int level, const char *text)
 	(void)w;
 }
 
+/* log_escape_bytes - src into dst (size > 0), cut before an escape that
+ * does not fit: control bytes and DEL as \xNN, and with quotes also '"'
+ * and '\\' after a backslash; everything else (UTF-8 too) as it is. */
+static void
+log_escape_bytes(char *dst, size_t size, const char *src, bool quotes)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; *src != '\0'; src++) {
+		unsigned char c = (unsigned char)*src;
+		char e[4] = { (char)c };
+		size_t k = 1;
+		if (c < 0x20 || c == 0x7f) {
+			e[0] = '\\';
+			e[1] = 'x';
+			e[2] = hex[c >> 4];
+			e[3] = hex[c & 0xf];
+			k = 4;
+		} else if (quotes && (c == '"' || c == '\\')) {
+			e[0] = '\\';
+			e[1] = (char)c;
+			k = 2;
+		}
+		if (n + k >= size)
+			break;
+		memcpy(dst + n, e, k);
+		n += k;
+	}
+	dst[n] = '\0';
+}
+
+char *
+log_escape(char *dst, size_t size, const char *src)
+{
+	if (size > 0)
+		log_escape_bytes(dst, size, src != NULL ? src : "", true);
+	return dst;
+}
+
+/* log_vmsg - one line; a control byte that a caller let through (client
+ * text, a plugin's message) is escaped here, so that nothing can start a
+ * forged line or hide the real one. */
 void
 log_vmsg(int level, const char *fmt, va_list ap)
 {
-	char text[1800];
+	char text[1800], safe[1800];
 
 	if (!log_enabled(level))
 		return;
 	vsnprintf(text, sizeof(text), fmt, ap);
-	log_write(level, text);
+	log_escape_bytes(safe, sizeof(safe), text, false);
+	log_write(level, safe);
 }
 
 void

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define LOG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
@@ -34,6 +35,17 @@ void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 __attribute__((noreturn)) void fatal(const char *fmt, ...) LOG_PRINTF(1, 2);
 __attribute__((noreturn)) void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2);
 __attribute__((noreturn)) void log_panic(const char *fmt, ...) LOG_PRINTF(1, 2);
+
+/*
+ * Client text (or any text from outside) for a log line, into dst (size
+ * bytes, always NUL-terminated, cut to fit): printable ASCII and UTF-8
+ * as they are, '"' and '\\' escaped with a '\\', every other byte (CR,
+ * LF, NUL, ESC...) as \xNN, so that it can neither end the line nor the
+ * quoted value it is in.  Returns dst, for use as a printf argument.
+ * (Every log line also gets its control bytes escaped as \xNN, whatever
+ * its source.)
+ */
+char *log_escape(char *dst, size_t size, const char *src);
 
 /* Map "mail", "local0".."local7", "daemon", "user" to LOG_*; -1 if none. */
 int log_facility_from_name(const char *name);

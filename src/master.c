@@ -5,12 +5,15 @@
  */
 #include "autoconfig.h"
 
+#include <bsd/unistd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +23,7 @@
 #include "log.h"
 #include "master.h"
 #include "master_int.h"
+#include "plugin_loader.h"
 #include "runtime.h"
 #include "scoreboard.h"
 #include "worker.h"
@@ -29,8 +33,9 @@
 #define MASTER_MIN_SLOTS 1024
 #define MASTER_MAX_LISTENERS 60
 
-/* master_detach - -D: refuse a live pidfile, go to the background, write
- * the pidfile, log to syslog.  Errors are still on stderr. */
+/* master_detach - -D: lock the pidfile (refused when another psmtpd
+ * holds it), go to the background, write our pid, log to syslog.  Errors
+ * are still on stderr. */
 static int
 master_detach(struct master *m)
 {
@@ -43,23 +48,48 @@ master_detach(struct master *m)
 			log_warnx("pidfile %s: path too long", cfg->pidfile);
 			return -1;
 		}
-		if (daemon_pidfile_live(m->pidfile, err, sizeof(err)) != 0) {
+		if (daemon_pidfile_lock(m->pidfile, &m->pidfile_fd, err,
+		    sizeof(err)) == -1) {
 			log_warnx("%s", err);
 			return -1;
 		}
 	}
+	if (!daemon_syslog_reachable())
+		log_warnx("no syslog daemon listens on %s: the detached "
+		    "server's log lines will be lost (run it in the "
+		    "foreground under a supervisor, or start syslog)",
+		    _PATH_LOG);
 	if (daemon_detach(&m->ready_fd, err, sizeof(err)) == -1) {
 		log_warnx("detach: %s", err);
 		return -1;
 	}
-	if (m->pidfile[0] != '\0' && daemon_pidfile_write(m->pidfile,
-	    getpid(), err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		m->pidfile[0] = '\0';
+	if (m->pidfile_fd != -1 && daemon_pidfile_put(m->pidfile_fd, getpid(),
+	    err, sizeof(err)) == -1) {
+		log_warnx("%s %s", m->pidfile, err);
 		return -1;
 	}
 	log_init(LOG_DEST_SYSLOG, cfg->log.facility, cfg->log.level, "psmtpd");
 	return 0;
+}
+
+/* master_scoreboard - the scoreboard in status.file for psmtpd -S; in
+ * anonymous memory when that cannot be (a warning when the file was
+ * configured; only a debug line for the default one, which a user who
+ * is not root cannot write: python -m smtpd's users never asked). */
+static struct scoreboard *
+master_scoreboard(const struct config *cfg, size_t slots)
+{
+	const char *path = cfg->status.file;
+	struct scoreboard *sb;
+
+	if (path == NULL || path[0] == '\0')
+		return scoreboard_create(slots, NULL);
+	if ((sb = scoreboard_create(slots, path)) != NULL)
+		return sb;
+	log_msg(cfg->have_doc && config_lookup(&cfg->doc, "status.file") ?
+	    LOG_WARNING : LOG_DEBUG, "status file %s: %s; psmtpd -S will "
+	    "not see this server", path, strerror(errno));
+	return scoreboard_create(slots, NULL);
 }
 
 /* master_setup - everything before the first fork of a worker. */
@@ -76,6 +106,7 @@ master_setup(struct master *m, sigset_t *waitmask)
 		log_warnx("%s", err);
 		return -1;
 	}
+	m->backlog = cfg->listen_backlog;
 	if (m->nlisteners > MASTER_MAX_LISTENERS) {
 		log_warnx("too many listen addresses: %zu (at most %d)",
 		    m->nlisteners, MASTER_MAX_LISTENERS);
@@ -86,7 +117,8 @@ master_setup(struct master *m, sigset_t *waitmask)
 		log_warnx("%s", err);
 		return -1;
 	}
-	if ((m->sb = scoreboard_create(slots)) == NULL) {
+	if ((m->sb = master_scoreboard(cfg, slots)) == NULL ||
+	    master_workers_init(m, slots) == -1) {
 		log_warn("scoreboard");
 		return -1;
 	}
@@ -101,6 +133,21 @@ master_setup(struct master *m, sigset_t *waitmask)
 		return -1;
 	}
 	return 0;
+}
+
+/* master_nobody_warning - mail that a delivery plugin stores as `nobody`
+ * is readable by every other process that runs as nobody. */
+static void
+master_nobody_warning(const struct master *m)
+{
+	const char *plugin;
+
+	if (m->creds.keep || strcmp(m->creds.user, "nobody") != 0 ||
+	    plugin_set_target(m->rt->plugins, 0, &plugin) == NULL)
+		return;
+	log_warnx("workers run as nobody and plugin %s stores mail: any "
+	    "process running as nobody can read it; set user = \"psmtpd\" "
+	    "(adduser --system --group --no-create-home psmtpd)", plugin);
 }
 
 /* master_started - the line that says the server is up. */
@@ -126,7 +173,7 @@ master_started(const struct master *m)
 void
 master_stop_begin(struct master *m)
 {
-	struct sb_counts c;
+	struct master_counts c;
 
 	if (m->stopping)
 		return;
@@ -134,7 +181,7 @@ master_stop_begin(struct master *m)
 	m->stop_stage = 0;
 	m->stop_deadline = master_now_ms() +
 	    (long long)m->rt->cfg.timeouts.shutdown * 1000;
-	scoreboard_count(m->sb, m->generation, &c);
+	master_count(m, &c);
 	log_info("stopping workers=%d busy=%d timeout=%d", c.live, c.busy,
 	    m->rt->cfg.timeouts.shutdown);
 	/* Stop accepting.  shutdown() of a listening socket ends listening
@@ -148,6 +195,34 @@ master_stop_begin(struct master *m)
 	m->listeners = NULL;
 	m->nlisteners = 0;
 	master_leave_old(m);
+}
+
+/* master_stop_signal - SIGTERM/SIGINT: the first begins a graceful stop;
+ * another one while stopping skips the wait, as a user at a terminal
+ * pressing ^C twice expects (sessions get 421 at once, then SIGKILL after
+ * the grace; a third skips the grace too). */
+static void
+master_stop_signal(struct master *m)
+{
+	if (!m->stopping) {
+		master_stop_begin(m);
+		return;
+	}
+	log_notice("stop signal again: ending the sessions now");
+	m->stop_deadline = 0;
+}
+
+/* master_log_status - SIGUSR1/SIGUSR2: one line on the pool. */
+static void
+master_log_status(const struct master *m)
+{
+	struct master_counts c;
+
+	master_count(m, &c);
+	log_info("status live=%d idle=%d busy=%d old=%d generation=%u "
+	    "stress=%s stopping=%s", c.live, c.idle, c.busy, c.old,
+	    m->generation, m->stress.since != 0 ? "on" : "off",
+	    m->stopping ? "yes" : "no");
 }
 
 /* master_stop_step - past timeouts.shutdown the sessions are ended (the
@@ -211,9 +286,9 @@ master_wait(struct master *m, const sigset_t *waitmask, long long now)
 static int
 master_live(const struct master *m)
 {
-	struct sb_counts c;
+	struct master_counts c;
 
-	scoreboard_count(m->sb, m->generation, &c);
+	master_count(m, &c);
 	return c.live;
 }
 
@@ -228,7 +303,9 @@ master_loop(struct master *m, const sigset_t *waitmask)
 		if (reaped)
 			master_reap(m);
 		if (master_signal_take(MSIG_TERM))
-			master_stop_begin(m);
+			master_stop_signal(m);
+		if (master_signal_take(MSIG_STATUS))
+			master_log_status(m);
 		if (master_signal_take(MSIG_HUP))
 			master_reload(m);
 		if (m->stopping && master_live(m) == 0)
@@ -237,6 +314,7 @@ master_loop(struct master *m, const sigset_t *waitmask)
 		if (m->stopping)
 			master_stop_step(m, now);
 		else if (now >= m->next_tick) {
+			master_listen_check(m);
 			master_idle_maintain(m, true);
 			m->next_tick = now + MASTER_TICK_MS;
 		} else if (reaped)
@@ -249,12 +327,12 @@ master_loop(struct master *m, const sigset_t *waitmask)
 static void
 master_cleanup(struct master *m)
 {
-	if (m->pidfile[0] != '\0')
-		daemon_pidfile_remove(m->pidfile, getpid());
+	daemon_pidfile_release(m->pidfile, m->pidfile_fd);
 	if (m->ready_fd != -1)
 		daemon_ready(m->ready_fd, 0);
 	listen_close(m->listeners, m->nlisteners);
 	scoreboard_destroy(m->sb);
+	free(m->workers);
 	for (int i = 0; i < 2; i++)
 		if (m->alive[i] != -1)
 			close(m->alive[i]);
@@ -267,6 +345,7 @@ master_run(struct runtime *rt, const struct master_ops *ops)
 	struct master m = {
 		.rt = rt, .ops = ops, .generation = rt->generation,
 		.alive = { -1, -1 }, .rate = 1, .ready_fd = -1,
+		.pidfile_fd = -1,
 	};
 	sigset_t waitmask;
 
@@ -274,7 +353,11 @@ master_run(struct runtime *rt, const struct master_ops *ops)
 		master_cleanup(&m);
 		return 1;
 	}
+	setproctitle("master");
+	scoreboard_set_master(m.sb, getpid());
 	master_started(&m);
+	master_relay_warning(&m);
+	master_nobody_warning(&m);
 	if (m.ready_fd != -1) {
 		daemon_ready(m.ready_fd, 1);
 		m.ready_fd = -1;

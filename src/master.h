@@ -7,11 +7,14 @@
 #ifndef PSMTPD_MASTER_H
 #define PSMTPD_MASTER_H
 
+#include <stddef.h>
+
 struct runtime;
 
 struct master_ops {
-	/* Build a new generation (SIGHUP).  NULL: keep the old one (already logged). */
-	struct runtime *(*reload)(void *arg);
+	/* Build a new generation (SIGHUP).  NULL with why in err: the master
+	 * logs it once and keeps the old one. */
+	struct runtime *(*reload)(void *arg, char *err, size_t errlen);
 	void *arg;
 };
 

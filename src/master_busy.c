@@ -2,16 +2,16 @@
  * master_busy.c - pool.busy_reply: when max_workers workers are all in a
  * session, the master itself takes new connections and answers "421 <host>
  * Service not available, too busy" instead of leaving them in the backlog.
- * The reply is the channel's (channel_refuse); the master only accepts
- * and closes.
+ * That one fixed line is all the SMTP the master writes: it never reads
+ * from a client nor runs the channel.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "channel.h"
 #include "listen.h"
 #include "log.h"
 #include "master_int.h"
@@ -23,12 +23,28 @@
 bool
 master_busy_wanted(struct master *m)
 {
-	struct sb_counts c;
+	struct master_counts c;
 
 	if (m->stopping || !m->rt->cfg.pool.busy_reply)
 		return false;
-	scoreboard_count(m->sb, m->generation, &c);
+	master_count(m, &c);
 	return c.idle == 0 && c.live >= master_max_workers(m);
+}
+
+/* master_busy_send - the 421, best effort: the connection is dropped
+ * anyway. */
+static void
+master_busy_send(const struct master *m, int fd)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "421 %s Service not available, "
+	    "too busy\r\n", m->rt->fqdn);
+
+	if (n > 0 && (size_t)n < sizeof(line)) {
+		ssize_t w = send(fd, line, (size_t)n, MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
+		(void)w;
+	}
 }
 
 /* master_busy_refuse - take one waiting connection and refuse it.  The
@@ -53,7 +69,7 @@ master_busy_refuse(struct master *m, int listen_fd)
 	}
 	listen_addr_name((struct sockaddr *)&peer, len, client,
 	    sizeof(client));
-	channel_refuse(&m->rt->chan, fd, "Service not available, too busy");
+	master_busy_send(m, fd);
 	shutdown(fd, SHUT_WR);
 	close(fd);
 	log_info("refused client=%s reason=busy max_workers=%d", client,

@@ -16,18 +16,43 @@
 static void
 idle_retire(struct master *m, int n)
 {
-	size_t size = scoreboard_size(m->sb);
+	for (size_t i = 0; i < m->nworkers && n > 0; i++) {
+		const struct master_worker *w = &m->workers[i];
 
-	for (size_t i = 0; i < size && n > 0; i++) {
-		struct sb_slot *s = scoreboard_slot(m->sb, i);
-
-		if (s->pid <= 0 || s->generation != m->generation ||
-		    scoreboard_state(m->sb, i) != SB_IDLE ||
-		    scoreboard_leaving(m->sb, i))
+		if (w->pid <= 0 || w->generation != m->generation || w->leave ||
+		    scoreboard_state(m->sb, i) != SB_IDLE)
 			continue;
 		master_tell_leave(m, i);
 		n--;
 	}
+}
+
+/* master_stress_update - once a second: stress mode on or off, in the
+ * shared word the workers read, and in the log. */
+static void
+master_stress_update(struct master *m, const struct master_counts *c)
+{
+	const struct config *cfg = &m->rt->cfg;
+	struct stress_input in = { .idle = c->idle, .live = c->live,
+	    .max_workers = master_max_workers(m), .now = master_now_ms() };
+	long long began = m->stress.since;
+
+	switch (master_stress_plan(&in, &m->stress)) {
+	case 1:
+		log_warnx("stress mode on: no idle worker and max_workers=%d "
+		    "busy=%d; sessions now get command=%ds data=%ds "
+		    "max_errors=%lld", in.max_workers, c->busy,
+		    cfg->stress.command, cfg->stress.data,
+		    cfg->stress.max_errors);
+		break;
+	case -1:
+		log_notice("stress mode off after %llds idle=%d",
+		    (in.now - began) / 1000, c->idle);
+		break;
+	}
+	/* Written every second, so that a worker that scribbled over it
+	 * changes the limits for a second at most. */
+	scoreboard_set_stress(m->sb, m->stress.since);
 }
 
 /* master_idle_maintain - apply the plan: once a second (tick), and also
@@ -37,11 +62,11 @@ void
 master_idle_maintain(struct master *m, bool tick)
 {
 	const struct config *cfg = &m->rt->cfg;
-	struct sb_counts c;
+	struct master_counts c;
 	struct idle_input in;
 	struct idle_plan plan;
 
-	scoreboard_count(m->sb, m->generation, &c);
+	master_count(m, &c);
 	in = (struct idle_input){
 		.idle = c.idle, .busy = c.busy, .live = c.live,
 		.start = cfg->pool.start, .min_spare = cfg->pool.min_spare,
@@ -70,6 +95,8 @@ master_idle_maintain(struct master *m, bool tick)
 		if (n < plan.spawn)
 			plan.rate = 1;
 	}
-	if (tick)
+	if (tick) {
 		m->rate = plan.rate;
+		master_stress_update(m, &c);
+	}
 }

@@ -66,20 +66,53 @@ master_idle_plan(const struct idle_input *in, struct idle_plan *out)
 }
 
 /*
- * master_backoff_note - account for a worker's death.  A fast failure (an
- * abnormal death soon after the fork) doubles the pause before the next
- * spawn: 0 for the first (one crash may be a fluke), then 250 ms, 500 ms
- * ... up to 30 s.  A minute without a fast failure starts over.
+ * master_stress_plan - stress mode, as Postfix's: on as soon as no idle
+ * worker is left and the pool is at max_workers (a new connection would
+ * wait in the backlog); off once the pool has kept a spare worker for
+ * MASTER_STRESS_CALM_MS, so that a flood that eats every freed worker at
+ * once does not make it flap each second.
+ */
+int
+master_stress_plan(const struct stress_input *in, struct stress_state *st)
+{
+	bool exhausted = in->idle == 0 && in->live >= in->max_workers;
+
+	if (st->since == 0) {
+		if (!exhausted)
+			return 0;
+		st->since = in->now > 0 ? in->now : 1;
+		st->calm = 0;
+		return 1;
+	}
+	if (exhausted) {
+		st->calm = 0;
+		return 0;
+	}
+	if (st->calm == 0)
+		st->calm = in->now;
+	if (in->now - st->calm < MASTER_STRESS_CALM_MS)
+		return 0;
+	*st = (struct stress_state){ 0, 0 };
+	return -1;
+}
+
+/*
+ * master_backoff_note - account for a worker's death.  A worker that died
+ * abnormally before it served a single session (as Postfix's master
+ * counts them; a killed worker that has served is no crash loop) doubles
+ * the pause before spawning beyond the floor: 0 for the first (one crash
+ * may be a fluke), then 250 ms, 500 ms ... up to 30 s.  A minute without
+ * such a death starts over.
  */
 void
-master_backoff_note(struct master_backoff *b, bool fast_failure,
+master_backoff_note(struct master_backoff *b, bool unserved_failure,
     long long now)
 {
 	long long delay;
 
 	if (b->failures > 0 && now - b->last >= MASTER_BACKOFF_FORGET_MS)
 		*b = (struct master_backoff){ 0, 0, 0 };
-	if (!fast_failure)
+	if (!unserved_failure)
 		return;
 	b->failures++;
 	b->last = now;
@@ -100,3 +133,10 @@ master_backoff_wait(const struct master_backoff *b, long long now)
 	return b->until > now ? b->until - now : 0;
 }
 
+/* master_floor - the live workers that the back-off never goes below:
+ * pool.min_spare, at least one. */
+int
+master_floor(int min_spare)
+{
+	return imax(min_spare, 1);
+}

@@ -13,68 +13,82 @@
 
 #include "log.h"
 #include "master_int.h"
+#include "runtime.h"
 #include "scoreboard.h"
 #include "worker.h"
 
 /* master_reap_log - one line for a worker's end: info when it left as it
- * should, a warning with what it was doing when it did not. */
+ * should, a warning with what it was doing when it did not.  s is a clean
+ * copy of its scoreboard slot (display only); pid is ours. */
 static void
-master_reap_log(const struct sb_slot *s, int wstatus, enum sb_state st,
-    unsigned long long sessions)
+master_reap_log(const struct sb_slot *s, pid_t pid, unsigned gen,
+    int wstatus)
 {
 	char what[160];
 
-	if (st == SB_PLUGIN)
+	if (s->state == SB_PLUGIN)
 		snprintf(what, sizeof(what), "state=plugin plugin=%s",
 		    s->plugin);
 	else
 		snprintf(what, sizeof(what), "state=%s",
-		    scoreboard_state_name(st));
+		    scoreboard_state_name((enum sb_state)s->state));
 	if (WIFSIGNALED(wstatus))
 		log_warnx("worker died pid=%ld signal=%d (%s)%s %s client=%s "
-		    "sessions=%llu generation=%u", (long)s->pid,
+		    "sessions=%llu generation=%u", (long)pid,
 		    WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)),
 		    WCOREDUMP(wstatus) ? " core dumped" : "", what,
-		    s->client[0] ? s->client : "-", sessions, s->generation);
+		    s->client[0] ? s->client : "-", s->sessions, gen);
 	else if (WEXITSTATUS(wstatus) != WORKER_EXIT_OK)
 		log_warnx("worker failed pid=%ld status=%d %s client=%s "
-		    "sessions=%llu generation=%u", (long)s->pid,
+		    "sessions=%llu generation=%u", (long)pid,
 		    WEXITSTATUS(wstatus), what, s->client[0] ? s->client : "-",
-		    sessions, s->generation);
+		    s->sessions, gen);
 	else
 		log_debug("worker exited pid=%ld sessions=%llu generation=%u",
-		    (long)s->pid, sessions, s->generation);
+		    (long)pid, s->sessions, gen);
+}
+
+/* master_reap_backoff - a worker that died abnormally before serving a
+ * session counts towards the crash-loop back-off (its session count is
+ * the scoreboard's: a lie can only hasten or delay a pause that never
+ * takes the pool below its floor). */
+static void
+master_reap_backoff(struct master *m, bool unserved, long long now)
+{
+	long long wait;
+
+	master_backoff_note(&m->backoff, unserved, now);
+	wait = master_backoff_wait(&m->backoff, now);
+	if (unserved && wait > 0)
+		log_warnx("pool workers die before serving a session: respawn "
+		    "throttled ms=%lld failures=%d floor=%d", wait,
+		    m->backoff.failures,
+		    master_floor(m->rt->cfg.pool.min_spare));
 }
 
 /* master_reap_one - bookkeeping for one dead worker. */
 static void
 master_reap_one(struct master *m, pid_t pid, int wstatus, long long now)
 {
-	int slot = scoreboard_find(m->sb, pid);
-	struct sb_slot *s;
-	bool abnormal, fast;
+	int slot = master_worker_find(m, pid);
+	struct sb_slot s;
+	bool abnormal;
 
 	if (slot == -1) {
 		log_debug("reaped unknown child pid=%ld", (long)pid);
 		return;
 	}
-	s = scoreboard_slot(m->sb, (size_t)slot);
-	master_reap_log(s, wstatus, scoreboard_state(m->sb, (size_t)slot),
-	    s->sessions);
+	scoreboard_read(m->sb, (size_t)slot, &s);
+	master_reap_log(&s, pid, m->workers[slot].generation, wstatus);
 	abnormal = WIFSIGNALED(wstatus) || WEXITSTATUS(wstatus) != 0;
-	fast = abnormal && now - s->started < MASTER_FAST_DEATH_MS;
 	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == WORKER_EXIT_PRIV &&
 	    !m->stopping) {
 		log_warnx("workers cannot drop privileges: stopping");
 		m->status = 1;
 		master_stop_begin(m);
 	}
-	master_backoff_note(&m->backoff, fast, now);
-	if (fast && master_backoff_wait(&m->backoff, now) > 0)
-		log_warnx("pool workers die at start: respawn paused ms=%lld "
-		    "failures=%d", master_backoff_wait(&m->backoff, now),
-		    m->backoff.failures);
-	scoreboard_release(m->sb, (size_t)slot);
+	master_reap_backoff(m, abnormal && s.sessions == 0, now);
+	master_worker_release(m, (size_t)slot);
 }
 
 /* master_reap - collect every dead child. */

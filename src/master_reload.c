@@ -6,6 +6,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -39,11 +40,11 @@ master_reload_fixed(const struct master *m, const struct config *now)
 	if ((was->pidfile == NULL) != (now->pidfile == NULL) ||
 	    (was->pidfile != NULL && strcmp(was->pidfile, now->pidfile) != 0))
 		log_warnx("reload: a pidfile change needs a restart");
-	if ((size_t)now->pool.max_workers > scoreboard_size(m->sb))
+	if ((size_t)now->pool.max_workers > m->nworkers)
 		log_warnx("reload: pool.max_workers=%d is above the %zu "
 		    "workers the scoreboard was made for at start; restart "
 		    "to go past it", now->pool.max_workers,
-		    scoreboard_size(m->sb));
+		    m->nworkers);
 }
 
 /* master_reload_log - the new generation's log level and facility; the
@@ -64,16 +65,17 @@ master_reload(struct master *m)
 {
 	struct privsep_creds creds;
 	struct runtime *nrt, *old;
-	char err[512];
+	char err[CONFIG_ERR_MAX];
 	int n;
 
 	if (m->stopping)
 		return;
 	log_info("reload generation=%u", m->generation);
+	snprintf(err, sizeof(err), "nothing to reload from");
 	nrt = m->ops != NULL && m->ops->reload != NULL ?
-	    m->ops->reload(m->ops->arg) : NULL;
+	    m->ops->reload(m->ops->arg, err, sizeof(err)) : NULL;
 	if (nrt == NULL) {
-		log_warnx("reload failed: keeping generation=%u",
+		log_warnx("reload failed: %s: keeping generation=%u", err,
 		    m->generation);
 		return;
 	}
@@ -100,6 +102,13 @@ master_reload(struct master *m)
 	 * plugins' fini ran in runtime_swap_plugins). */
 	runtime_free(old);
 	m->rate = 1;
+	/* A reload always starts its workers: the new config may be what
+	 * cures a crash loop, and the back-off must not hide that. */
+	if (m->backoff.failures > 0)
+		log_notice("reload: crash-loop back-off cleared failures=%d",
+		    m->backoff.failures);
+	m->backoff = (struct master_backoff){ 0, 0, 0 };
+	m->floor_next = 0;
 	n = master_spawn(m, nrt->cfg.pool.start);
 	master_leave_old(m);
 	log_info("reload done generation=%u started=%d", m->generation, n);

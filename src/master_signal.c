@@ -29,6 +29,10 @@ master_on_signal(int signo)
 	case SIGCHLD:
 		master_flags[MSIG_CHLD] = 1;
 		break;
+	case SIGUSR1:
+	case SIGUSR2:
+		master_flags[MSIG_STATUS] = 1;
+		break;
 	}
 }
 
@@ -36,12 +40,16 @@ master_on_signal(int signo)
  * master_signal_setup - install the handlers, block the signals, and fill
  * waitmask with the mask to give ppoll() (the old mask without them).
  * SIGPIPE is ignored: the master writes only 421 replies when busy, and a
- * client gone by then is no reason to die.
+ * client gone by then is no reason to die.  SIGUSR1 and SIGUSR2 log the
+ * pool's state (to a worker they mean "leave" and "the master is gone";
+ * blocked here, they stay blocked in a new worker until its handlers are
+ * in place).
  */
 int
 master_signal_setup(sigset_t *waitmask)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1,
+	    SIGUSR2 };
 	struct sigaction sa;
 	sigset_t block;
 
@@ -57,9 +65,6 @@ master_signal_setup(sigset_t *waitmask)
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
 		return -1;
-	/* SIGUSR1 means "leave" to a worker; blocked here, it stays blocked
-	 * in a new worker until the worker's handler is in place. */
-	sigaddset(&block, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &block, waitmask) == -1)
 		return -1;
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)

@@ -6,7 +6,9 @@
 #ifndef PSMTPD_PLUGIN_INIT_H
 #define PSMTPD_PLUGIN_INIT_H
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <libconfig.h>
 
 #include <psmtpd/plugin.h>
@@ -15,6 +17,7 @@
 
 #define PLUGIN_INIT_KEYS_MAX 64
 #define PLUGIN_INIT_KEY_LEN 64
+#define PLUGIN_TARGETS_MAX 4
 #define PLUGIN_INIT_COMMANDS_MAX 64
 
 /* What a plugin's init chose of python -m smtpd's settings. */
@@ -33,6 +36,9 @@ struct psmtpd_init {
 	const char *remote;
 	bool failed;
 	char err[1024];
+	/* psmtpd_init_target(): the plugin entry's list */
+	char (*targets)[PATH_MAX];
+	size_t *ntargets;
 	size_t nread;
 	char read[PLUGIN_INIT_KEYS_MAX][PLUGIN_INIT_KEY_LEN];
 	const struct config *cfg;		/* the generation's settings */

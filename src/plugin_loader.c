@@ -16,9 +16,7 @@
 #include "plugin_loader.h"
 #include "plugin_trial.h"
 
-#ifndef PSMTPD_PLUGINDIR
-#define PSMTPD_PLUGINDIR "/usr/local/lib/psmtpd"
-#endif
+#include "paths.h"	/* PSMTPD_PLUGINDIR, from the configured prefix */
 
 struct plugin_entry {
 	void *handle;
@@ -28,6 +26,8 @@ struct plugin_entry {
 	bool inited;
 	char name[128];
 	char path[PATH_MAX];
+	char targets[PLUGIN_TARGETS_MAX][PATH_MAX];	/* for psmtpd -t */
+	size_t ntargets;
 };
 
 struct plugin_verb {
@@ -54,7 +54,7 @@ const void *const plugin_api_functions[] = {
 	(const void *)psmtpd_setting_strings,
 	(const void *)psmtpd_setting_strings_at,
 	(const void *)psmtpd_init_error, (const void *)psmtpd_init_hostname,
-	(const void *)psmtpd_init_remote,
+	(const void *)psmtpd_init_remote, (const void *)psmtpd_init_target,
 	(const void *)psmtpd_session_peer_addr,
 	(const void *)psmtpd_session_peer_port,
 	(const void *)psmtpd_session_fqdn, (const void *)psmtpd_session_remote,
@@ -150,17 +150,19 @@ plugin_find_in(const char *dir, size_t dirlen, const char *name, char *out,
 }
 
 /* plugin_resolve - the file to load for a config entry: a path as given,
- * a name looked up in $PSMTPD_PLUGIN_PATH then the plugin directory. */
+ * a name looked up in $PSMTPD_PLUGIN_PATH (as main made it absolute, in
+ * cfg->plugin_path) then the plugin directory. */
 static int
-plugin_resolve(const struct config_plugin *cp, const char *plugindir,
-    char *out, size_t size, char *why, size_t whylen)
+plugin_resolve(const struct config *cfg, const struct config_plugin *cp,
+    const char *plugindir, char *out, size_t size, char *why, size_t whylen)
 {
 	if (cp->path != NULL) {
 		snprintf(out, size, "%s", cp->path);
 		return 0;
 	}
 	const char *name = plugin_class_to_name(cp->name);
-	const char *env = getenv("PSMTPD_PLUGIN_PATH");
+	const char *env = cfg->plugin_path != NULL ? cfg->plugin_path :
+	    getenv("PSMTPD_PLUGIN_PATH");
 	for (const char *p = env; p != NULL && *p != '\0';) {
 		const char *colon = strchr(p, ':');
 		size_t len = colon ? (size_t)(colon - p) : strlen(p);
@@ -291,6 +293,8 @@ plugin_init_one(struct plugin_set *set, size_t idx, const struct config *cfg,
 	ctx->hostname = fqdn;
 	ctx->remote = cfg->remote;
 	ctx->cfg = cfg;
+	ctx->targets = e->targets;
+	ctx->ntargets = &e->ntargets;
 	int r = e->p->init != NULL ? e->p->init(ctx, &e->data) : 0;
 	e->inited = r == 0;
 	if (r == 0 && !ctx->failed)
@@ -343,7 +347,7 @@ plugin_load_one(struct plugin_set *set, const struct config *cfg,
 	plugin_where(cp, where, sizeof(where));
 	snprintf(e->name, sizeof(e->name), "%s", label);
 	e->timeout = cp->timeout;
-	if (plugin_resolve(cp, plugindir, e->path, sizeof(e->path), why,
+	if (plugin_resolve(cfg, cp, plugindir, e->path, sizeof(e->path), why,
 	    sizeof(why)) != 0 || plugin_open(e, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%splugin %s: %s", where, label, why);
 		if (e->handle != NULL)
@@ -459,6 +463,20 @@ plugin_set_free(struct plugin_set *set)
 	free(set->verbs);
 	free(set->e);
 	free(set);
+}
+
+const char *
+plugin_set_target(const struct plugin_set *set, size_t i,
+    const char **plugin)
+{
+	for (size_t k = 0; set != NULL && k < set->n; k++) {
+		if (i < set->e[k].ntargets) {
+			*plugin = set->e[k].name;
+			return set->e[k].targets[i];
+		}
+		i -= set->e[k].ntargets;
+	}
+	return NULL;
 }
 
 int

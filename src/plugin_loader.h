@@ -54,6 +54,11 @@ void plugin_set_free(struct plugin_set *set);
 struct plugin_set *plugin_set_builtin(const struct psmtpd_plugin *const *p,
     size_t n, const char *fqdn, char *err, size_t errlen);
 
+/* The i-th path a plugin's init asked psmtpd -t to check
+ * (psmtpd_init_target), and that plugin's name; NULL past the last. */
+const char *plugin_set_target(const struct plugin_set *set, size_t i,
+    const char **plugin);
+
 /* In a worker, after fork: worker_init of each plugin; -1 on failure. */
 int plugin_set_worker_init(struct plugin_set *set);
 void plugin_set_worker_fini(struct plugin_set *set);

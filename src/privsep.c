@@ -4,10 +4,14 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "privsep.h"
@@ -35,25 +39,21 @@ privsep_group(const char *group, gid_t primary, gid_t *out, char *err,
 }
 
 int
-privsep_resolve(const char *user, const char *group, bool keep,
+privsep_lookup(const char *user, const char *group,
     struct privsep_creds *out, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
 	memset(out, 0, sizeof(*out));
-	if (keep) {
-		out->keep = true;
-		out->uid = geteuid();
-		out->gid = getegid();
-		return 0;
-	}
 	if (user == NULL || user[0] == '\0')
 		user = "nobody";
 	errno = 0;
 	pw = getpwnam(user);
 	if (pw == NULL) {
-		snprintf(err, errlen, "unknown user \"%s\"%s%s", user,
-		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+		snprintf(err, errlen, "unknown user \"%s\"%s%s%s", user,
+		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "",
+		    strcmp(user, "psmtpd") == 0 ? " (create it: adduser "
+		    "--system --group --no-create-home psmtpd)" : "");
 		return -1;
 	}
 	if (snprintf(out->user, sizeof(out->user), "%s", user) >=
@@ -69,6 +69,24 @@ privsep_resolve(const char *user, const char *group, bool keep,
 		    "\"%s\"); use -n to keep the current user", user);
 		return -1;
 	}
+	return 0;
+}
+
+int
+privsep_resolve(const char *user, const char *group, bool keep,
+    struct privsep_creds *out, char *err, size_t errlen)
+{
+	if (keep) {
+		memset(out, 0, sizeof(*out));
+		out->keep = true;
+		out->uid = geteuid();
+		out->gid = getegid();
+		return 0;
+	}
+	if (privsep_lookup(user, group, out, err, errlen) == -1)
+		return -1;
+	if (user == NULL || user[0] == '\0')
+		user = "nobody";
 	if (geteuid() != 0 && (geteuid() != out->uid ||
 	    getegid() != out->gid)) {
 		/* Python's smtpd: 'Cannot setuid "nobody"; try running with
@@ -129,4 +147,66 @@ privsep_drop(const struct privsep_creds *c, char *err, size_t errlen)
 		return -1;
 	}
 	return privsep_verify(c, err, errlen);
+}
+
+/* privsep_writable - in the child, as the workers' user: path can be
+ * written, or made (its nearest existing parent is a writable
+ * directory).  NULL, or why not. */
+static const char *
+privsep_writable(const char *path, char *buf, size_t size)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(buf, size, "%s", path);
+	for (;;) {
+		if (stat(buf, &st) == 0)
+			break;
+		if (errno != ENOENT || (slash = strrchr(buf, '/')) == NULL)
+			return strerror(errno);
+		if (slash == buf)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (S_ISDIR(st.st_mode))
+		return access(buf, W_OK | X_OK) == 0 ? NULL : strerror(errno);
+	if (strcmp(buf, path) != 0)
+		return "a parent is not a directory";
+	return access(buf, W_OK) == 0 ? NULL : strerror(errno);
+}
+
+int
+privsep_check_target(const struct privsep_creds *c, const char *path,
+    char *err, size_t errlen)
+{
+	char buf[PATH_MAX], why[256] = "";
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		snprintf(err, errlen, "%s: cannot check: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		const char *w = privsep_drop(c, why, sizeof(why)) == -1 ? why :
+		    privsep_writable(path, buf, sizeof(buf));
+
+		if (w != NULL && write(p[1], w, strlen(w)) < 0)
+			_exit(2);
+		_exit(w != NULL);
+	}
+	close(p[1]);
+	n = read(p[0], why, sizeof(why) - 1);
+	close(p[0]);
+	why[n > 0 ? n : 0] = '\0';
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	snprintf(err, errlen, "%s is not writable by user %s: %s", path,
+	    c->keep ? "(unchanged)" : c->user, why[0] ? why : "check failed");
+	return -1;
 }

@@ -25,6 +25,16 @@ struct privsep_creds {
 int privsep_resolve(const char *user, const char *group, bool keep,
     struct privsep_creds *out, char *err, size_t errlen);
 
+/* Only look user and group up (what -t checks, as any user): unknown
+ * ones and root are refused.  0, or -1 with err. */
+int privsep_lookup(const char *user, const char *group,
+    struct privsep_creds *out, char *err, size_t errlen);
+
+/* Whether the workers, as c, can write path (or make it): checked in a
+ * child that drops to c.  0, or -1 with err. */
+int privsep_check_target(const struct privsep_creds *c, const char *path,
+    char *err, size_t errlen);
+
 /* Become the resolved user: initgroups, setgid, setuid, then check that
  * every id changed and that root cannot be had back.  0, or -1 with err. */
 int privsep_drop(const struct privsep_creds *creds, char *err,

@@ -5,9 +5,13 @@
  */
 #include "autoconfig.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #include "cli.h"
@@ -16,6 +20,28 @@
 #include "plugin_init.h"
 #include "plugin_loader.h"
 #include "runtime.h"
+
+/* runtime_localaddr - the localaddr argument.  Its bare ":PORT" form
+ * means localhost, as aiosmtpd's users expect (not every interface: the
+ * default class relays); in the config ":PORT" keeps meaning every
+ * address. */
+static int
+runtime_localaddr(struct config *cfg, const char *spec, char *err,
+    size_t errlen)
+{
+	char local[300];
+	const char *one = spec;
+
+	if (spec[0] == ':') {
+		if (snprintf(local, sizeof(local), "localhost%s", spec) >=
+		    (int)sizeof(local)) {
+			snprintf(err, errlen, "localaddr too long");
+			return -1;
+		}
+		one = local;
+	}
+	return config_set_listen(cfg, &one, 1, err, errlen);
+}
 
 /* runtime_apply_flags - python -m smtpd's options over the file. */
 static int
@@ -26,8 +52,8 @@ runtime_apply_flags(struct config *cfg, const struct cli_options *o,
 		cfg->data_size_limit = o->size;
 	if (o->smtputf8)
 		cfg->enable_smtputf8 = true;
-	if (o->localaddr != NULL && config_set_listen(cfg,
-	    &o->localaddr, 1, err, errlen) == -1)
+	if (o->localaddr != NULL && runtime_localaddr(cfg, o->localaddr, err,
+	    errlen) == -1)
 		return -1;
 	if (o->remoteaddr != NULL && config_set_string(&cfg->remote,
 	    o->remoteaddr) != 0) {
@@ -41,6 +67,7 @@ runtime_apply_flags(struct config *cfg, const struct cli_options *o,
 	if (cfg->nplugins == 0 &&
 	    config_set_class(cfg, "PureProxy", err, errlen) != 0)
 		return -1;
+	cfg->plugin_path = o->plugin_path;
 	cfg->no_setuid = o->no_setuid;
 	cfg->detach = o->detach;
 	if (o->debug) {
@@ -48,6 +75,25 @@ runtime_apply_flags(struct config *cfg, const struct cli_options *o,
 		cfg->log.level = LOG_DEBUG;
 	}
 	return 0;
+}
+
+/* runtime_check_spool - a configured spool.dir is a directory: else
+ * every large message would get a 451. */
+static int
+runtime_check_spool(const struct config *cfg, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (cfg->spool.dir == NULL)
+		return 0;
+	bool found = stat(cfg->spool.dir, &st) == 0;
+
+	if (found && S_ISDIR(st.st_mode))
+		return 0;
+	snprintf(err, errlen, "%s: spool.dir '%s': %s", cfg->file != NULL ?
+	    cfg->file : "-o", cfg->spool.dir, found ? "not a directory" :
+	    strerror(errno));
+	return -1;
 }
 
 /* runtime_build_config - every source of settings, in order. */
@@ -64,7 +110,9 @@ runtime_build_config(struct config *cfg, const struct cli_options *o,
 	for (size_t i = 0; i < o->noverrides; i++)
 		if (config_override(cfg, o->overrides[i], err, errlen) != 0)
 			return -1;
-	return config_validate(cfg, err, errlen);
+	if (config_validate(cfg, err, errlen) != 0)
+		return -1;
+	return runtime_check_spool(cfg, err, errlen);
 }
 
 /* runtime_channel_params - what the channel needs of the settings. */
@@ -87,6 +135,10 @@ runtime_channel_params(struct runtime *rt)
 		.timeout_session = c->timeouts.session,
 		.max_recipients = (size_t)c->limits.max_recipients,
 		.max_errors = (unsigned)c->limits.max_errors,
+		.stress_command = c->stress.command,
+		.stress_data = c->stress.data,
+		.stress_max_errors = c->stress.max_errors > UINT_MAX ?
+		    UINT_MAX : (unsigned)c->stress.max_errors,
 		.trace = c->debug,
 		.esmtp = {
 			.pipelining = c->esmtp.pipelining,
@@ -99,6 +151,13 @@ runtime_channel_params(struct runtime *rt)
 		.reply_queue_id = c->reply_queue_id,
 		.received_header = c->received_header,
 	};
+}
+
+int
+runtime_config(struct config *cfg, const struct cli_options *opts,
+    char *err, size_t errlen)
+{
+	return runtime_build_config(cfg, opts, err, errlen);
 }
 
 /* runtime_apply_plugin_smtpd - the settings a Python SMTPServer's

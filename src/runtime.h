@@ -29,7 +29,11 @@ struct runtime {
  * with a message in err. */
 struct runtime *runtime_load(const struct cli_options *opts, char *err,
     size_t errlen);
-/* The same, with the plugins only tried in a child (a reload): the
+/* Only the settings (no plugins), for psmtpd -S.  0, or -1 with err;
+ * config_free() cfg after. */
+int runtime_config(struct config *cfg, const struct cli_options *opts,
+    char *err, size_t errlen);
+/* runtime_load, with the plugins only tried in a child (a reload): the
  * running generation's plugins are replaced by runtime_swap_plugins(). */
 struct runtime *runtime_prepare(const struct cli_options *opts, char *err,
     size_t errlen);

@@ -14,6 +14,9 @@
  * - A NUL byte in the verb makes the line INVALID (Python answers 500
  *   too, echoing the NUL); one in the argument becomes '?' and is flagged
  *   (arg_nul), so that the verb's own checks answer as Python's do.
+ * - A CR or LF inside a MAIL or RCPT argument makes the path INVALID
+ *   (Python takes them into the address; with them a client injects
+ *   commands into an upstream, headers into a mailbox, lines into logs).
  * - Upper-casing (the verb, mail/rcpt options) is ASCII only: Python's
  *   str.upper() also maps e.g. U+017F to "S" and U+00DF to "SS".
  * - isalnum() of a parameter name treats every non-ASCII byte as alnum.
@@ -230,6 +233,8 @@ smtp_parse_path(const char *arg, const char *keyword, char *addr,
 	*rest = arg + strlen(arg);
 	if (addrsize > 0)
 		addr[0] = '\0';
+	if (strpbrk(arg, "\r\n") != NULL)
+		return SMTP_PARSE_INVALID;	/* stricter than Python */
 	if (!smtp_strip_keyword(arg, keyword, &s, &e))
 		return SMTP_PARSE_INVALID;
 	return smtp_getaddr(s, e, addr, addrsize, rest);

@@ -68,7 +68,10 @@ size_t smtp_space_len_before(const char *start, const char *end);
  * non-empty rest keeps the trailing white space that Python's would not
  * have (which rest.upper().split() ignores).  INVALID when Python would
  * answer the syntax error (no keyword, no address, unparsable address)
- * or raise (it then drops the connection); TOO_LONG when addr is too
+ * or raise (it then drops the connection), and also, stricter than
+ * Python, when arg holds a CR or an LF anywhere (a NUL never reaches it:
+ * smtp_parse_command makes it '?' and sets arg_nul, which the channel
+ * refuses); TOO_LONG when addr is too
  * small.  See smtp_addr.h for the address itself.
  */
 enum smtp_parse_status smtp_parse_path(const char *arg, const char *keyword,

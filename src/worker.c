@@ -21,6 +21,7 @@
  */
 #include "autoconfig.h"
 
+#include <bsd/unistd.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,6 +30,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/epoll.h>
@@ -39,6 +43,7 @@
 #include "log.h"
 #include "plugin_loader.h"
 #include "privsep.h"
+#include "proxy_accept.h"
 #include "runtime.h"
 #include "scoreboard.h"
 #include "worker.h"
@@ -57,6 +62,10 @@ _Static_assert(__builtin_types_compatible_p(sig_atomic_t, int),
  * end the session at its next command. */
 static volatile sig_atomic_t worker_leave_flag;
 static volatile sig_atomic_t worker_stop_flag;
+/* The listening sockets, for the SIGUSR2 handler to close (written once
+ * before the handler is installed). */
+static int worker_listen_fds[WORKER_MAX_FDS];
+static volatile sig_atomic_t worker_nlisten_fds;
 
 struct worker {
 	const struct worker_args *a;
@@ -65,6 +74,25 @@ struct worker {
 	int epfd;
 	bool master_gone;
 };
+
+/*
+ * worker_on_orphan - SIGUSR2, the parent-death signal: the master is
+ * gone.  Close the listeners here and now (close() is async-signal-safe),
+ * so that a new master can bind the addresses while this worker finishes
+ * the session in flight; then leave.
+ */
+static void
+worker_on_orphan(int signo)
+{
+	int saved = errno;
+
+	(void)signo;
+	for (sig_atomic_t i = 0; i < worker_nlisten_fds; i++)
+		close(worker_listen_fds[i]);
+	worker_nlisten_fds = 0;
+	worker_leave_flag = 1;
+	errno = saved;
+}
 
 static void
 worker_on_signal(int signo)
@@ -79,6 +107,7 @@ worker_on_signal(int signo)
  * but inside the accept wait (and SIGTERM during a session, so that the
  * channel's poll() is interrupted).  SIGINT and SIGHUP are the master's
  * business: a ^C on the terminal reaches the whole process group.
+ * SIGUSR2 (the master died) is never blocked.
  */
 static int
 worker_signals(struct worker *w)
@@ -86,6 +115,15 @@ worker_signals(struct worker *w)
 	struct sigaction sa;
 	sigset_t block;
 
+	for (size_t i = 0; i < w->a->nlisteners; i++)
+		worker_listen_fds[i] = w->a->listeners[i].fd;
+	worker_nlisten_fds = (sig_atomic_t)w->a->nlisteners;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = worker_on_orphan;
+	sa.sa_flags = SA_RESTART;	/* plugins' calls go on */
+	if (sigaction(SIGUSR2, &sa, NULL) == -1)
+		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = worker_on_signal;	/* no SA_RESTART: EINTR */
@@ -277,6 +315,16 @@ worker_phase(void *arg, enum channel_phase phase, const char *detail)
 	scoreboard_set_state(w->a->sb, w->a->slot, st, detail);
 }
 
+/* worker_message - a message answered, into the scoreboard's counters
+ * (for psmtpd -S). */
+static void
+worker_message(void *arg, bool accepted)
+{
+	const struct worker *w = arg;
+
+	scoreboard_count_message(w->a->sb, w->a->slot, accepted);
+}
+
 /* worker_client_over_limit - limits.max_connections_per_client, counted
  * across every worker (this session included): refuse with a 421. */
 static bool
@@ -313,12 +361,29 @@ worker_params(const struct worker *w, const struct listener *from,
 	return buf;
 }
 
+/* worker_proxy - on a proxy_protocol listener the PROXY header comes
+ * first: its client becomes the peer.  false: close the connection. */
+static bool
+worker_proxy(struct worker *w, int fd, struct sockaddr_storage *peer,
+    socklen_t *peerlen, const struct listener *from)
+{
+	struct channel_params params;
+	const struct config_listener *l =
+	    worker_params(w, from, &params)->listener;
+
+	if (l == NULL || !l->proxy_protocol)
+		return true;
+	scoreboard_set_state(w->a->sb, w->a->slot, SB_COMMAND, NULL);
+	return proxy_accept(fd, l, w->a->rt->cfg.timeouts.proxy, from->name,
+	    peer, peerlen) == 0;
+}
+
 /* worker_session - serve one accepted connection to its end. */
 static void
 worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
     socklen_t peerlen, const struct listener *from)
 {
-	const struct channel_observer obs = { worker_phase, w };
+	const struct channel_observer obs = { worker_phase, w, worker_message };
 	struct runtime *rt = w->a->rt;
 	char client[SCOREBOARD_CLIENT_MAX];
 	sigset_t saved;
@@ -327,13 +392,14 @@ worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
 
 	listen_addr_name((const struct sockaddr *)peer, peerlen, client,
 	    sizeof(client));
-	scoreboard_session(w->a->sb, w->a->slot, client);
+	scoreboard_session_begin(w->a->sb, w->a->slot, client);
+	setproctitle("worker busy %s", client);
 	scoreboard_set_state(w->a->sb, w->a->slot, SB_COMMAND, NULL);
 	/* The channel logs the connection; this says where it came in. */
 	log_debug("accept client=%s listener=%s", client, from->name);
 	if (worker_client_over_limit(w, fd, client)) {
 		close(fd);
-		scoreboard_session(w->a->sb, w->a->slot, NULL);
+		scoreboard_session_end(w->a->sb, w->a->slot);
 		return;
 	}
 	/* SIGTERM may interrupt the channel's waits from here on. */
@@ -345,7 +411,25 @@ worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	close(fd);
 	log_debug("session end client=%s reason=%s", client,
 	    channel_end_name(end));
-	scoreboard_session(w->a->sb, w->a->slot, NULL);
+	scoreboard_session_end(w->a->sb, w->a->slot);
+}
+
+/* worker_orphan_watch - SIGUSR2 when the master dies, set after the
+ * privilege drop (a change of credentials clears it); a master that died
+ * before that is seen through getppid().  Elsewhere the alive pipe is
+ * all there is (noticed between sessions). */
+static int
+worker_orphan_watch(const struct worker *w)
+{
+#ifdef PR_SET_PDEATHSIG
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR2) == -1)
+		return -1;
+	if (getppid() != w->a->master_pid)
+		raise(SIGUSR2);
+#else
+	(void)w;
+#endif
+	return 0;
 }
 
 /* worker_start - privileges, plugin init, signals, the wait set. */
@@ -358,7 +442,8 @@ worker_start(struct worker *w)
 		log_warnx("worker cannot drop privileges: %s", err);
 		return WORKER_EXIT_PRIV;
 	}
-	if (worker_signals(w) == -1 || worker_wait_setup(w) == -1) {
+	if (worker_signals(w) == -1 || worker_orphan_watch(w) == -1 ||
+	    worker_wait_setup(w) == -1) {
 		log_warn("worker setup");
 		return WORKER_EXIT_INIT;
 	}
@@ -382,6 +467,8 @@ worker_main(const struct worker_args *args)
 		log_panic("too many listeners: %zu", args->nlisteners);
 	if ((status = worker_start(&w)) != WORKER_EXIT_OK)
 		exit(status);
+	/* Sessions read stress mode from the word the master sets. */
+	args->rt->chan.stress = scoreboard_stress_word(args->sb);
 	while (max <= 0 || served < (unsigned long long)max) {
 		struct sockaddr_storage peer;
 		socklen_t peerlen;
@@ -389,9 +476,13 @@ worker_main(const struct worker_args *args)
 		int fd;
 
 		scoreboard_set_state(args->sb, args->slot, SB_IDLE, NULL);
+		setproctitle("worker idle");
 		if ((fd = worker_accept(&w, &peer, &peerlen, &from)) == -1)
 			break;
-		worker_session(&w, fd, &peer, peerlen, from);
+		if (worker_proxy(&w, fd, &peer, &peerlen, from))
+			worker_session(&w, fd, &peer, peerlen, from);
+		else
+			close(fd);
 		served++;
 	}
 	scoreboard_set_state(args->sb, args->slot, SB_EXITING, NULL);

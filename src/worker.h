@@ -1,12 +1,13 @@
 /*
  * worker.h - a forked worker: accept a connection, run a channel on it,
- * repeat.  The master forks it and hands it the listeners and a scoreboard
- * slot.
+ * repeat.  The master forks it and hands it the listeners (listen.h) and
+ * a scoreboard slot (scoreboard.h); worker.c is all of it.
  */
 #ifndef PSMTPD_WORKER_H
 #define PSMTPD_WORKER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct listener;
 struct runtime;
@@ -27,6 +28,7 @@ struct worker_args {
 	size_t slot;				/* its own */
 	const struct privsep_creds *creds;	/* who to become */
 	int alive_fd;		/* reads EOF when the master is gone */
+	pid_t master_pid;	/* getppid() while the master lives */
 };
 
 /*
@@ -34,7 +36,9 @@ struct worker_args {
  * then accept and serve connections until told to leave (SIGUSR1 or the
  * scoreboard: finish the session first), told to stop (SIGTERM: the
  * session ends at its next command with 421), after
- * pool.max_connections_per_worker sessions, or when the master is gone.
+ * pool.max_connections_per_worker sessions, or when the master is gone
+ * (SIGUSR2, the parent-death signal: the listeners are closed at once,
+ * the session in flight is finished).
  * Exit status: one of WORKER_EXIT_*.
  */
 __attribute__((noreturn)) void worker_main(const struct worker_args *args);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "paths.h"
 #include "check_config.h"
 
 void

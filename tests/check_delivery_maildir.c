@@ -74,16 +74,21 @@ END_TEST
 /* What add_headers makes of each data, as PureProxy places X-Peer. */
 static const struct {
 	const char *data, *file;
+	const char *from;	/* NULL: alice@example.org */
 } md_header_cases[] = {
 	{ "A: 1\nB: 2\n\nbody", "Return-Path: <alice@example.org>\n"
-	    "A: 1\nB: 2\nX-Peer: 192.0.2.7\n\nbody\n" },
+	    "A: 1\nB: 2\nX-Peer: 192.0.2.7\n\nbody\n", NULL },
 	{ "A: 1", "Return-Path: <alice@example.org>\nA: 1\n"
-	    "X-Peer: 192.0.2.7\n" },
+	    "X-Peer: 192.0.2.7\n", NULL },
 	{ "A: 1\n", "Return-Path: <alice@example.org>\nA: 1\n"
-	    "X-Peer: 192.0.2.7\n\n" },
+	    "X-Peer: 192.0.2.7\n\n", NULL },
 	{ "\nbody", "Return-Path: <alice@example.org>\nX-Peer: 192.0.2.7\n"
-	    "\nbody\n" },
-	{ "", "Return-Path: <alice@example.org>\nX-Peer: 192.0.2.7\n" },
+	    "\nbody\n", NULL },
+	{ "", "Return-Path: <alice@example.org>\nX-Peer: 192.0.2.7\n", NULL },
+	/* A sender with a line break (only a plugin could set one: the
+	 * channel refuses it) cannot add a header line. */
+	{ "A: 1\n", "Return-Path: <\"a??X-Injected: yes\"@x?>\nA: 1\n"
+	    "X-Peer: 192.0.2.7\n\n", "\"a\r\nX-Injected: yes\"@x\x7f" },
 };
 
 START_TEST(test_deliver_headers)
@@ -95,7 +100,8 @@ START_TEST(test_deliver_headers)
 	tu_tempdir(dir, sizeof(dir), "maildir");
 	struct maildir_conf *mc = md_setup(dir, 1, 1, &ctx);
 	ck_assert_ptr_nonnull(mc);
-	stub_session(&s, "alice@example.org", rcpts1,
+	stub_session(&s, md_header_cases[_i].from != NULL ?
+	    md_header_cases[_i].from : "alice@example.org", rcpts1,
 	    md_header_cases[_i].data);
 	ck_assert_int_eq(stub_code(&s, psmtpd_plugin.process_message(&s,
 	    mc)), 250);

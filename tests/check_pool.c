@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -21,9 +22,11 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "io.h"
 #include "listen.h"
 #include "master_int.h"
 #include "privsep.h"
+#include "scoreboard.h"
 #include "worker.h"
 
 /* ---- idle maintenance ------------------------------------------------ */
@@ -94,7 +97,8 @@ END_TEST
 
 /* ---- crash back-off -------------------------------------------------- */
 
-/* Deaths at times (ms), fast or not; the wait after the last one. */
+/* Deaths at times (ms), before a first session or not; the wait after
+ * the last one. */
 static const struct {
 	long long at[6];
 	bool fast[6];
@@ -134,6 +138,201 @@ START_TEST(test_backoff_cap)
 	ck_assert_int_eq(master_backoff_wait(&b, 99), MASTER_BACKOFF_MAX_MS);
 	ck_assert_int_eq(master_backoff_wait(&b, 99 + MASTER_BACKOFF_MAX_MS),
 	    0);
+}
+END_TEST
+
+START_TEST(test_floor)
+{
+	ck_assert_int_eq(master_floor(0), 1);
+	ck_assert_int_eq(master_floor(1), 1);
+	ck_assert_int_eq(master_floor(5), 5);
+}
+END_TEST
+
+/* ---- stress mode ------------------------------------------------------- */
+
+/* A run of ticks: counts at each, and the plan's answer (+1 on, -1 off). */
+static const struct {
+	int n;
+	struct { int idle, live; long long now; int change; } tick[6];
+	int maxw;
+} stress_rows[] = {
+	/* spares left, or room to fork: never on */
+	{ 2, { { 1, 4, 1000, 0 }, { 0, 3, 2000, 0 } }, 4 },
+	/* exhausted: on at once; stays on while exhausted */
+	{ 2, { { 0, 4, 1000, 1 }, { 0, 4, 2000, 0 } }, 4 },
+	/* recovers: off only after MASTER_STRESS_CALM_MS of spares */
+	{ 4, { { 0, 4, 1000, 1 }, { 1, 4, 2000, 0 }, { 1, 4, 6000, 0 },
+	    { 2, 4, 7000, -1 } }, 4 },
+	/* a flood that eats every freed worker again: no flapping */
+	{ 5, { { 0, 4, 1000, 1 }, { 1, 4, 2000, 0 }, { 0, 4, 3000, 0 },
+	    { 1, 4, 4000, 0 }, { 1, 4, 8000, 0 } }, 4 },
+	/* old-generation workers count towards max_workers (a reload) */
+	{ 1, { { 0, 6, 1000, 1 } }, 4 },
+	/* on again after off */
+	{ 3, { { 0, 1, 1000, 1 }, { 1, 1, 7000, 0 }, { 0, 1, 12000, 0 } },
+	    1 },
+};
+
+START_TEST(test_stress_plan)
+{
+	struct stress_state st = { 0, 0 };
+
+	for (int i = 0; i < stress_rows[_i].n; i++) {
+		struct stress_input in = {
+		    .idle = stress_rows[_i].tick[i].idle,
+		    .live = stress_rows[_i].tick[i].live,
+		    .max_workers = stress_rows[_i].maxw,
+		    .now = stress_rows[_i].tick[i].now };
+
+		ck_assert_int_eq(master_stress_plan(&in, &st),
+		    stress_rows[_i].tick[i].change);
+		ck_assert_int_eq(st.since != 0, st.since != 0 &&
+		    st.since <= in.now);
+	}
+}
+END_TEST
+
+/* io_limit_deadline: the normal limit from the idle start, the stress one
+ * from the record start or stress start (the later), the hard one. */
+static const struct {
+	struct io_limit l;
+	long long idle, record, since, want;
+} deadline_rows[] = {
+	{ { 0, 0, NULL, 0 }, 100, 100, 0, 0 },		/* no limit */
+	{ { 300, 10, NULL, 0 }, 100, 100, 0, 300100 },	/* stress off */
+	{ { 300, 10, NULL, 0 }, 100, 100, 50, 10100 },	/* on before */
+	{ { 300, 10, NULL, 0 }, 100, 100, 5000, 15000 },	/* on after */
+	/* DATA: idle timer moved by reads, record deadline by line ends */
+	{ { 600, 60, NULL, 0 }, 90000, 1000, 0, 690000 },
+	{ { 600, 60, NULL, 0 }, 90000, 1000, 500, 61000 },
+	/* stress 0: the normal limit */
+	{ { 300, 0, NULL, 0 }, 100, 100, 50, 300100 },
+	/* the hard deadline wins when earlier */
+	{ { 300, 10, NULL, 4000 }, 100, 100, 50, 4000 },
+	{ { 0, 0, NULL, 4000 }, 100, 100, 0, 4000 },
+	{ { 0, 10, NULL, 0 }, 100, 100, 50, 10100 },
+};
+
+START_TEST(test_io_deadline)
+{
+	ck_assert_int_eq(io_limit_deadline(&deadline_rows[_i].l,
+	    deadline_rows[_i].idle, deadline_rows[_i].record,
+	    deadline_rows[_i].since), deadline_rows[_i].want);
+}
+END_TEST
+
+/* Which bound addresses only this host reaches (the open relay warning). */
+static const struct {
+	int family;
+	const char *addr;
+	bool loopback;
+} loopback_rows[] = {
+	{ AF_INET, "127.0.0.1", true }, { AF_INET, "127.1.2.3", true },
+	{ AF_INET, "0.0.0.0", false }, { AF_INET, "10.0.0.1", false },
+	{ AF_INET, "128.0.0.1", false }, { AF_INET6, "::1", true },
+	{ AF_INET6, "::", false }, { AF_INET6, "::ffff:10.0.0.1", false },
+	{ AF_UNIX, NULL, true },
+};
+
+START_TEST(test_loopback)
+{
+	struct sockaddr_storage ss = { .ss_family =
+	    (sa_family_t)loopback_rows[_i].family };
+	void *a = NULL;
+
+	if (ss.ss_family == AF_INET)
+		a = &((struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6)
+		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+	if (a != NULL)
+		ck_assert_int_eq(inet_pton(ss.ss_family,
+		    loopback_rows[_i].addr, a), 1);
+	ck_assert_int_eq(master_is_loopback((struct sockaddr *)&ss),
+	    loopback_rows[_i].loopback);
+}
+END_TEST
+
+/* ---- the master's own table of workers ------------------------------- */
+
+/* One row: four slots, each with a pid or not (the master's memory), a
+ * generation and a leave flag (the master's), the state the worker wrote;
+ * the counts expected for generation 1. */
+static const struct {
+	pid_t pid[4];
+	unsigned gen[4];
+	bool leave[4];
+	int state[4];
+	int live, idle, busy, old;
+} count_rows[] = {
+	{ { 0, 0, 0, 0 }, { 1, 1, 1, 1 }, { 0 }, { SB_FREE, SB_FREE, SB_FREE,
+	    SB_FREE }, 0, 0, 0, 0 },
+	{ { 9, 9, 9, 0 }, { 1, 1, 1, 1 }, { 0 }, { SB_IDLE, SB_STARTING,
+	    SB_COMMAND, SB_FREE }, 3, 2, 1, 0 },
+	{ { 9, 9, 9, 9 }, { 1, 1, 1, 1 }, { 0 }, { SB_IDLE, SB_DATA,
+	    SB_PLUGIN, SB_CLOSING }, 4, 1, 3, 0 },
+	/* another generation, leaving, exiting: neither idle nor busy */
+	{ { 9, 9, 9, 9 }, { 0, 0, 1, 1 }, { 0, 0, 1, 0 }, { SB_IDLE,
+	    SB_COMMAND, SB_IDLE, SB_EXITING }, 4, 0, 0, 4 },
+	/* a worker that wrote garbage or FREE into its slot is busy, and
+	 * still live: the master's table says so, not the scoreboard */
+	{ { 9, 9, 9, 0 }, { 1, 1, 1, 1 }, { 0 }, { 77, SB_FREE, -1,
+	    SB_IDLE }, 3, 0, 3, 0 },
+	/* a slot that claims a worker the master never forked is nobody */
+	{ { 0, 0, 0, 0 }, { 1, 1, 1, 1 }, { 0 }, { SB_IDLE, SB_IDLE,
+	    SB_COMMAND, SB_IDLE }, 0, 0, 0, 0 },
+};
+
+START_TEST(test_master_count)
+{
+	struct master m = { .generation = 1 };
+	struct master_counts c;
+
+	m.sb = scoreboard_create(4, NULL);
+	ck_assert_int_eq(master_workers_init(&m, 4), 0);
+	for (size_t i = 0; i < 4; i++) {
+		m.workers[i] = (struct master_worker){
+		    .pid = count_rows[_i].pid[i] ? 100 + (pid_t)i : 0,
+		    .generation = count_rows[_i].gen[i],
+		    .leave = count_rows[_i].leave[i] };
+		scoreboard_slot(m.sb, i)->state = count_rows[_i].state[i];
+	}
+	master_count(&m, &c);
+	ck_assert_int_eq(c.live, count_rows[_i].live);
+	ck_assert_int_eq(c.idle, count_rows[_i].idle);
+	ck_assert_int_eq(c.busy, count_rows[_i].busy);
+	ck_assert_int_eq(c.old, count_rows[_i].old);
+	free(m.workers);
+	scoreboard_destroy(m.sb);
+}
+END_TEST
+
+/* Claiming goes by the master's table: a slot whose scoreboard says FREE
+ * but whose worker is alive is not handed out again, and a pid planted
+ * in the scoreboard is never found. */
+START_TEST(test_master_claim)
+{
+	struct master m = { .generation = 3 };
+
+	m.sb = scoreboard_create(2, NULL);
+	ck_assert_int_eq(master_workers_init(&m, 2), 0);
+	ck_assert_int_eq(master_worker_claim(&m, 500), 0);
+	m.workers[0].pid = 4242;
+	ck_assert_int_eq(scoreboard_state(m.sb, 0), SB_STARTING);
+	scoreboard_slot(m.sb, 0)->state = SB_FREE;	/* a lie */
+	ck_assert_int_eq(master_worker_claim(&m, 600), 1);
+	m.workers[1].pid = 4243;
+	ck_assert_int_eq(master_worker_claim(&m, 700), -1);
+	scoreboard_slot(m.sb, 1)->pid = 1;	/* planted */
+	ck_assert_int_eq(master_worker_find(&m, 1), -1);
+	ck_assert_int_eq(master_worker_find(&m, 4243), 1);
+	ck_assert_int_eq(m.workers[1].started, 600);
+	master_worker_release(&m, 0);
+	ck_assert_int_eq(master_worker_find(&m, 4242), -1);
+	ck_assert_int_eq(scoreboard_state(m.sb, 0), SB_FREE);
+	ck_assert_int_eq(master_worker_claim(&m, 800), 0);
+	free(m.workers);
+	scoreboard_destroy(m.sb);
 }
 END_TEST
 
@@ -321,62 +520,78 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-START_TEST(test_pidfile_write_remove)
+/* Lock, write, a second lock refused with the pid, release, again. */
+/* slurp_file - a small file's contents (malloc'd), or NULL. */
+static char *
+slurp_file(const char *path)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], err[256];
+	char *buf = calloc(1, 4096);
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (buf == NULL || fd == -1) {
+		free(buf);
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, 4095);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+START_TEST(test_pidfile_lock)
+{
+	char path[PATH_MAX], err[256], *text;
 	struct stat st;
+	int fd, fd2;
 
 	tmp_path(path, sizeof(path), "pid");
-	ck_assert_int_eq(daemon_pidfile_write(path, 12345, err, sizeof(err)),
-	    0);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	ck_assert_int_eq(stat(tmp, &st), -1);
-	daemon_pidfile_remove(path, 999);	/* not ours: stays */
-	ck_assert_int_eq(stat(path, &st), 0);
-	daemon_pidfile_remove(path, 12345);
+	write_file(path, "99999\n");	/* stale: nobody holds the lock */
+	ck_assert_int_eq(daemon_pidfile_lock(path, &fd, err, sizeof(err)), 0);
+	ck_assert_int_eq(daemon_pidfile_put(fd, 12345, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(text = slurp_file(path));
+	ck_assert_str_eq(text, "12345\n");
+	free(text);
+	ck_assert_int_eq(daemon_pidfile_lock(path, &fd2, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "is locked by running psmtpd pid 12345") !=
+	    NULL, "%s", err);
+	daemon_pidfile_release(path, fd);
 	ck_assert_int_eq(stat(path, &st), -1);
-	ck_assert_int_eq(daemon_pidfile_write("/nonexistent/dir/pid", 1, err,
+	ck_assert_int_eq(daemon_pidfile_lock(path, &fd, err, sizeof(err)), 0);
+	daemon_pidfile_release(path, fd);
+	ck_assert_int_eq(daemon_pidfile_lock("/nonexistent/dir/pid", &fd, err,
 	    sizeof(err)), -1);
 	ck_assert(strstr(err, "/nonexistent/dir/pid") != NULL);
 }
 END_TEST
 
-/* What a pidfile holds, and whether it counts as a live psmtpd. */
-START_TEST(test_pidfile_live)
+/* A symlink or a hard link planted at the pidfile: refused, and the file
+ * it points to is left as it was. */
+START_TEST(test_pidfile_planted)
 {
-	char path[PATH_MAX], err[256], text[64];
-	pid_t child;
-	int status;
+	char path[PATH_MAX], target[PATH_MAX], err[256], *text;
+	int fd;
 
-	tmp_path(path, sizeof(path), "live");
-	/* absent, garbage, stale: not live */
+	tmp_path(path, sizeof(path), "pid");
+	tmp_path(target, sizeof(target), "target");
+	write_file(target, "precious\n");
+	ck_assert_int_eq(symlink(target, path), 0);
+	ck_assert_int_eq(daemon_pidfile_lock(path, &fd, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "symlink") != NULL, "%s", err);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(link(target, path), 0);
+	ck_assert_int_eq(daemon_pidfile_lock(path, &fd, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "one name") != NULL, "%s", err);
+	ck_assert_ptr_nonnull(text = slurp_file(target));
+	ck_assert_str_eq(text, "precious\n");
+	free(text);
 	unlink(path);
-	ck_assert_int_eq(daemon_pidfile_live(path, err, sizeof(err)), 0);
-	write_file(path, "garbage\n");
-	ck_assert_int_eq(daemon_pidfile_live(path, err, sizeof(err)), 0);
-	child = fork();
-	if (child == 0)
-		_exit(0);
-	waitpid(child, &status, 0);
-	snprintf(text, sizeof(text), "%ld\n", (long)child);
-	write_file(path, text);
-	ck_assert_int_eq(daemon_pidfile_live(path, err, sizeof(err)), 0);
-	/* a live process of this same program: live */
-	child = fork();
-	if (child == 0) {
-		pause();
-		_exit(0);
-	}
-	snprintf(text, sizeof(text), "%ld\n", (long)child);
-	write_file(path, text);
-	ck_assert_int_eq(daemon_pidfile_live(path, err, sizeof(err)), 1);
-	ck_assert(strstr(err, text[0] ? "names running" : "") != NULL);
-	kill(child, SIGKILL);
-	waitpid(child, &status, 0);
-	/* a live process of another program (pid 1): not ours */
-	write_file(path, "1\n");
-	ck_assert_int_eq(daemon_pidfile_live(path, err, sizeof(err)), 0);
-	unlink(path);
+	unlink(target);
 }
 END_TEST
 
@@ -476,6 +691,16 @@ pool_suite(void)
 	tcase_add_loop_test(tc, test_backoff, 0,
 	    sizeof(backoff_rows) / sizeof(backoff_rows[0]));
 	tcase_add_test(tc, test_backoff_cap);
+	tcase_add_test(tc, test_floor);
+	tcase_add_loop_test(tc, test_loopback, 0,
+	    sizeof(loopback_rows) / sizeof(loopback_rows[0]));
+	tcase_add_loop_test(tc, test_stress_plan, 0,
+	    sizeof(stress_rows) / sizeof(stress_rows[0]));
+	tcase_add_loop_test(tc, test_io_deadline, 0,
+	    sizeof(deadline_rows) / sizeof(deadline_rows[0]));
+	tcase_add_loop_test(tc, test_master_count, 0,
+	    sizeof(count_rows) / sizeof(count_rows[0]));
+	tcase_add_test(tc, test_master_claim);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("listen");
 	tcase_add_test(tc, test_listen_v4);
@@ -487,8 +712,8 @@ pool_suite(void)
 	tcase_add_test(tc, test_addr_name);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("daemon");
-	tcase_add_test(tc, test_pidfile_write_remove);
-	tcase_add_test(tc, test_pidfile_live);
+	tcase_add_test(tc, test_pidfile_lock);
+	tcase_add_test(tc, test_pidfile_planted);
 	tcase_add_test(tc, test_abspath);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("privsep");

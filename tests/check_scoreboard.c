@@ -1,6 +1,7 @@
 /*
- * check_scoreboard.c - the shared-memory scoreboard: claiming and freeing
- * slots, counting, and that a forked child's writes are seen.
+ * check_scoreboard.c - the shared-memory scoreboard: opening and closing
+ * slots, reads that stay safe over a corrupted slot, and that a forked
+ * child's writes are seen.
  */
 #include "autoconfig.h"
 
@@ -12,123 +13,124 @@
 
 #include "scoreboard.h"
 
-START_TEST(test_claim_release)
+START_TEST(test_open_close)
 {
-	struct scoreboard *sb = scoreboard_create(3);
-	int a, b, c;
+	struct scoreboard *sb = scoreboard_create(3, NULL);
 
 	ck_assert_ptr_nonnull(sb);
 	ck_assert_uint_eq(scoreboard_size(sb), 3);
-	a = scoreboard_claim(sb, 1, 1000);
-	b = scoreboard_claim(sb, 1, 1000);
-	c = scoreboard_claim(sb, 1, 1000);
-	ck_assert_int_eq(a, 0);
-	ck_assert_int_eq(b, 1);
-	ck_assert_int_eq(c, 2);
-	ck_assert_int_eq(scoreboard_claim(sb, 1, 1000), -1);
-	scoreboard_slot(sb, 1)->pid = 4242;
-	ck_assert_int_eq(scoreboard_find(sb, 4242), 1);
-	ck_assert_int_eq(scoreboard_find(sb, 4243), -1);
-	ck_assert_int_eq(scoreboard_state(sb, 1), SB_STARTING);
-	scoreboard_release(sb, 1);
 	ck_assert_int_eq(scoreboard_state(sb, 1), SB_FREE);
-	ck_assert_int_eq(scoreboard_find(sb, 4242), -1);
-	ck_assert_int_eq(scoreboard_claim(sb, 2, 2000), 1);
-	ck_assert_uint_eq(scoreboard_slot(sb, 1)->generation, 2);
-	ck_assert_int_eq(scoreboard_slot(sb, 1)->started, 2000);
+	scoreboard_open_slot(sb, 1, 7);
+	ck_assert_int_eq(scoreboard_state(sb, 1), SB_STARTING);
+	ck_assert_uint_eq(scoreboard_slot(sb, 1)->generation, 7);
+	scoreboard_show(sb, 1, 4242, 8);
+	ck_assert_int_eq(scoreboard_slot(sb, 1)->pid, 4242);
+	scoreboard_set_leave(sb, 1);
+	ck_assert(scoreboard_leaving(sb, 1));
+	scoreboard_close_slot(sb, 1);
+	ck_assert_int_eq(scoreboard_state(sb, 1), SB_FREE);
+	ck_assert(!scoreboard_leaving(sb, 1));
+	ck_assert_int_eq(scoreboard_slot(sb, 1)->pid, 0);
 	ck_assert_ptr_null(scoreboard_slot(sb, 3));
+	ck_assert_int_eq(scoreboard_state(sb, 3), SB_FREE);
 	scoreboard_destroy(sb);
 }
 END_TEST
 
-/* One row: the state of each of four slots, and the counts expected. */
-static const struct {
-	int state[4];
-	unsigned gen[4];
-	int leave[4];
-	int live, idle, busy, old;
-} count_rows[] = {
-	{ { SB_FREE, SB_FREE, SB_FREE, SB_FREE }, { 1, 1, 1, 1 },
-	    { 0, 0, 0, 0 }, 0, 0, 0, 0 },
-	{ { SB_IDLE, SB_STARTING, SB_COMMAND, SB_FREE }, { 1, 1, 1, 1 },
-	    { 0, 0, 0, 0 }, 3, 2, 1, 0 },
-	{ { SB_IDLE, SB_DATA, SB_PLUGIN, SB_CLOSING }, { 1, 1, 1, 1 },
-	    { 0, 0, 0, 0 }, 4, 1, 3, 0 },
-	/* another generation, leaving, exiting: neither idle nor busy */
-	{ { SB_IDLE, SB_COMMAND, SB_IDLE, SB_EXITING }, { 0, 0, 1, 1 },
-	    { 0, 0, 1, 0 }, 4, 0, 0, 4 },
-	{ { SB_IDLE, SB_IDLE, SB_DATA, SB_IDLE }, { 1, 0, 1, 1 },
-	    { 0, 0, 0, 1 }, 4, 1, 1, 2 },
-};
-
-START_TEST(test_count)
+/* What a worker may have scribbled over its slot: the master's reads stay
+ * in bounds and never see an idle worker in garbage. */
+START_TEST(test_corrupted_slot)
 {
-	struct scoreboard *sb = scoreboard_create(4);
-	struct sb_counts c;
+	struct scoreboard *sb = scoreboard_create(2, NULL);
+	struct sb_slot *s = scoreboard_slot(sb, 0);
+	struct sb_slot copy;
 
-	for (size_t i = 0; i < 4; i++) {
-		struct sb_slot *s = scoreboard_slot(sb, i);
-
-		if (count_rows[_i].state[i] == SB_FREE)
-			continue;
-		ck_assert_int_eq(scoreboard_claim(sb, count_rows[_i].gen[i],
-		    0), (int)i);
-		s->pid = 100 + (pid_t)i;
-		scoreboard_set_state(sb, i, count_rows[_i].state[i], "x");
-		if (count_rows[_i].leave[i])
-			scoreboard_set_leave(sb, i);
-	}
-	scoreboard_count(sb, 1, &c);
-	ck_assert_int_eq(c.live, count_rows[_i].live);
-	ck_assert_int_eq(c.idle, count_rows[_i].idle);
-	ck_assert_int_eq(c.busy, count_rows[_i].busy);
-	ck_assert_int_eq(c.old, count_rows[_i].old);
+	memset(s, 0xff, sizeof(*s));
+	ck_assert_int_eq(scoreboard_state(sb, 0), SB_COMMAND);
+	s->state = 99;
+	ck_assert_int_eq(scoreboard_state(sb, 0), SB_COMMAND);
+	s->state = SB_PLUGIN;
+	memset(s->client, 'x', sizeof(s->client));	/* no NUL */
+	s->client[3] = '\n';
+	memcpy(s->plugin, "a\033b", 4);
+	scoreboard_read(sb, 0, &copy);
+	ck_assert_uint_eq(strlen(copy.client), SCOREBOARD_CLIENT_MAX - 1);
+	ck_assert_int_eq(copy.client[3], '?');
+	ck_assert_str_eq(copy.plugin, "a?b");
+	ck_assert_int_eq(copy.state, SB_PLUGIN);
+	/* counting clients reads the same bounded copy */
+	ck_assert_int_eq(scoreboard_count_client(sb, "xxx?xxxx:25"), 0);
 	scoreboard_destroy(sb);
 }
 END_TEST
 
 START_TEST(test_shared_with_child)
 {
-	struct scoreboard *sb = scoreboard_create(2);
-	int slot = scoreboard_claim(sb, 7, 0);
+	struct scoreboard *sb = scoreboard_create(2, NULL);
+	struct sb_slot copy;
 	int status;
-	pid_t pid = fork();
+	pid_t pid;
 
+	scoreboard_open_slot(sb, 1, 7);
+	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
-		scoreboard_session(sb, (size_t)slot, "[::1]:4000");
-		scoreboard_set_state(sb, (size_t)slot, SB_PLUGIN, "maildir");
+		scoreboard_session_begin(sb, 1, "[::1]:4000");
+		scoreboard_set_state(sb, 1, SB_PLUGIN, "maildir");
+		scoreboard_count_message(sb, 1, true);
+		scoreboard_count_message(sb, 1, false);
+		scoreboard_count_message(sb, 1, true);
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(scoreboard_state(sb, (size_t)slot), SB_PLUGIN);
-	ck_assert_str_eq(scoreboard_slot(sb, (size_t)slot)->plugin, "maildir");
-	ck_assert_str_eq(scoreboard_slot(sb, (size_t)slot)->client,
-	    "[::1]:4000");
-	ck_assert_uint_eq(scoreboard_slot(sb, (size_t)slot)->sessions, 1);
-	scoreboard_session(sb, (size_t)slot, NULL);
-	ck_assert_str_eq(scoreboard_slot(sb, (size_t)slot)->client, "");
-	ck_assert_uint_eq(scoreboard_slot(sb, (size_t)slot)->sessions, 1);
-	scoreboard_set_state(sb, (size_t)slot, SB_IDLE, "ignored");
-	ck_assert_str_eq(scoreboard_slot(sb, (size_t)slot)->plugin, "");
+	scoreboard_read(sb, 1, &copy);
+	ck_assert_int_eq(copy.state, SB_PLUGIN);
+	ck_assert_str_eq(copy.plugin, "maildir");
+	ck_assert_str_eq(copy.client, "[::1]:4000");
+	ck_assert_uint_eq(copy.sessions, 1);
+	ck_assert_uint_eq(copy.accepted, 2);
+	ck_assert_uint_eq(copy.refused, 1);
+	ck_assert_int_eq(scoreboard_count_client(sb, "[::1]:5000"), 1);
+	scoreboard_session_end(sb, 1);
+	scoreboard_read(sb, 1, &copy);
+	ck_assert_str_eq(copy.client, "");
+	ck_assert_uint_eq(copy.sessions, 1);
+	scoreboard_set_state(sb, 1, SB_IDLE, "ignored");
+	scoreboard_read(sb, 1, &copy);
+	ck_assert_str_eq(copy.plugin, "");
 	scoreboard_destroy(sb);
 }
 END_TEST
 
 START_TEST(test_long_strings_truncated)
 {
-	struct scoreboard *sb = scoreboard_create(1);
+	struct scoreboard *sb = scoreboard_create(1, NULL);
 	char big[300];
 
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	scoreboard_claim(sb, 1, 0);
-	scoreboard_session(sb, 0, big);
+	scoreboard_open_slot(sb, 0, 1);
+	scoreboard_session_begin(sb, 0, big);
 	scoreboard_set_state(sb, 0, SB_PLUGIN, big);
 	ck_assert_uint_eq(strlen(scoreboard_slot(sb, 0)->client),
 	    SCOREBOARD_CLIENT_MAX - 1);
 	ck_assert_uint_eq(strlen(scoreboard_slot(sb, 0)->plugin),
 	    SCOREBOARD_PLUGIN_MAX - 1);
+	scoreboard_destroy(sb);
+}
+END_TEST
+
+START_TEST(test_stress_word)
+{
+	struct scoreboard *sb = scoreboard_create(1, NULL);
+	const volatile long long *w = scoreboard_stress_word(sb);
+
+	ck_assert_int_eq(scoreboard_stress(sb), 0);
+	scoreboard_set_stress(sb, 123456);
+	ck_assert_int_eq(*w, 123456);
+	ck_assert_int_eq(scoreboard_stress(sb), 123456);
+	scoreboard_set_stress(sb, 0);
+	ck_assert_int_eq(*w, 0);
 	scoreboard_destroy(sb);
 }
 END_TEST
@@ -139,7 +141,7 @@ START_TEST(test_state_names)
 	ck_assert_str_eq(scoreboard_state_name(SB_DATA), "data");
 	ck_assert_str_eq(scoreboard_state_name(SB_PLUGIN), "plugin");
 	ck_assert_str_eq(scoreboard_state_name((enum sb_state)99), "unknown");
-	ck_assert_ptr_null(scoreboard_create(0));
+	ck_assert_ptr_null(scoreboard_create(0, NULL));
 }
 END_TEST
 
@@ -149,10 +151,10 @@ scoreboard_suite(void)
 	Suite *s = suite_create("scoreboard");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, test_claim_release);
-	tcase_add_loop_test(tc, test_count, 0,
-	    sizeof(count_rows) / sizeof(count_rows[0]));
+	tcase_add_test(tc, test_open_close);
+	tcase_add_test(tc, test_corrupted_slot);
 	tcase_add_test(tc, test_shared_with_child);
+	tcase_add_test(tc, test_stress_word);
 	tcase_add_test(tc, test_long_strings_truncated);
 	tcase_add_test(tc, test_state_names);
 	suite_add_tcase(s, tc);

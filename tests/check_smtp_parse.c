@@ -210,6 +210,17 @@ static const struct {
 	{ "FROM:<a@b@c>", "FROM:", INVALID, NULL, NULL },
 	{ "FROM:\"", "FROM:", INVALID, NULL, NULL },
 	{ "FROM:<a@[1.2.3.4>", "FROM:", INVALID, NULL, NULL },
+	/* Stricter than Python: no CR or LF anywhere in the argument. */
+	{ "FROM:<\"a\nX-Injected: yes\"@x>", "FROM:", INVALID, NULL, NULL },
+	{ "FROM:<a\r@x>", "FROM:", INVALID, NULL, NULL },
+	{ "FROM:<a@x\r\n>", "FROM:", INVALID, NULL, NULL },
+	{ "FROM:<a@b(\r\n)>", "FROM:", INVALID, NULL, NULL },
+	{ "FROM:\n<a@x>", "FROM:", INVALID, NULL, NULL },
+	{ "FROM:<a@x> SIZE=1\r\nRCPT TO:<b@y>", "FROM:", INVALID, NULL,
+	    NULL },
+	{ "TO:<b@y>\nRCPT TO:<c@z>", "TO:", INVALID, NULL, NULL },
+	{ "TO:b\r@y", "TO:", INVALID, NULL, NULL },
+	{ "TO:<b@y> X=\n", "TO:", INVALID, NULL, NULL },
 };
 
 START_TEST(test_path)
@@ -242,6 +253,45 @@ START_TEST(test_path_too_long)
 	    sizeof(addr), &rest), TOO_LONG);
 	ck_assert_int_eq(smtp_parse_path("FROM:<abcde@efg>", "FROM:", addr,
 	    0, &rest), TOO_LONG);
+}
+END_TEST
+
+/* Whole MAIL/RCPT lines (len from sizeof): a CR or LF inside the
+ * argument is refused by the path; a NUL is flagged by the command split
+ * (arg_nul: the channel answers the syntax error); at the ends of the
+ * argument CR and LF are white space that the strip takes off. */
+static const struct {
+	const char *line;
+	size_t len;
+	enum smtp_parse_status path;
+	bool nul;
+} injections[] = {
+#define L(s) s, sizeof(s) - 1
+	{ L("MAIL FROM:<\"a\nX-Injected: yes\"@x>"), INVALID, false },
+	{ L("RCPT TO:<b@y>\nRCPT TO:<c@z>"), INVALID, false },
+	{ L("RCPT TO:<b\r@y>"), INVALID, false },
+	{ L("RCPT TO:\r\n<b@y>"), INVALID, false },
+	{ L("MAIL FROM:<a\0@x>"), OK, true },
+	{ L("RCPT TO:<b@y>\0"), OK, true },
+	{ L("MAIL FROM:<a@x>\r"), OK, false },
+	{ L("MAIL FROM:<a@x>\n"), OK, false },
+#undef L
+};
+
+START_TEST(test_injection)
+{
+	char line[128], addr[128];
+	const char *rest;
+	struct smtp_command c;
+
+	memcpy(line, injections[_i].line, injections[_i].len);
+	ck_assert_int_eq(smtp_parse_command(line, injections[_i].len, &c),
+	    OK);
+	ck_assert_int_eq(c.arg_nul, injections[_i].nul);
+	ck_assert_int_eq(smtp_parse_path(c.arg, c.verb[0] == 'M' ? "FROM:" :
+	    "TO:", addr, sizeof(addr), &rest), injections[_i].path);
+	if (injections[_i].path == OK)
+		ck_assert_ptr_null(strpbrk(addr, "\r\n"));
 }
 END_TEST
 
@@ -616,6 +666,7 @@ parse_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("path");
 	tcase_add_loop_test(tc, test_path, 0, (int)NELEM(paths));
+	tcase_add_loop_test(tc, test_injection, 0, (int)NELEM(injections));
 	tcase_add_test(tc, test_path_too_long);
 	tcase_add_loop_test(tc, test_address, 0, (int)NELEM(vrfys));
 	suite_add_tcase(s, tc);

@@ -354,14 +354,15 @@ cpu_ms(pid_t pid)
 }
 
 /* Workers that die as they start (crash, or a failing worker_init): the
- * master backs off instead of forking as fast as it can, and still stops
- * cleanly. */
+ * master backs off instead of forking as fast as it can (keeping only its
+ * floor, here one worker, once a second), and still stops cleanly. */
 static const char *const crash_loop_actions[] = { "crash", "fail" };
 
 START_TEST(test_crash_loop)
 {
 	char conf[512], cfg[512];
-	const char *args[] = { "-P", "-C", conf, "-o", "pool.start=2", NULL };
+	const char *args[] = { "-P", "-C", conf, "-o", "pool.start=2", "-o",
+	    "pool.min_spare=1", NULL };
 	struct pd d = { 0 };
 	int deaths;
 
@@ -373,7 +374,7 @@ START_TEST(test_crash_loop)
 	    crash_loop_actions[_i]);
 	write_config(conf, cfg);
 	pd_spawn(&d, args);
-	ck_assert(pd_log_has(&d, "respawn paused", 5));
+	ck_assert(pd_log_has(&d, "respawn throttled", 5));
 	du_sleep_ms(4000);
 	deaths = log_count(&d, "worker died") + log_count(&d, "worker failed");
 	ck_assert_int_ge(deaths, 3);
@@ -788,7 +789,7 @@ START_TEST(test_detach_pidfile)
 	/* A second one with the same pidfile is refused. */
 	pd_spawn(&d2, args);
 	ck_assert_int_eq(pd_wait_exit(d2.pid, 10), 1);
-	ck_assert(pd_log_has(&d2, "names running psmtpd", 0));
+	ck_assert(pd_log_has(&d2, "is locked by running psmtpd", 0));
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	ck_assert_int_eq(pd_wait_exit(pid, 10), 0);
 	ck_assert_int_eq(access(pidfile, F_OK), -1);

@@ -204,7 +204,9 @@ struct psmtpd_plugin {
 	 * process_message ran for it hears how it ended, through
 	 * psmtpd_outcome_code(), psmtpd_outcome_reply(),
 	 * psmtpd_outcome_plugin() and psmtpd_rcpt_reply(), to commit or undo
-	 * what it prepared (a stored copy, a counter).  No reply.
+	 * what it prepared (a stored copy, a counter).  No reply.  Not called
+	 * when a plugin timed out or the worker died (the client got no 2xx):
+	 * a plugin that must not keep such a copy cleans up at its start.
 	 */
 	void (*on_outcome)(psmtpd_session *s, void *plugin_data);
 
@@ -247,6 +249,11 @@ void psmtpd_init_error(psmtpd_init *ctx, const char *key, const char *fmt,
 const char *psmtpd_init_hostname(const psmtpd_init *ctx);
 /* remoteaddr: "host:port" (Python's SMTPServer._remoteaddr). */
 const char *psmtpd_init_remote(const psmtpd_init *ctx);
+/* API 2.  A path the workers must be able to write: a directory or a
+ * file, or where one is to be made.  psmtpd -t checks each one as the
+ * workers' user (a delivery that would answer 451 to every message is
+ * found before it runs).  At most 4 per plugin; 0, or -1 when full. */
+int psmtpd_init_target(psmtpd_init *ctx, const char *path);
 
 /* ---- the session (SMTPChannel's state), read only ------------------ */
 
