@@ -6,6 +6,7 @@
  */
 #include "autoconfig.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,16 +140,15 @@ channel_dispatch(struct psmtpd_session *s, size_t len)
 			    "recognized", cmd.verb);
 		return;
 	}
-	/* on the heap: it holds an address buffer twice a line long */
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		channel_reply(s, "451 Error: out of memory");
-		return;
-	}
+	/* kept in the session: it holds an address buffer twice a line
+	 * long, written before it is read */
+	c = s->cmd;
+	memset(c, 0, offsetof(struct channel_cmd, addr));
+	c->addr[0] = '\0';
 	c->verb = cmd.verb;
 	c->arg = cmd.arg;
 	c->arg_nul = cmd.arg_nul;
 	channel_run_verb(s, row, c);
-	free(c);
 }
 
 /* channel_command_timeout - the command timeout, cut short by what is
@@ -258,20 +258,13 @@ channel_greet(struct psmtpd_session *s)
 }
 
 enum channel_end
-channel_serve(const struct channel_params *params,
-    struct plugin_set *plugins, int fd, const struct sockaddr *peer,
-    socklen_t peerlen, const struct channel_observer *obs,
-    volatile const int *stop)
+channel_serve_kept(struct psmtpd_session *s,
+    const struct channel_params *params, struct plugin_set *plugins,
+    int fd, const struct sockaddr *peer, socklen_t peerlen,
+    const struct channel_observer *obs, volatile const int *stop)
 {
-	struct psmtpd_session *s = malloc(sizeof(*s));
-	enum channel_end end;
-
-	if (s == NULL || channel_session_init(s, params, plugins, fd, peer,
-	    peerlen) != 0) {
+	if (channel_session_init(s, params, plugins, fd, peer, peerlen) != 0) {
 		log_warn("session: out of memory");
-		if (s != NULL)
-			free(s->pdata);
-		free(s);
 		channel_refuse(params, fd, "Error: out of memory");
 		return CHANNEL_END_ERROR;
 	}
@@ -297,8 +290,26 @@ channel_serve(const struct channel_params *params,
 	log_info("disconnect id=%s client=%s messages=%u errors=%u reason=%s",
 	    s->id, s->peer_addr, s->messages, s->errors,
 	    channel_end_name(s->end));
-	end = s->end;
 	channel_session_free(s);
-	free(s);
+	return s->end;
+}
+
+enum channel_end
+channel_serve(const struct channel_params *params,
+    struct plugin_set *plugins, int fd, const struct sockaddr *peer,
+    socklen_t peerlen, const struct channel_observer *obs,
+    volatile const int *stop)
+{
+	struct psmtpd_session *s = channel_keep_new();
+	enum channel_end end;
+
+	if (s == NULL) {
+		log_warn("session: out of memory");
+		channel_refuse(params, fd, "Error: out of memory");
+		return CHANNEL_END_ERROR;
+	}
+	end = channel_serve_kept(s, params, plugins, fd, peer, peerlen, obs,
+	    stop);
+	channel_keep_free(s);
 	return end;
 }
