@@ -301,11 +301,7 @@ channel_run_message_hooks(struct psmtpd_session *s, struct channel_verdict *v)
 	char one[CHANNEL_REPLY_MAX];
 	size_t reached;
 
-	if (api_verdicts_begin(s) != 0) {
-		v->result = PSMTPD_REPLY;
-		snprintf(v->reply, sizeof(v->reply), "451 Error: out of memory");
-		return;
-	}
+	api_verdicts_begin(s);
 	channel_run_chain(s, &c, v, &reached);
 	s->api.reached = reached;
 	api_verdicts_settle(s, v->result == PSMTPD_CONTINUE ? NULL : v->reply,

@@ -162,7 +162,8 @@ void channel_run_rset_hooks(struct psmtpd_session *s);
 void channel_run_disconnect_hooks(struct psmtpd_session *s);
 /* API 2: the plugins' EHLO keywords into s->api.ehlo; the catch-all for
  * an unknown command (true: a plugin answered); process_message over the
- * chain, its per-recipient verdicts folded into v; on_outcome of the
+ * chain, its per-recipient verdicts folded into v (and each recipient's
+ * own reply in rcpts[i].reply, for an LMTP listener); on_outcome of the
  * plugins that saw the message, after its reply is sent. */
 void channel_run_ehlo_hooks(struct psmtpd_session *s);
 bool channel_run_unknown_hooks(struct psmtpd_session *s, const char *verb,

@@ -17,6 +17,9 @@
 
 #define ENVELOPE_ADDR_MAX 1000
 
+/* A recipient a plugin adds has no parameters. */
+static const struct channel_options envelope_no_params;
+
 /* envelope_refuse - log why a plugin's edit is not made. */
 static int
 envelope_refuse(const struct psmtpd_session *s, const char *fn,
@@ -74,26 +77,6 @@ psmtpd_envelope_set_sender(psmtpd_session *s, const char *addr)
 	return 0;
 }
 
-/* envelope_grow_verdicts - a verdict slot for a new recipient. */
-static int
-envelope_grow_verdicts(struct psmtpd_session *s)
-{
-	struct api_state *a = &s->api;
-
-	if (a->rcpt_reply == NULL || s->nrcpt < a->rcpt_reply_cap)
-		return 0;
-	char **r = realloc(a->rcpt_reply, (s->nrcpt + 8) * sizeof(*r));
-	if (r == NULL)
-		return -1;
-	memset(r + s->nrcpt, 0, 8 * sizeof(*r));
-	a->rcpt_reply = r;
-	a->rcpt_reply_cap = s->nrcpt + 8;
-	return 0;
-}
-
-/* A recipient a plugin adds has no RCPT parameters. */
-static const struct channel_options envelope_no_params;
-
 int
 psmtpd_envelope_add_rcpt(psmtpd_session *s, const char *addr)
 {
@@ -103,8 +86,7 @@ psmtpd_envelope_add_rcpt(psmtpd_session *s, const char *addr)
 		return envelope_refuse(s, fn, "no transaction here");
 	if (!envelope_valid_addr(addr))
 		return envelope_refuse(s, fn, "not a valid address");
-	if (envelope_grow_verdicts(s) != 0 ||
-	    channel_add_rcpt_with(s, addr, &envelope_no_params) != 0)
+	if (channel_add_rcpt_with(s, addr, &envelope_no_params) != 0)
 		return envelope_refuse(s, fn, "out of memory");
 	log_info("id=%s msgid=%s plugin=%s added to=<%s>", s->id,
 	    s->api.msgid, plugin_set_name(s->plugins, s->current_plugin),
@@ -116,8 +98,8 @@ psmtpd_envelope_add_rcpt(psmtpd_session *s, const char *addr)
 static bool
 envelope_any_verdict(const struct psmtpd_session *s)
 {
-	for (size_t i = 0; s->api.rcpt_reply != NULL && i < s->nrcpt; i++)
-		if (s->api.rcpt_reply[i] != NULL)
+	for (size_t i = 0; s->api.verdicts && i < s->nrcpt; i++)
+		if (s->rcpts[i].reply != NULL)
 			return true;
 	return false;
 }
@@ -134,7 +116,7 @@ psmtpd_envelope_remove_rcpt(psmtpd_session *s, size_t i)
 	log_info("id=%s msgid=%s plugin=%s removed to=<%s>", s->id,
 	    s->api.msgid, plugin_set_name(s->plugins, s->current_plugin),
 	    s->rcpts[i].addr);
-	free(s->rcpts[i].param);	/* with addr: one block */
+	free(s->rcpts[i].param);	/* the record's one block */
 	free(s->rcpts[i].reply);
 	memmove(&s->rcpts[i], &s->rcpts[i + 1], (s->nrcpt - i - 1) *
 	    sizeof(s->rcpts[0]));

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #include "cli.h"
@@ -74,6 +77,25 @@ runtime_apply_flags(struct config *cfg, const struct cli_options *o,
 	return 0;
 }
 
+/* runtime_check_spool - a configured spool.dir is a directory: else
+ * every large message would get a 451. */
+static int
+runtime_check_spool(const struct config *cfg, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (cfg->spool.dir == NULL)
+		return 0;
+	bool found = stat(cfg->spool.dir, &st) == 0;
+
+	if (found && S_ISDIR(st.st_mode))
+		return 0;
+	snprintf(err, errlen, "%s: spool.dir '%s': %s", cfg->file != NULL ?
+	    cfg->file : "-o", cfg->spool.dir, found ? "not a directory" :
+	    strerror(errno));
+	return -1;
+}
+
 /* runtime_build_config - every source of settings, in order. */
 static int
 runtime_build_config(struct config *cfg, const struct cli_options *o,
@@ -88,7 +110,9 @@ runtime_build_config(struct config *cfg, const struct cli_options *o,
 	for (size_t i = 0; i < o->noverrides; i++)
 		if (config_override(cfg, o->overrides[i], err, errlen) != 0)
 			return -1;
-	return config_validate(cfg, err, errlen);
+	if (config_validate(cfg, err, errlen) != 0)
+		return -1;
+	return runtime_check_spool(cfg, err, errlen);
 }
 
 /* runtime_channel_params - what the channel needs of the settings. */

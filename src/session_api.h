@@ -34,8 +34,8 @@ struct api_state {
 	enum api_where where;
 	const char *hook;		/* its name, for the log */
 	struct notes session_notes, txn_notes;
-	char **rcpt_reply;		/* per recipient; NULL: no verdict */
-	size_t rcpt_reply_cap;
+	bool verdicts;			/* in process_message's chain: the
+					 * rcpts' replies are verdicts */
 	char msgid[API_MSGID_LEN];	/* "" outside a transaction */
 	unsigned msgseq;
 	int outcome_code;
@@ -52,9 +52,8 @@ void api_txn_begin(struct psmtpd_session *s);
 void api_txn_end(struct psmtpd_session *s);
 /* The session ends. */
 void api_session_end(struct psmtpd_session *s);
-/* process_message starts: a verdict slot for each recipient; -1 when
- * out of memory. */
-int api_verdicts_begin(struct psmtpd_session *s);
+/* process_message starts: no recipient has a verdict. */
+void api_verdicts_begin(struct psmtpd_session *s);
 /* The chain has ended with reply `last` (NULL: every plugin continued,
  * "250 OK"): every open recipient gets it; the one reply for an SMTP
  * client into out. */

@@ -38,22 +38,11 @@ api_txn_begin(struct psmtpd_session *s)
 	    s->api.msgseq);
 }
 
-/* api_verdicts_free - the per-recipient replies. */
-static void
-api_verdicts_free(struct api_state *a, size_t n)
-{
-	for (size_t i = 0; a->rcpt_reply != NULL && i < n; i++)
-		free(a->rcpt_reply[i]);
-	free(a->rcpt_reply);
-	a->rcpt_reply = NULL;
-	a->rcpt_reply_cap = 0;
-}
-
 void
 api_txn_end(struct psmtpd_session *s)
 {
 	notes_clear(&s->api.txn_notes);
-	api_verdicts_free(&s->api, s->nrcpt);
+	s->api.verdicts = false;
 	free(s->api.outcome);
 	s->api.outcome = NULL;
 	s->api.outcome_code = 0;
@@ -68,13 +57,23 @@ api_session_end(struct psmtpd_session *s)
 	notes_clear(&s->api.session_notes);
 }
 
-int
+void
 api_verdicts_begin(struct psmtpd_session *s)
 {
-	api_verdicts_free(&s->api, 0);
-	s->api.rcpt_reply = calloc(s->nrcpt + 1, sizeof(char *));
-	s->api.rcpt_reply_cap = s->nrcpt + 1;
-	return s->api.rcpt_reply == NULL ? -1 : 0;
+	for (size_t i = 0; i < s->nrcpt; i++) {
+		free(s->rcpts[i].reply);
+		s->rcpts[i].reply = NULL;
+	}
+	s->api.verdicts = true;
+}
+
+/* txn_rcpt_reply - verdict_fold's view of the recipient records. */
+static const char *
+txn_rcpt_reply(const void *arg, size_t i)
+{
+	const struct channel_rcpt *r = arg;
+
+	return r[i].reply;
 }
 
 void
@@ -82,13 +81,13 @@ api_verdicts_settle(struct psmtpd_session *s, const char *last, char *out,
     size_t size)
 {
 	const char *all = last != NULL ? last : "250 OK";
-	char **r = s->api.rcpt_reply;
 
-	for (size_t i = 0; r != NULL && i < s->nrcpt; i++)
-		if (r[i] == NULL)
-			r[i] = strdup(all);
-	const char *one = r == NULL || s->nrcpt == 0 ? all :
-	    verdict_fold(r, s->nrcpt, s->params->esmtp.enhanced_status_codes ?
+	for (size_t i = 0; i < s->nrcpt; i++)
+		if (s->rcpts[i].reply == NULL)
+			s->rcpts[i].reply = strdup(all);
+	s->api.verdicts = false;
+	const char *one = s->nrcpt == 0 ? all : verdict_fold(txn_rcpt_reply,
+	    s->rcpts, s->nrcpt, s->params->esmtp.enhanced_status_codes ?
 	    TXN_MIXED_ENH : TXN_MIXED);
 	snprintf(out, size, "%s", one);
 }
@@ -129,10 +128,10 @@ psmtpd_reply_rcpt(psmtpd_session *s, size_t i, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (s->api.where != API_IN_MESSAGE || s->api.rcpt_reply == NULL)
+	if (s->api.where != API_IN_MESSAGE || !s->api.verdicts)
 		return txn_refuse(s, "psmtpd_reply_rcpt", "not in "
 		    "process_message");
-	if (i >= s->nrcpt || s->api.rcpt_reply[i] != NULL)
+	if (i >= s->nrcpt || s->rcpts[i].reply != NULL)
 		return txn_refuse(s, "psmtpd_reply_rcpt", "no such recipient, "
 		    "or it has a verdict already");
 	va_start(ap, fmt);
@@ -142,7 +141,7 @@ psmtpd_reply_rcpt(psmtpd_session *s, size_t i, const char *fmt, ...)
 	    text[0] == '3')
 		return txn_refuse(s, "psmtpd_reply_rcpt", "not a valid 2xx, "
 		    "4xx or 5xx reply");
-	if ((s->api.rcpt_reply[i] = strdup(text)) == NULL)
+	if ((s->rcpts[i].reply = strdup(text)) == NULL)
 		return txn_refuse(s, "psmtpd_reply_rcpt", "out of memory");
 	return 0;
 }
@@ -150,8 +149,7 @@ psmtpd_reply_rcpt(psmtpd_session *s, size_t i, const char *fmt, ...)
 const char *
 psmtpd_rcpt_reply(const psmtpd_session *s, size_t i)
 {
-	return s->api.rcpt_reply != NULL && i < s->nrcpt ?
-	    s->api.rcpt_reply[i] : NULL;
+	return i < s->nrcpt ? s->rcpts[i].reply : NULL;
 }
 
 int

@@ -14,20 +14,23 @@
 
 /* verdict_first - the first reply of class c ('2', '4', '5'), or NULL. */
 static const char *
-verdict_first(char *const *r, size_t n, char c, const char *mixed)
+verdict_first(verdict_at_fn at, const void *arg, size_t n, char c,
+    const char *mixed)
 {
-	for (size_t i = 0; i < n; i++)
-		if ((r[i] != NULL ? r[i][0] : '4') == c)
-			return r[i] != NULL ? r[i] : mixed;
+	for (size_t i = 0; i < n; i++) {
+		const char *r = at(arg, i);
+		if ((r != NULL ? r[0] : '4') == c)
+			return r != NULL ? r : mixed;
+	}
 	return NULL;
 }
 
 const char *
-verdict_fold(char *const *r, size_t n, const char *mixed)
+verdict_fold(verdict_at_fn at, const void *arg, size_t n, const char *mixed)
 {
-	const char *ok = verdict_first(r, n, '2', mixed);
-	const char *temp = verdict_first(r, n, '4', mixed);
-	const char *perm = verdict_first(r, n, '5', mixed);
+	const char *ok = verdict_first(at, arg, n, '2', mixed);
+	const char *temp = verdict_first(at, arg, n, '4', mixed);
+	const char *perm = verdict_first(at, arg, n, '5', mixed);
 
 	if (n == 0)
 		return mixed;

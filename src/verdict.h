@@ -8,10 +8,14 @@
 
 #include <stddef.h>
 
+/* The reply of the i-th recipient, from whatever holds them. */
+typedef const char *(*verdict_at_fn)(const void *arg, size_t i);
+
 /* The reply a client of an SMTP listener gets for n recipients whose
- * replies are r[0..n): a pointer to one of them, or to `mixed` (the 451
- * for "some delivered, some failed for now").  A NULL reply (no memory
- * to keep it) counts as that temporary failure. */
-const char *verdict_fold(char *const *r, size_t n, const char *mixed);
+ * replies are at(arg, 0..n): a pointer to one of them, or to `mixed` (the
+ * 451 for "some delivered, some failed for now").  A NULL reply (no
+ * memory to keep it) counts as that temporary failure. */
+const char *verdict_fold(verdict_at_fn at, const void *arg, size_t n,
+    const char *mixed);
 
 #endif

@@ -296,6 +296,14 @@ static const struct {
 	    "refused\";") "," TAPI2("tag = \"p3\";"), ENVELOPE DATA_CMD MSG
 	    "QUIT\r\n", "@554 refused\r\n221 Bye\r\n", { "p1 outcome "
 	    "code=554 by=tplug rcpt0=554 refused" } },
+	{ "API calls out of place or with bad arguments are refused",
+	    TAPI2("misuse = true;"), TWO_RCPT DATA_CMD MSG "QUIT\r\n", "@"
+	    OKDATA "250 first\r\n221 Bye\r\n", { "misuse connect: "
+	    "txn_note=-1 sender=-1 key=-1", "misuse rcpt: header=-1 body=-1 "
+	    "verdict=-1 ask=-1 ehlo=-1", "misuse message: badname=-1 "
+	    "badvalue=-1 nofield=-1 noindex=-1 append=-1 verdict=0,-1,-1,-1 "
+	    "remove=-1 ask=-1", "psmtpd_header_add refused: no such field, or "
+	    "an invalid name or value" } },
 	{ "a reply with mixed codes is refused", TAPI2("mixed_reply = true;"),
 	    ENVELOPE DATA_CMD MSG "QUIT\r\n", "@451 Error: local error in "
 	    "processing\r\n221 Bye\r\n", { "mixed reply=-1",
@@ -368,6 +376,58 @@ START_TEST(test_message_id)
 }
 END_TEST
 
+/* read_new_mail - the content of the files in dir/new. */
+static char *
+read_new_mail(const char *dir)
+{
+	char cmd[600], buf[4096];
+	struct su_buf out = { 0 };
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "cat %s/new/*", dir);
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		su_buf_put(&out, buf, n);
+	pclose(p);
+	su_buf_put(&out, "", 1);
+	return out.p;
+}
+
+/* The stock delivery plugins deliver the message as earlier plugins
+ * edited it: the debugging output and the maildir file show the headers
+ * added before them. */
+START_TEST(test_stock_plugins_see_edits)
+{
+	struct du_daemon d;
+	char dir[] = "/tmp/check_api.maildir.XXXXXX", plugins[1024];
+	const char *payload = ENVELOPE "DATA\r\nSubject: hi\r\n\r\nbody\r\n"
+	    ".\r\nQUIT\r\n";
+
+	char *got = run(TAPI2("headers = true;") ", { name = \"debugging\"; }",
+	    payload, &d);
+	free(got);
+	ck_assert_int_eq(du_stop(&d), 0);
+	char *out = du_slurp(d.out);
+	ck_assert_msg(strstr(out, "X-First: tapi2\nSubject: edited by tapi2\n"
+	    "X-Last: tapi2\nX-Peer: 127.0.0.1\n\nbody") != NULL, "%s", out);
+	free(out);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(plugins, sizeof(plugins), TAPI2("headers = true;") ", { name "
+	    "= \"maildir\"; settings = { dir = \"%s\"; }; }", dir);
+	got = run(plugins, payload, NULL);
+	ck_assert_msg(strstr(got, "250 OK\r\n221 Bye") != NULL, "%s", got);
+	free(got);
+	char *mail = read_new_mail(dir);
+	ck_assert_msg(strstr(mail, "Return-Path: <a@b>\nX-First: tapi2\n"
+	    "Subject: edited by tapi2\nX-Last: tapi2\nX-Peer: 127.0.0.1\n\n"
+	    "body\n") != NULL, "%s", mail);
+	free(mail);
+	du_rmtree(dir);
+}
+END_TEST
+
 /* serve_again - the pool answers a new session (the worker that ended
  * was replaced). */
 static void
@@ -426,9 +486,10 @@ END_TEST
 
 /* -t on a config: the status and what it must say. */
 static void
-check_t(const char *plugins, int status, const char *says)
+check_t_with(const char *globals, const char *plugins, int status,
+    const char *says)
 {
-	char *conf = write_config(plugins);
+	char *conf = write_config_with(globals, plugins);
 	const char *args[] = { "-t", "-n", "-C", conf, NULL };
 	struct su_buf out = { 0 };
 
@@ -443,6 +504,12 @@ check_t(const char *plugins, int status, const char *says)
 	unlink(conf);
 	free(conf);
 	free(out.p);
+}
+
+static void
+check_t(const char *plugins, int status, const char *says)
+{
+	check_t_with("", plugins, status, says);
 }
 
 START_TEST(test_load_errors)
@@ -467,6 +534,8 @@ START_TEST(test_load_errors)
 	    "setting");
 	check_t(TPLUG("message = 5;"), 1, "setting 'message': must be a "
 	    "string");
+	check_t_with("spool = { dir = \"/nonexistent/spool\"; };", TVERBS, 1,
+	    "spool.dir '/nonexistent/spool': No such file or directory");
 	check_t("{ path = \"" PLUGDIR "tnewapi.so\"; }", 1, "was built for "
 	    "plugin API 3, this psmtpd has API 2: it needs a newer psmtpd");
 }
@@ -616,6 +685,7 @@ main(void)
 	    (int)(sizeof(api2_cases) / sizeof(api2_cases[0])));
 	tcase_add_test(tc, test_void_hooks);
 	tcase_add_test(tc, test_message_id);
+	tcase_add_test(tc, test_stock_plugins_see_edits);
 	tcase_add_loop_test(tc, test_timeout, 0,
 	    (int)(sizeof(timeout_cases) / sizeof(timeout_cases[0])));
 	tcase_add_test(tc, test_load_errors);

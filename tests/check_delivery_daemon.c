@@ -257,6 +257,46 @@ START_TEST(test_proxy_rcpt_verified)
 }
 END_TEST
 
+/* The client's SIZE and BODY reach the upstream's MAIL (replayed before
+ * DATA when the server showed them to the proxy only after MAIL); the
+ * null sender of a bounce is MAIL FROM:<> (the server gives it as "<>",
+ * which 0.1 sent as "<<>>"). */
+START_TEST(test_proxy_mail_params)
+{
+	char dir[512], capture[700];
+	struct du_daemon px;
+	struct fake_script sc = { .ehlo = "250-fake\n250-SIZE 100000\n"
+	    "250 8BITMIME" };
+	struct su_buf in = { 0 };
+	int port, codes[8] = { 0 };
+
+	tu_tempdir(dir, sizeof(dir), "dlproxy");
+	snprintf(capture, sizeof(capture), "%s/sent", dir);
+	pid_t fake = fake_start(&sc, capture, &port);
+	dl_proxy_to(&px, dir, port, 5);
+	ck_assert_int_eq(du_session(&px, _i == 0 ? "EHLO c.test\r\nMAIL FROM:"
+	    "<a@example.org> BODY=8BITMIME SIZE=30\r\nRCPT TO:<b@example.org>"
+	    "\r\nDATA\r\nSubject: 8\r\n\r\n\xc3\xa9t\xc3\xa9\r\n.\r\nQUIT\r\n" :
+	    "EHLO c.test\r\nMAIL FROM:<>\r\nRCPT TO:<b@example.org>\r\nDATA"
+	    "\r\nSubject: bounce\r\n\r\nx\r\n.\r\nQUIT\r\n", &in), 0);
+	su_buf_put(&in, "", 0);
+	fake_stop(fake);
+	ck_assert_int_eq(ru_codes(in.p, codes, 8), 7);
+	ck_assert_int_eq(codes[5], 250);
+	char *sent = du_slurp(capture);
+	const char *data = strstr(sent, "\r\nDATA\r\n");
+	ck_assert_ptr_nonnull(data);
+	const char *mail = strstr(sent, _i == 0 ? "MAIL FROM:<a@example.org> "
+	    "SIZE=30 BODY=8BITMIME\r\nRCPT TO:<b@example.org>\r\nDATA\r\n" :
+	    "MAIL FROM:<>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n");
+	ck_assert_msg(mail != NULL && mail < data, "sent: %s", sent);
+	free(sent);
+	free(in.p);
+	dl_stop(&px);
+	tu_rmtree(dir);
+}
+END_TEST
+
 /* Issue 10, defect 9: after a failure the proxy does not wait for the
  * QUIT as long again; an unanswered QUIT holds nobody for more than
  * about 2 s. */
@@ -695,6 +735,7 @@ daemon_suite(void)
 	    NELEM(dl_mixed_cases));
 	tcase_add_loop_test(tp, test_proxy_quit_bounded, 0,
 	    NELEM(dl_hang_cases));
+	tcase_add_loop_test(tp, test_proxy_mail_params, 0, 2);
 	suite_add_tcase(s, tp);
 	tcase_set_timeout(tl, 120);
 	tcase_add_test(tl, test_maildir_concurrent);

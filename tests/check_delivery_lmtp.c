@@ -1,7 +1,8 @@
 /*
  * check_delivery_lmtp.c - the lmtp plugin's hooks called directly, against
- * a scripted LMTP server on loopback (one reply per recipient after the
- * data, failures, hangs); and the pure fold of the recipients' replies.
+ * a scripted LMTP server on loopback: one reply per recipient after the
+ * data, each its verdict; failures, hangs; recipients that have a verdict
+ * from an earlier plugin left out.
  */
 #include "../plugins/lmtp/lmtp.c"
 
@@ -11,66 +12,46 @@
 #include "delivery_stubs.h"
 #include "delivery_testutil.h"
 
-/* ---- the fold ------------------------------------------------------------ */
-
-static const struct {
-	int codes[3];
-	size_t n;
-	int want;
-} lm_fold_cases[] = {
-	{ { 250, 250 }, 2, LMTP_FOLD_OK },
-	{ { 250 }, 1, LMTP_FOLD_OK },
-	{ { 250, 452 }, 2, LMTP_FOLD_SOME },
-	{ { 550, 250 }, 2, LMTP_FOLD_SOME },
-	{ { 550, 452 }, 2, 1 },
-	{ { 452, 550 }, 2, 0 },
-	{ { 550, 554 }, 2, 0 },
-	{ { 250, 250, 451 }, 3, LMTP_FOLD_SOME },
-};
-
-START_TEST(test_fold)
-{
-	ck_assert_int_eq(lmtp_fold(lm_fold_cases[_i].codes,
-	    lm_fold_cases[_i].n), lm_fold_cases[_i].want);
-}
-END_TEST
-
 /* ---- against a scripted LMTP server -------------------------------------- */
 
 static const char *const lm_rcpts[] = { "alice", "bob", NULL };
 
 static const struct {
 	struct fake_script sc;
-	int codes[4];		/* MAIL, RCPT, RCPT, the data */
-	const char *reply;
+	int codes[4];		/* MAIL, RCPT, RCPT, the data (0: verdicts) */
+	const char *verdict[2];	/* of the session's recipients */
 	const char *sent;
 } lm_cases[] = {
 	{ { .end = "250 2.0.0 <alice> Saved\n250 2.0.0 <bob> Saved" },
-	    { 250, 250, 250, 250 }, "", "LHLO mx.example.org\r\nMAIL FROM:"
+	    { 250, 250, 250, 0 }, { "250 2.0.0 <alice> Saved",
+	    "250 2.0.0 <bob> Saved" }, "LHLO mx.example.org\r\nMAIL FROM:"
 	    "<a@example.org>\r\nRCPT TO:<alice>\r\nRCPT TO:<bob>\r\nDATA\r\n"
 	    "Subject: x\r\n\r\n..dot\r\nbody\r\n.\r\nQUIT\r\n" },
 	/* an unknown user refused at RCPT time, with the server's reply */
 	{ { .rcpt = { "550 5.1.1 <alice> User doesn't exist" },
-	    .end = "250 2.0.0 <bob> Saved" }, { 250, 550, 250, 250 }, "",
-	    "RCPT TO:<bob>\r\nDATA\r\n" },
-	/* one recipient fails after the data: 451, never 250 */
+	    .end = "250 2.0.0 <bob> Saved" }, { 250, 550, 250, 0 },
+	    { "250 2.0.0 <bob> Saved", "" }, "RCPT TO:<bob>\r\nDATA\r\n" },
+	/* each recipient's reply after the data is its verdict */
 	{ { .end = "250 2.0.0 <alice> Saved\n452 4.2.2 <bob> Quota" },
-	    { 250, 250, 250, 451 }, "451 4.3.0 Error: delivery failed for "
-	    "some recipients", "" },
-	{ { .end = "552 5.2.2 <alice> Quota\n452 4.2.2 <bob> Quota" },
-	    { 250, 250, 250, 452 }, "452 4.2.2 <bob> Quota", "" },
+	    { 250, 250, 250, 0 }, { "250 2.0.0 <alice> Saved",
+	    "452 4.2.2 <bob> Quota" }, "" },
 	{ { .end = "550 5.7.1 <alice> no\n554 5.7.1 <bob> no" },
-	    { 250, 250, 250, 550 }, "550 5.7.1 <alice> no", "" },
-	/* the server hangs or closes after the first reply */
-	{ { .end = "250 2.0.0 <alice> Saved\nHANG" }, { 250, 250, 250, 451 },
-	    "451 4.3.0 Error: delivery failed for some recipients", "" },
-	{ { .end = "HANG" }, { 250, 250, 250, 451 }, "451 4.4.2 Error: LMTP "
-	    "server timed out at DATA", "" },
-	{ { .end = "421 4.3.2 shutting down" }, { 250, 250, 250, 451 },
-	    "451 4.3.2 shutting down", "" },
+	    { 250, 250, 250, 0 }, { "550 5.7.1 <alice> no",
+	    "554 5.7.1 <bob> no" }, "" },
+	/* garbage or silence after the data: those recipients 451 */
+	{ { .end = "250 2.0.0 <alice> Saved\nHANG" }, { 250, 250, 250, 0 },
+	    { "250 2.0.0 <alice> Saved", "451 4.4.2 Error: LMTP server failed "
+	    "at DATA (reply does not parse)" }, "" },
+	{ { .end = "HANG" }, { 250, 250, 250, 0 }, { "451 4.4.2 Error: LMTP "
+	    "server timed out at DATA", "451 4.4.2" }, "" },
+	{ { .end = "421 4.3.2 shutting down" }, { 250, 250, 250, 0 },
+	    { "451 4.3.2 shutting down", "451 4.4.2 Error: LMTP server closing "
+	    "(421)" }, "" },
 	/* unreachable at MAIL */
-	{ { .greeting = "HANG" }, { 451, 0, 0, 0 }, "451 4.4.2 Error: "
-	    "upstream timed out at greeting", "" },
+	{ { .greeting = "HANG" }, { 451, 0, 0, 0 }, { "", "" }, "" },
+	/* DATA refused: the message refused as a whole */
+	{ { .data = "451 4.3.0 later" }, { 250, 250, 250, 451 }, { "", "" },
+	    "DATA\r\nQUIT" },
 };
 
 /* lm_run - MAIL, RCPTs, the message, as the channel calls the hooks. */
@@ -92,6 +73,7 @@ lm_run(void *pd, struct psmtpd_session *s, int codes[4])
 			taken[n] = NULL;
 		}
 	}
+	s->reply[0] = '\0';
 	if (n > 0)
 		codes[3] = stub_code(s, psmtpd_plugin.process_message(s, pd));
 	stub_txn_end(s);
@@ -125,11 +107,57 @@ START_TEST(test_lmtp)
 	for (int i = 0; i < 4; i++)
 		ck_assert_msg(codes[i] == lm_cases[_i].codes[i], "step %d: "
 		    "%d, reply: %s", i, codes[i], s.reply);
-	ck_assert_msg(strncmp(s.reply, lm_cases[_i].reply,
-	    strlen(lm_cases[_i].reply)) == 0, "reply: %s", s.reply);
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(strncmp(s.verdicts[i], lm_cases[_i].verdict[i],
+		    strlen(lm_cases[_i].verdict[i])) == 0 &&
+		    (s.verdicts[i][0] != '\0') == (lm_cases[_i].verdict[i][0] !=
+		    '\0'), "verdict %d: %s", i, s.verdicts[i]);
 	char *sent = tu_read_file(capture, NULL);
 	ck_assert_msg(strstr(sent, lm_cases[_i].sent) != NULL, "sent: %s",
 	    sent);
+	free(sent);
+	psmtpd_plugin.fini(pd);
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* An earlier plugin gave alice a verdict after the LMTP server took
+ * her: the envelope is replayed with bob only, and only bob gets the
+ * server's verdict. */
+START_TEST(test_open_only)
+{
+	char dir[512], capture[600], addr[64];
+	struct psmtpd_init ctx;
+	struct psmtpd_session s;
+	struct stub_setting set[] = {
+		{ .key = "address", .type = STUB_STR, .str = addr },
+		{ .key = NULL },
+	};
+	struct fake_script sc = { .end = "250 2.0.0 <bob> Saved" };
+	void *pd = NULL;
+	int port;
+
+	tu_tempdir(dir, sizeof(dir), "lmtp");
+	snprintf(capture, sizeof(capture), "%s/sent", dir);
+	pid_t pid = fake_start(&sc, capture, &port);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	stub_init_ctx(&ctx, set);
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	stub_session(&s, "a@example.org", lm_rcpts, "Subject: x\n\nbody\n");
+	ck_assert_int_eq(psmtpd_plugin.on_mail(&s, s.mailfrom, pd),
+	    PSMTPD_CONTINUE);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(psmtpd_plugin.on_rcpt(&s, lm_rcpts[i], pd),
+		    PSMTPD_CONTINUE);
+	snprintf(s.verdicts[0], sizeof(s.verdicts[0]), "550 5.7.1 not her");
+	ck_assert_int_eq(psmtpd_plugin.process_message(&s, pd), PSMTPD_REPLY);
+	stub_txn_end(&s);
+	fake_stop(pid);
+	ck_assert_str_eq(s.verdicts[0], "550 5.7.1 not her");
+	ck_assert_str_eq(s.verdicts[1], "250 2.0.0 <bob> Saved");
+	char *sent = tu_read_file(capture, NULL);
+	ck_assert_msg(strstr(sent, "RSET\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<bob>\r\nDATA\r\n") != NULL, "sent: %s", sent);
 	free(sent);
 	psmtpd_plugin.fini(pd);
 	tu_rmtree(dir);
@@ -171,7 +199,7 @@ lmtp_suite(void)
 	TCase *tc = tcase_create("lmtp");
 
 	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_fold, 0, NELEM(lm_fold_cases));
+	tcase_add_test(tc, test_open_only);
 	tcase_add_loop_test(tc, test_lmtp, 0, NELEM(lm_cases));
 	tcase_add_loop_test(tc, test_bad_settings, 0, NELEM(lm_bad_cases));
 	suite_add_tcase(s, tc);

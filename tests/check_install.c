@@ -280,6 +280,9 @@ static const struct { const char *dir, *name; } ops_layout[] = {
 	{ OPS_MANDIR, "man8/psmtpd.8" },
 	{ OPS_MANDIR, "man5/psmtpd.conf.5" },
 	{ OPS_MANDIR, "man3/psmtpd-plugin.3" },
+	{ OPS_EXAMPLEDIR, "xstats.c" },
+	{ OPS_EXAMPLEDIR, "Makefile" },
+	{ OPS_EXAMPLEDIR, "README" },
 };
 #define OPS_NLAYOUT (int)(sizeof(ops_layout) / sizeof(ops_layout[0]))
 
@@ -385,22 +388,24 @@ END_TEST
 
 /* ---- the example plugin, out of tree -------------------------------- */
 
-/* ops_build_example - copy contrib/example-plugin, build it with the
- * installed psmtpd.pc only, and install it into the plugin directory
- * that the .pc names; the path of the built .so in so. */
+/* ops_build_example - copy the installed example (share/doc/psmtpd/
+ * examples/example-plugin), build it with the installed psmtpd.pc only,
+ * and install it into the plugin directory that the .pc names; the path
+ * of the built .so in so. */
 static void
 ops_build_example(char *so, size_t size)
 {
-	char *out = NULL;
+	char *out = NULL, src[1024];
 
+	ck_assert_int_eq(ops_inst(src, sizeof(src), OPS_EXAMPLEDIR, ""), 0);
 	/* PKG_CONFIG_SYSROOT_DIR makes the .pc's paths point into DESTDIR;
 	 * PKG_CONFIG_LIBDIR (not _PATH) hides any other psmtpd.pc. */
 	int r = ops_sh(&out, 120, "rm -rf '%1$s/ex' && "
-	    "cp -R '%2$s/contrib/example-plugin' '%1$s/ex' && "
+	    "cp -R '%2$s' '%1$s/ex' && "
 	    "chmod -R u+w '%1$s/ex' && cd '%1$s/ex' && "
 	    "unset MAKEFLAGS MFLAGS; PKG_CONFIG_LIBDIR='%3$s' "
 	    "PKG_CONFIG_SYSROOT_DIR='%4$s' make clean all install 2>&1",
-	    ops.tmp, OPS_SRCDIR, ops.pcdir, ops.destdir);
+	    ops.tmp, src, ops.pcdir, ops.destdir);
 	ck_assert_msg(r == 0, "example plugin build failed: %s", out);
 	ck_assert_msg(strstr(out, ops.destdir) != NULL,
 	    "not built with the installed header: %s", out);
@@ -409,9 +414,10 @@ ops_build_example(char *so, size_t size)
 }
 
 /* ops_example_conf - a config loading the example by name (from the
- * plugin directory it was installed into) then sink. */
+ * plugin directory it was installed into) then `after` (a plugin entry). */
 static void
-ops_example_conf(char *conf, size_t size, int port, const char *spool)
+ops_example_conf(char *conf, size_t size, int port, const char *spool,
+    const char *after)
 {
 	char text[2048];
 
@@ -424,7 +430,7 @@ ops_example_conf(char *conf, size_t size, int port, const char *spool)
 	    "  { name = \"xstats\";\n"
 	    "    settings = { reject_domains = [ \"blocked.example\" ];\n"
 	    "                 spool = \"%s\"; }; },\n"
-	    "  { name = \"sink\"; }\n);\n", port, spool);
+	    "  %s\n);\n", port, spool, after);
 	tu_write_file(conf, text, 0);
 }
 
@@ -436,6 +442,7 @@ ops_example_session(int fd)
 
 	ck_assert_int_eq(ops_reply(fd, r, sizeof(r)), 220);
 	ck_assert_int_eq(ops_cmd(fd, "EHLO client.example", r, sizeof(r)), 250);
+	ck_assert_msg(strstr(r, "250-XSTATS") != NULL, "EHLO: %s", r);
 	ck_assert_int_eq(ops_cmd(fd, "HELP", r, sizeof(r)), 250);
 	ck_assert_msg(strstr(r, "XSTATS") != NULL, "HELP: %s", r);
 	ck_assert_int_eq(ops_cmd(fd, "XSTATS", r, sizeof(r)), 250);
@@ -451,6 +458,7 @@ ops_example_session(int fd)
 	    sizeof(r)), 250);
 	ck_assert_int_eq(ops_cmd(fd, "XSTATS", r, sizeof(r)), 250);
 	ck_assert_msg(strstr(r, "250-rejected=1") != NULL &&
+	    strstr(r, "250-undone=0") != NULL &&
 	    strstr(r, "250 messages=1") != NULL, "%s", r);
 	ck_assert_int_eq(ops_cmd(fd, "XSTATS now", r, sizeof(r)), 501);
 	ck_assert_int_eq(ops_cmd(fd, "QUIT", r, sizeof(r)), 221);
@@ -465,7 +473,8 @@ START_TEST(test_example_plugin)
 	ops_build_example(so, sizeof(so));
 	snprintf(spool, sizeof(spool), "%s/spool", ops.tmp);
 	ck_assert_int_eq(mkdir(spool, 0700), 0);
-	ops_example_conf(conf, sizeof(conf), port, spool);
+	ops_example_conf(conf, sizeof(conf), port, spool,
+	    "{ name = \"sink\"; }");
 	ck_assert_int_eq(ops_sh(&out, 10, "'%s' -t -n -C '%s'", ops.psmtpd,
 	    conf), 0);
 	free(out);
@@ -487,9 +496,45 @@ START_TEST(test_example_plugin)
 	snprintf(path, sizeof(path), "%s/%s", spool, msg);
 	text = tu_read_file(path, NULL);
 	ck_assert_ptr_nonnull(text);
-	ck_assert_msg(strstr(text, "X-Envelope-From: <a@client.example>\n") &&
-	    strstr(text, "\nhello xstats"), "%s", text);
+	ck_assert_msg(strstr(text, "X-Envelope-From: <a@client.example>\n"
+	    "X-Xstats: worker=") && strstr(text, "\nSubject: t\n\nhello "
+	    "xstats"), "%s", text);
 	free(text);
+}
+END_TEST
+
+/* The outcome hook: a later plugin refuses the message (pipe to
+ * /bin/false), the client gets no 2xx, and the example takes back the
+ * copy it had stored. */
+START_TEST(test_example_plugin_outcome)
+{
+	char so[1024], conf[1024], spool[300], r[OPS_REPLY_MAX];
+	int port = ops_free_port();
+
+	ops_build_example(so, sizeof(so));
+	snprintf(spool, sizeof(spool), "%s/spool-undo", ops.tmp);
+	ck_assert_int_eq(mkdir(spool, 0700), 0);
+	ops_example_conf(conf, sizeof(conf), port, spool, "{ name = \"pipe\"; "
+	    "settings = { command = [ \"/bin/false\" ]; }; }");
+	pid_t pid = ops_spawn(conf, "example-undo");
+	int fd = ops_connect(port);
+	ck_assert_msg(fd != -1, "the server did not come up");
+	ck_assert_int_eq(ops_reply(fd, r, sizeof(r)), 220);
+	ck_assert_int_eq(ops_cmd(fd, "HELO c", r, sizeof(r)), 250);
+	ck_assert_int_eq(ops_cmd(fd, "MAIL FROM:<a@c>", r, sizeof(r)), 250);
+	ck_assert_int_eq(ops_cmd(fd, "RCPT TO:<y@ok.example>", r, sizeof(r)),
+	    250);
+	ck_assert_int_eq(ops_cmd(fd, "DATA", r, sizeof(r)), 354);
+	int code = ops_cmd(fd, "hello\r\n.", r, sizeof(r));
+	ck_assert_msg(code >= 400, "%d %s", code, r);
+	ck_assert_int_eq(ops_cmd(fd, "XSTATS", r, sizeof(r)), 250);
+	ck_assert_msg(strstr(r, "250-undone=1") != NULL &&
+	    strstr(r, "250 messages=0") != NULL, "%s", r);
+	ck_assert_int_eq(ops_cmd(fd, "QUIT", r, sizeof(r)), 221);
+	close(fd);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(ops_wait_exit(pid, 40), 0);
+	ck_assert_int_eq(tu_count_dir(spool), 0);
 }
 END_TEST
 
@@ -826,6 +871,7 @@ ops_suite(void)
 	tcase_set_timeout(tc, 150);
 	tcase_add_test(tc, test_example_plugin);
 	tcase_add_test(tc, test_example_plugin_bad_setting);
+	tcase_add_test(tc, test_example_plugin_outcome);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("init");

@@ -250,15 +250,22 @@ static const struct {
 	{ { "250 a", "(null)", NULL }, "MIXED" },
 };
 
+static const char *
+fold_at(const void *arg, size_t i)
+{
+	const char *const *r = arg;
+
+	return strcmp(r[i], "(null)") == 0 ? NULL : r[i];
+}
+
 START_TEST(test_verdict_fold)
 {
-	char *r[3];
 	size_t n = 0;
 
-	for (; n < 3 && folds[_i].r[n] != NULL; n++)
-		r[n] = strcmp(folds[_i].r[n], "(null)") == 0 ? NULL :
-		    (char *)folds[_i].r[n];
-	ck_assert_str_eq(verdict_fold(r, n, "MIXED"), folds[_i].want);
+	while (n < 3 && folds[_i].r[n] != NULL)
+		n++;
+	ck_assert_str_eq(verdict_fold(fold_at, folds[_i].r, n, "MIXED"),
+	    folds[_i].want);
 }
 END_TEST
 

@@ -139,6 +139,11 @@ mt_daemon(struct mt *m, const char *settings)
 	const char *args[] = { "-n", "-C", conf, NULL };
 	ck_assert_int_eq(du_start(&m->d, "127.0.0.1", args), 0);
 	m->up = 1;
+	/* The start-up probe is a session too: let the milters see its
+	 * end, so that its events do not mix with the test's. */
+	for (int i = 0; i < m->n; i++)
+		if (m->pid[i] > 0 && m->log[i][0] != '\0')
+			(void)du_file_has(m->log[i], "close", 3000);
 }
 
 static void
@@ -397,6 +402,54 @@ START_TEST(test_verdicts)
 }
 END_TEST
 
+/* ---- edits ---------------------------------------------------------------- */
+
+/* Every modification action, applied through the plugin API (API 2) and
+ * seen by the maildir plugin after the milter. */
+START_TEST(test_edits)
+{
+#if PSMTPD_PLUGIN_API >= 2
+	struct mt m;
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	mt_begin(&m);
+	ck_assert_int_eq(mt_milter(&m, "eom addheader X-Added added value\n"
+	    "eom insheader 0 X-Top at the top\n"
+	    "eom chgheader Subject 1 changed subject\n"
+	    "eom delheader X-Remove 1\n"
+	    "eom chgheader X-New 1 added by a change\n"
+	    "eom chgfrom <new@example.org>\n"
+	    "eom addrcpt <added@example.org>\n"
+	    "eom delrcpt <c@example.org>\n"
+	    "eom replbody new body\\nsecond line\\n\n"
+	    "eom quarantine held for review\n", 0), 0);
+	mt_daemon(&m, NULL);
+	char *r = mt_session(&m, "EHLO c.test\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n"
+	    "Subject: hi\r\nX-Remove: x\r\nX-Keep: y\r\n\r\nold body\r\n"
+	    ".\r\nQUIT\r\n");
+	mt_has_in_order(r, "354 |250 OK\r\n221");
+	free(r);
+	char *msg = mt_message(&m);
+	mt_has_in_order(msg, "Return-Path: <new@example.org>\n"
+	    "X-Quarantine: held for review\nX-Top: at the top\n"
+	    "Subject: changed subject\nX-Keep: y\nX-Added: added value\n"
+	    "X-New: added by a change\n|\n\nnew body\nsecond line\n");
+	ck_assert_ptr_null(strstr(msg, "X-Remove"));
+	ck_assert_ptr_null(strstr(msg, "old body"));
+	free(msg);
+	ck_assert(du_file_has(m.d.err, "quarantine reason=\"held for review\"",
+	    3000));
+	ck_assert(du_file_has(m.d.err, "from=<new@example.org> "
+	    "to=<b@example.org>,<added@example.org>", 3000));
+	mt_end(&m);
+#else
+	CHECK_SKIP("the server's plugin API is 1: milter edits need API 2");
+#endif
+}
+END_TEST
+
 /* ---- failures: no milter at all ---------------------------------------- */
 
 static const struct {
@@ -525,6 +578,192 @@ START_TEST(test_bad_settings)
 }
 END_TEST
 
+/* ---- real milters ------------------------------------------------------ */
+
+/* They ask for header edits: with an API 1 server they are skipped. */
+#if PSMTPD_PLUGIN_API >= 2
+/* Run a program to its end (bounded); its exit status, or -1. */
+static int
+mt_run(const char *const *argv, const char *out)
+{
+	pid_t pid = du_spawn(argv, out, out, NULL);
+	int st = pid > 0 ? du_wait_pid(pid, 60000) : -1;
+
+	if (pid > 0 && st == -1)
+		du_kill_wait(pid, 1000);
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A real milter at 127.0.0.1:port, started with argv; it gets up to
+ * wait_s seconds to listen.  0, or -1 (it is then stopped). */
+static int
+mt_real(struct mt *m, const char *const *argv, int port, int wait_s)
+{
+	char out[320];
+	int i = m->n++;
+
+	mt_path(m, out, sizeof(out), "real.out");
+	snprintf(m->spec[i], sizeof(m->spec[i]), "inet:127.0.0.1:%d", port);
+	struct du_opts o = { .deathsig = SIGKILL };
+	m->pid[i] = du_spawn(argv, out, out, &o);
+	for (int t = 0; m->pid[i] > 0 && t < wait_s * 10; t++) {
+		int fd = du_dial("127.0.0.1", port);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (du_wait_pid(m->pid[i], 100) != -1) {
+			m->pid[i] = 0;	/* it exited: see real.out */
+			break;
+		}
+	}
+	return -1;
+}
+
+/* Verify a delivered message's DKIM signature with python3-dkim, the
+ * public key taken from opendkim-genkey's TXT record, not from DNS. */
+static int
+mt_dkim_verify(struct mt *m, const char *msg_path, const char *txt)
+{
+	char py[320], out[320];
+
+	mt_path(m, py, sizeof(py), "verify.py");
+	mt_path(m, out, sizeof(out), "verify.out");
+	tu_write_file(py, "import re, sys, dkim\n"
+	    "msg = open(sys.argv[1], 'rb').read().replace(b'\\n', b'\\r\\n')\n"
+	    "rec = b''.join(re.findall(rb'\"([^\"]*)\"', "
+	    "open(sys.argv[2], 'rb').read()))\n"
+	    "def dns(name, timeout=5):\n"
+	    "    return rec if name == b'test._domainkey.example.org.' "
+	    "else None\n"
+	    "sys.exit(0 if dkim.verify(msg, dnsfunc=dns) else 1)\n", 0);
+	const char *argv[] = { PY, py, msg_path, txt, NULL };
+	return mt_run(argv, out);
+}
+
+/* The path of the one delivered message. */
+static void
+mt_message_path(const struct mt *m, char *path, size_t size)
+{
+	char newdir[400], name[300];
+
+	snprintf(newdir, sizeof(newdir), "%s/new", m->md);
+	ck_assert_int_eq(tu_dir_entry(newdir, 0, name, sizeof(name)), 0);
+	snprintf(path, size, "%s/%s", newdir, name);
+}
+#endif
+
+/* OpenDKIM signs what psmtpd hands it; the signature verifies. */
+START_TEST(test_opendkim)
+{
+#if PSMTPD_PLUGIN_API >= 2
+	struct mt m;
+	char conf[320], key[320], txt[320], out[320], path[800], bad[820];
+	int port = du_free_port("127.0.0.1");
+
+	if (access("/usr/sbin/opendkim", X_OK) != 0 ||
+	    access("/usr/sbin/opendkim-genkey", X_OK) != 0)
+		CHECK_SKIP("opendkim is not installed");
+	mt_begin(&m);
+	mt_path(&m, key, sizeof(key), "test.private");
+	mt_path(&m, txt, sizeof(txt), "test.txt");
+	mt_path(&m, out, sizeof(out), "genkey.out");
+	const char *gen[] = { "/usr/sbin/opendkim-genkey", "-D", m.dir, "-d",
+	    "example.org", "-s", "test", "-b", "1024", NULL };
+	ck_assert_int_eq(mt_run(gen, out), 0);
+	mt_path(&m, conf, sizeof(conf), "opendkim.conf");
+	ck_assert_int_eq(du_write_config(conf, "Mode sv\nDomain example.org\n"
+	    "Selector test\nKeyFile %s\nSocket inet:%d@127.0.0.1\n"
+	    "Syslog no\nRequireSafeKeys false\nInternalHosts 127.0.0.1\n"
+	    "Canonicalization relaxed/simple\nPidFile %s/opendkim.pid\n",
+	    key, port, m.dir), 0);
+	const char *argv[] = { "/usr/sbin/opendkim", "-f", "-x", conf, NULL };
+	if (mt_real(&m, argv, port, 20) != 0) {
+		mt_end(&m);
+		CHECK_SKIP("opendkim did not start (see its output)");
+	}
+	mt_daemon(&m, NULL);
+	char *r = mt_session(&m, "EHLO c.test\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.net>\r\nDATA\r\nFrom: A <a@example.org>\r\n"
+	    "To: <b@example.net>\r\nSubject: signed by OpenDKIM\r\n"
+	    "Date: Tue, 1 Dec 2026 00:00:00 +0000\r\n\r\nHello,\r\n"
+	    "\r\n..a dot line.\r\n.\r\nQUIT\r\n");
+	mt_has_in_order(r, "354 |250 OK\r\n221");
+	free(r);
+	char *msg = mt_message(&m);
+	mt_has_in_order(msg, "DKIM-Signature: v=1; a=rsa-sha256; "
+	    "c=relaxed/simple; d=example.org; s=test;|From: A <a@example.org>");
+	mt_message_path(&m, path, sizeof(path));
+	ck_assert_int_eq(mt_dkim_verify(&m, path, txt), 0);
+	/* and a changed body does not verify */
+	snprintf(bad, sizeof(bad), "%s.bad", path);
+	char *changed = strstr(msg, "Hello,");
+	ck_assert_ptr_nonnull(changed);
+	changed[0] = 'J';
+	tu_write_file(bad, msg, 0);
+	ck_assert_int_eq(mt_dkim_verify(&m, bad, txt), 1);
+	free(msg);
+	mt_end(&m);
+#else
+	CHECK_SKIP("OpenDKIM needs header edits: plugin API 2, the server "
+	    "has API 1");
+#endif
+}
+END_TEST
+
+/* rspamd's proxy worker in milter mode (scanning itself): the GTUBE test
+ * message is refused with its reply, a plain message goes through. */
+START_TEST(test_rspamd)
+{
+#if PSMTPD_PLUGIN_API >= 2
+	struct mt m;
+	char conf[320];
+	int port = du_free_port("127.0.0.1");
+
+	if (access("/usr/bin/rspamd", X_OK) != 0)
+		CHECK_SKIP("rspamd is not installed");
+	mt_begin(&m);
+	mt_path(&m, conf, sizeof(conf), "rspamd.conf");
+	/* The stock rules, no hyperscan (its compile takes minutes here),
+	 * a DNS server that answers nothing at once, state in the temp dir. */
+	ck_assert_int_eq(du_write_config(conf, ".include \"$CONFDIR/common.conf\"\n"
+	    "options { pidfile = \"%s/rspamd.pid\"; "
+	    ".include \"$CONFDIR/options.inc\"\n dbdir = \"%s\"; "
+	    "disable_hyperscan = true; dns { nameserver = [\"127.0.0.1:1\"]; "
+	    "timeout = 0.1s; retransmits = 1; } }\n"
+	    "logging { type = \"console\"; level = \"error\"; }\n"
+	    "worker \"rspamd_proxy\" { bind_socket = \"127.0.0.1:%d\"; "
+	    "milter = yes; timeout = 120s; count = 1; upstream \"local\" { "
+	    "default = yes; hosts = \"localhost\"; self_scan = yes; } }\n",
+	    m.dir, m.dir, port), 0);
+	const char *argv[] = { "/usr/bin/rspamd", "-f", "-i", "-c", conf,
+	    NULL };
+	if (mt_real(&m, argv, port, 150) != 0) {
+		mt_end(&m);
+		CHECK_SKIP("rspamd did not start within 150 s");
+	}
+	mt_daemon(&m, "content_timeout = 120;");
+	char *r = mt_session(&m, "EHLO c.test\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.net>\r\nDATA\r\nFrom: <a@example.org>\r\n"
+	    "To: <b@example.net>\r\nSubject: gtube\r\n\r\n"
+	    "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+	    "\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+	    "DATA\r\nFrom: <a@example.org>\r\nTo: <b@example.net>\r\n"
+	    "Subject: hello\r\nMessage-ID: <1@example.org>\r\n"
+	    "Date: Tue, 1 Dec 2026 00:00:00 +0000\r\n\r\nJust a note.\r\n"
+	    ".\r\nQUIT\r\n");
+	mt_has_in_order(r, "354 |554 5.7.1 Gtube pattern\r\n|354 |250 OK\r\n"
+	    "221");
+	free(r);
+	ck_assert_int_eq(mt_delivered(&m), 1);
+	mt_end(&m);
+#else
+	CHECK_SKIP("rspamd asks for header edits: plugin API 2, the server "
+	    "has API 1");
+#endif
+}
+END_TEST
+
 static Suite *
 milter_suite(void)
 {
@@ -535,11 +774,17 @@ milter_suite(void)
 	tcase_add_test(tc, test_stages);
 	tcase_add_test(tc, test_big_body);
 	tcase_add_loop_test(tc, test_verdicts, 0, (int)NELEM(verdict_cases));
+	tcase_add_test(tc, test_edits);
 	tcase_add_loop_test(tc, test_unreachable, 0,
 	    (int)NELEM(failure_cases));
 	tcase_add_test(tc, test_milter_dies);
 	tcase_add_test(tc, test_chain);
 	tcase_add_loop_test(tc, test_bad_settings, 0, (int)NELEM(bad_cases));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("real");
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_opendkim);
+	tcase_add_test(tc, test_rspamd);
 	suite_add_tcase(s, tc);
 	return s;
 }

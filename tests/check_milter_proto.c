@@ -4,12 +4,14 @@
  * action decoded (and the malformed ones refused), framing bounds, reply
  * code texts, option negotiation and the skip / no-reply decisions; the
  * message cut into header fields and body chunks (milter_msg.c) and the
- * verdicts' meaning by stage (milter_map.c).
+ * verdicts' meaning by stage (milter_map.c); the socket setting
+ * (milter_conn.c).
  */
 #include <check.h>
 #include <string.h>
 
 #include "check_run.h"
+#include "milter_conn.h"
 #include "milter_map.h"
 #include "milter_msg.h"
 #include "milter_proto.h"
@@ -302,7 +304,8 @@ static const struct {
 	{ 'O', 3, 0x0f, 0, MP_OK, MP_P_NODATA },
 	{ 'O', 1, 0, 0, MP_INVALID, 0 },
 	{ 'O', 6, 0x200, 0, MP_INVALID, 0 },
-	{ 'O', 6, 0, MP_P_RCPT_REJ, MP_INVALID, 0 },
+	{ 'O', 6, 0, MP_P_RCPT_REJ | MP_P_NR_HDR, MP_OK, MP_P_NR_HDR },
+	{ 'O', 7, 0, 0, MP_OK, 0 },
 	{ 'c', 6, 0, 0, MP_INVALID, 0 },
 };
 
@@ -529,6 +532,53 @@ START_TEST(test_map)
 }
 END_TEST
 
+/* ---- the socket setting ---------------------------------------------------- */
+
+static const struct {
+	const char *spec;
+	int family;
+	const char *host, *port;	/* host NULL: refused */
+} addr_spec_cases[] = {
+	{ "inet:127.0.0.1:8891", AF_UNSPEC, "127.0.0.1", "8891" },
+	{ "inet:localhost:11332", AF_UNSPEC, "localhost", "11332" },
+	{ "inet:8891@127.0.0.1", AF_UNSPEC, "127.0.0.1", "8891" },
+	{ "inet6:[::1]:8891", AF_INET6, "::1", "8891" },
+	{ "inet6:::1:8891", AF_INET6, "::1", "8891" },
+	{ "inet6:8891@::1", AF_INET6, "::1", "8891" },
+	{ "unix:/run/opendkim/opendkim.sock", AF_UNIX,
+	    "/run/opendkim/opendkim.sock", "" },
+	{ "local:/run/x.sock", AF_UNIX, "/run/x.sock", "" },
+	{ "unix:run/x.sock", 0, NULL, NULL },
+	{ "inet:127.0.0.1", 0, NULL, NULL },
+	{ "inet:127.0.0.1:0", 0, NULL, NULL },
+	{ "inet:127.0.0.1:65536", 0, NULL, NULL },
+	{ "inet:127.0.0.1:88x", 0, NULL, NULL },
+	{ "inet::8891", 0, NULL, NULL },
+	{ "inet6:[::1]8891", 0, NULL, NULL },
+	{ "inet:@host", 0, NULL, NULL },
+	{ "tcp:1.2.3.4:5", 0, NULL, NULL },
+	{ "127.0.0.1:8891", 0, NULL, NULL },
+	{ "inet:a b:25", 0, NULL, NULL },
+};
+
+START_TEST(test_socket_spec)
+{
+	struct mc_addr a;
+	const char *why = NULL;
+	int r = mc_parse_addr(addr_spec_cases[_i].spec, &a, &why);
+
+	if (addr_spec_cases[_i].host == NULL) {
+		ck_assert_int_eq(r, -1);
+		ck_assert_ptr_nonnull(why);
+		return;
+	}
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(a.family, addr_spec_cases[_i].family);
+	ck_assert_str_eq(a.host, addr_spec_cases[_i].host);
+	ck_assert_str_eq(a.port, addr_spec_cases[_i].port);
+}
+END_TEST
+
 static Suite *
 milter_proto_suite(void)
 {
@@ -547,6 +597,8 @@ milter_proto_suite(void)
 	tcase_add_loop_test(tc, test_unwire, 0, (int)NELEM(unwire_cases));
 	tcase_add_loop_test(tc, test_addr_value, 0, (int)NELEM(addr_cases));
 	tcase_add_loop_test(tc, test_map, 0, (int)NELEM(map_cases));
+	tcase_add_loop_test(tc, test_socket_spec, 0,
+	    (int)NELEM(addr_spec_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

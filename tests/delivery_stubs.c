@@ -56,6 +56,25 @@ psmtpd_txn_get_data(const psmtpd_session *s)
 	return s->txn;
 }
 
+const char *
+psmtpd_rcpt_reply(const psmtpd_session *s, size_t i)
+{
+	return i < 8 && s->verdicts[i][0] != '\0' ? s->verdicts[i] : NULL;
+}
+
+int
+psmtpd_reply_rcpt(psmtpd_session *s, size_t i, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (i >= 8 || s->verdicts[i][0] != '\0')
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(s->verdicts[i], sizeof(s->verdicts[i]), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
 int
 stub_code(const struct psmtpd_session *s, enum psmtpd_result r)
 {

@@ -40,6 +40,7 @@ struct psmtpd_session {
 	size_t len;
 	int nreplies;
 	char reply[1024];	/* the last reply set */
+	char verdicts[8][256];	/* psmtpd_reply_rcpt(), "" for none */
 	void *txn;		/* psmtpd_txn_set_data() */
 	void (*txn_free)(void *);
 	char log[8192];		/* every log line, "\n"-separated */

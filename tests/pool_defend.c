@@ -680,6 +680,76 @@ START_TEST(test_stop_kills_pipe_command)
 }
 END_TEST
 
+/* ---- signals, titles, a broken reload ------------------------------------ */
+
+/* title_is - whether a process's title (as ps shows it) begins with
+ * want. */
+static bool
+title_is(pid_t pid, const char *want)
+{
+	char path[64], t[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return false;
+	n = read(fd, t, sizeof(t) - 1);	/* /proc files have no size */
+	close(fd);
+	t[n > 0 ? n : 0] = '\0';
+	return strncmp(t, want, strlen(want)) == 0;
+}
+
+/* SIGUSR1 and SIGUSR2 log the pool (0.1: they killed the master and left
+ * the pidfile); the titles say who is who; a broken reload is logged
+ * once; a second SIGINT ends a session at once with 421 (0.1 waited for
+ * timeouts.shutdown). */
+START_TEST(test_signals_and_titles)
+{
+	char conf[512], buf[512], want[80];
+	const char *args[] = { "-C", conf, "-o", "pool.start=1", "-o",
+	    "pool.min_spare=1", "-o", "pool.max_spare=1", NULL };
+	struct pd d = { 0 };
+	pid_t w[PD_MAX_WORKERS];
+	long long t0;
+	int fd;
+
+	pd_prepare(&d);
+	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
+	write_config(&d, "psmtpd.conf", "timeouts = { shutdown = 30; };\n");
+	pd_start(&d, args);
+	ck_assert_int_eq(pd_wait_workers(d.pid, 1, 1, 5), 1);
+	du_sleep_ms(200);
+	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+	ck_assert_int_eq(kill(d.pid, SIGUSR2), 0);
+	ck_assert(pd_log_has(&d, "status live=1 idle=1", 5));
+	ck_assert(pd_alive(d.pid));
+	ck_assert(title_is(d.pid, "psmtpd: master"));
+	ck_assert_int_eq(pd_workers(d.pid, w, PD_MAX_WORKERS), 1);
+	ck_assert(title_is(w[0], "psmtpd: worker idle"));
+	write_config(&d, "psmtpd.conf", "timeouts = { shutdown = ; };\n");
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	ck_assert(pd_log_has(&d, "keeping generation=0", 5));
+	ck_assert_int_eq(log_count(&d, "reload failed"), 1);
+	fd = smtp_open(d.port, buf, sizeof(buf));
+	ck_assert_int_ne(fd, -1);
+	snprintf(want, sizeof(want), "psmtpd: worker busy 127.0.0.1:%d",
+	    du_local_port(fd));
+	ck_assert(title_is(pd_log_worker(&d, du_local_port(fd), 5), want));
+	t0 = du_now_ms();
+	ck_assert_int_eq(kill(d.pid, SIGINT), 0);
+	ck_assert(pd_log_has(&d, "stopping workers=", 5));
+	ck_assert_int_eq(kill(d.pid, SIGINT), 0);
+	ck_assert_int_eq(smtp_reply(fd, buf, sizeof(buf)), 421);
+	ck_assert_int_eq(pd_wait_exit(d.pid, 10), 0);
+	ck_assert_msg(du_now_ms() - t0 < 5000, "stopped after %lld ms",
+	    du_now_ms() - t0);
+	d.pid = 0;
+	close(fd);
+	pd_cleanup(&d);
+}
+END_TEST
+
 /* ---- psmtpd :PORT ------------------------------------------------------ */
 
 /* "psmtpd :PORT" listens on localhost, not on every interface (the
@@ -788,6 +858,7 @@ defend_suite(void)
 	tcase_add_test(tc, test_check_user_and_targets);
 	tcase_add_test(tc, test_nobody_warning);
 	tcase_add_test(tc, test_stop_kills_pipe_command);
+	tcase_add_test(tc, test_signals_and_titles);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,14 +1,21 @@
 /*
  * xstats.c - an example third-party plugin for psmtpd, built out of tree
- * against the installed <psmtpd/plugin.h> alone.  It shows the three things
- * a site plugin usually does:
+ * against the installed <psmtpd/plugin.h> alone.  It shows what a site
+ * plugin usually does, with plugin API 2:
  *
  *   - a policy hook: RCPT to a domain listed in `reject_domains` gets
  *     "550 5.7.1 Relaying to <domain> denied"; other recipients go on;
- *   - a custom verb: XSTATS answers with what this worker has seen;
- *   - process_message: each message is counted and, when `spool` is set,
- *     stored as one file there (written to a temporary name, fsync'd and
- *     renamed, so that a reader never sees half a message).
+ *     the count of refusals goes into a transaction note;
+ *   - a custom verb: XSTATS answers with what this worker has seen, and
+ *     EHLO advertises it;
+ *   - process_message: an "X-Xstats:" header goes on top of the message
+ *     (what later plugins and delivery see) and, when `spool` is set, the
+ *     message is stored as one file there, with the headers earlier
+ *     plugins added (written to a temporary name, fsync'd and renamed,
+ *     so that a reader never sees half a message);
+ *   - on_outcome: a stored copy is kept only if the client was told 2xx
+ *     (a later plugin may still refuse the message), else removed; the
+ *     message counter counts accepted messages only.
  *
  * Config (psmtpd.conf):
  *
@@ -36,6 +43,10 @@
 
 #define XSTATS_MAX_DOMAINS 64
 
+#if PSMTPD_PLUGIN_API < 2
+#error "xstats needs psmtpd's plugin API 2 (psmtpd 0.2 or later)"
+#endif
+
 struct xstats {
 	const char *domains[XSTATS_MAX_DOMAINS]; /* valid until fini */
 	size_t ndomains;
@@ -43,7 +54,11 @@ struct xstats {
 	unsigned long messages;	/* accepted by this worker */
 	unsigned long rejected;	/* recipients refused by this worker */
 	unsigned long stored;	/* files written by this worker */
+	unsigned long undone;	/* stored, then refused by a later plugin */
 };
+
+/* The transaction note of the stored file, for on_outcome. */
+#define XSTATS_NOTE_FILE "xstats.file"
 
 /* xstats_read_domains - the reject_domains setting, a list of strings. */
 static int
@@ -111,6 +126,19 @@ xstats_rejected_domain(const struct xstats *x, const char *addr)
 	return NULL;
 }
 
+/* xstats_count_in_txn - one more refusal in this transaction, kept in a
+ * transaction note (another plugin could read "xstats.rejected"). */
+static unsigned long
+xstats_count_in_txn(psmtpd_session *s)
+{
+	unsigned long *n = psmtpd_txn_note_get(s, "xstats.rejected");
+
+	if (n == NULL && (n = calloc(1, sizeof(*n))) != NULL &&
+	    psmtpd_txn_note_set(s, "xstats.rejected", n, free) != 0)
+		n = NULL;
+	return n != NULL ? ++*n : 0;
+}
+
 /* xstats_rcpt - the policy hook: a reply rejects this recipient only. */
 static enum psmtpd_result
 xstats_rcpt(psmtpd_session *s, const char *rcptto, void *plugin_data)
@@ -121,7 +149,8 @@ xstats_rcpt(psmtpd_session *s, const char *rcptto, void *plugin_data)
 	if (domain == NULL)
 		return PSMTPD_CONTINUE;
 	x->rejected++;
-	psmtpd_session_log(s, PSMTPD_LOG_INFO, "rejected rcpt=<%s>", rcptto);
+	psmtpd_session_log(s, PSMTPD_LOG_INFO, "rejected rcpt=<%s> "
+	    "rejected_in_txn=%lu", rcptto, xstats_count_in_txn(s));
 	psmtpd_reply(s, "550 5.7.1 Relaying to <%s> denied", domain);
 	return PSMTPD_REPLY;
 }
@@ -171,6 +200,9 @@ xstats_store(psmtpd_session *s, struct xstats *x)
 		return -1;
 	}
 	x->stored = n;
+	char *keep = strdup(dst);
+	if (keep != NULL)
+		psmtpd_txn_note_set(s, XSTATS_NOTE_FILE, keep, free);
 	return 0;
 }
 
@@ -181,14 +213,44 @@ xstats_message(psmtpd_session *s, void *plugin_data)
 {
 	struct xstats *x = plugin_data;
 
+	/* a header on top, as Received: goes; later plugins see it */
+	psmtpd_header_add(s, PSMTPD_HEADER_TOP, "X-Xstats", "worker=%ld "
+	    "message=%s", (long)getpid(), psmtpd_message_id(s));
 	if (x->spool != NULL && xstats_store(s, x) != 0) {
 		psmtpd_session_log(s, PSMTPD_LOG_ERR, "store in %s: %s",
 		    x->spool, strerror(errno));
 		psmtpd_reply(s, "451 4.3.0 Error: cannot store the message");
 		return PSMTPD_REPLY;
 	}
-	x->messages++;
 	return PSMTPD_CONTINUE;
+}
+
+/* xstats_outcome - how the message ended: count it if the client was told
+ * it was taken, else take back the copy stored for it. */
+static void
+xstats_outcome(psmtpd_session *s, void *plugin_data)
+{
+	struct xstats *x = plugin_data;
+	const char *file = psmtpd_txn_note_get(s, XSTATS_NOTE_FILE);
+	int code = psmtpd_outcome_code(s);
+
+	if (code >= 200 && code < 300) {
+		x->messages++;
+		return;
+	}
+	if (file != NULL && unlink(file) == 0)
+		x->undone++;
+	psmtpd_session_log(s, PSMTPD_LOG_INFO, "refused code=%d by=%s%s",
+	    code, psmtpd_outcome_plugin(s)[0] ? psmtpd_outcome_plugin(s) :
+	    "server", file != NULL ? " copy=removed" : "");
+}
+
+/* xstats_ehlo - EHLO advertises the verb. */
+static void
+xstats_ehlo(psmtpd_session *s, void *plugin_data)
+{
+	(void)plugin_data;
+	psmtpd_ehlo_keyword(s, "XSTATS");
 }
 
 /* xstats_cmd - the XSTATS verb: a multi-line 250 with the counters. */
@@ -202,7 +264,8 @@ xstats_cmd(psmtpd_session *s, const char *arg, void *plugin_data)
 		return PSMTPD_REPLY;
 	}
 	psmtpd_reply(s, "250-XSTATS worker=%ld\n250-rejected=%lu\n"
-	    "250 messages=%lu", (long)getpid(), x->rejected, x->messages);
+	    "250-undone=%lu\n250 messages=%lu", (long)getpid(), x->rejected,
+	    x->undone, x->messages);
 	return PSMTPD_REPLY;
 }
 
@@ -214,7 +277,7 @@ static const struct psmtpd_command xstats_commands[] = {
 const struct psmtpd_plugin psmtpd_plugin = {
 	PSMTPD_PLUGIN_HEADER,
 	.name = "xstats",
-	.version = "1.0",
+	.version = "2.0",
 	.description = "example: reject domains, count and store messages, "
 	    "XSTATS",
 	.init = xstats_init,
@@ -222,4 +285,6 @@ const struct psmtpd_plugin psmtpd_plugin = {
 	.on_rcpt = xstats_rcpt,
 	.process_message = xstats_message,
 	.commands = xstats_commands,
+	.ehlo_keywords = xstats_ehlo,
+	.on_outcome = xstats_outcome,
 };

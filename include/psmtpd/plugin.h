@@ -204,7 +204,9 @@ struct psmtpd_plugin {
 	 * process_message ran for it hears how it ended, through
 	 * psmtpd_outcome_code(), psmtpd_outcome_reply(),
 	 * psmtpd_outcome_plugin() and psmtpd_rcpt_reply(), to commit or undo
-	 * what it prepared (a stored copy, a counter).  No reply.
+	 * what it prepared (a stored copy, a counter).  No reply.  Not called
+	 * when a plugin timed out or the worker died (the client got no 2xx):
+	 * a plugin that must not keep such a copy cleans up at its start.
 	 */
 	void (*on_outcome)(psmtpd_session *s, void *plugin_data);
 

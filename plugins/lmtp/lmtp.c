@@ -73,49 +73,30 @@ lmtp_init(psmtpd_init *ctx, void **plugin_data)
 
 /* ---- the message ------------------------------------------------------- */
 
-/* lmtp_log_replies - one line per recipient; the number delivered. */
-static size_t
-lmtp_log_replies(psmtpd_session *s, const struct proxy_txn *t,
-    const struct lmtp_replies *rep, int *codes)
-{
-	size_t delivered = 0;
-
-	for (size_t i = 0; i < rep->n; i++) {
-		int ok = rep->r[i].code >= 200 && rep->r[i].code < 300;
-		codes[i] = rep->r[i].code;
-		delivered += ok;
-		psmtpd_session_log(s, ok ? PSMTPD_LOG_INFO :
-		    PSMTPD_LOG_WARNING, "lmtp %s rcpt=<%s> remote=%s "
-		    "reply=\"%d %s\"", ok ? "delivered" : "not delivered",
-		    t->rcpts[i], t->pc->remote, rep->r[i].code,
-		    rep->r[i].text);
-	}
-	return delivered;
-}
-
-/* lmtp_verdict - the SMTP client's reply from the recipients' replies. */
+/* lmtp_verdicts - each open recipient's LMTP reply becomes its verdict
+ * (API 2): an LMTP listener passes each on, an SMTP listener folds them
+ * into one reply that never says 250 for a recipient that failed. */
 static enum psmtpd_result
-lmtp_verdict(psmtpd_session *s, const struct proxy_txn *t,
+lmtp_verdicts(psmtpd_session *s, const struct proxy_txn *t,
     const struct lmtp_replies *rep)
 {
-	int *codes = calloc(rep->n > 0 ? rep->n : 1, sizeof(*codes));
+	int unset = 0;
 
-	if (codes == NULL) {
-		/* the replies cannot be folded: the client keeps the message */
-		psmtpd_reply(s, "451 4.3.0 Error: out of memory");
-		return PSMTPD_REPLY;
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct smtpc_reply *r = &rep->r[i];
+		int ok = r->code >= 200 && r->code < 300;
+		psmtpd_session_log(s, ok ? PSMTPD_LOG_INFO : PSMTPD_LOG_WARNING,
+		    "lmtp %s rcpt=<%s> remote=%s reply=\"%d %s\"", ok ?
+		    "delivered" : "not delivered", t->rcpts[i], t->pc->remote,
+		    r->code, r->text);
+		if (psmtpd_reply_rcpt(s, t->open[i], "%d %s", r->code,
+		    r->text) != 0)
+			unset++;
 	}
-	lmtp_log_replies(s, t, rep, codes);
-	int which = lmtp_fold(codes, rep->n);
-	free(codes);
-	if (which == LMTP_FOLD_OK)
-		return PSMTPD_CONTINUE;
-	if (which == LMTP_FOLD_SOME)
-		psmtpd_reply(s, "451 4.3.0 Error: delivery failed for some "
-		    "recipients, try again later");
-	else
-		psmtpd_reply(s, "%d %s", rep->r[which].code,
-		    rep->r[which].text);
+	/* a verdict refused (out of memory): the others get a 451 - a
+	 * retry may duplicate, never lose */
+	if (unset > 0)
+		psmtpd_reply(s, "451 4.3.0 Error: local error in processing");
 	return PSMTPD_REPLY;
 }
 
@@ -131,12 +112,14 @@ lmtp_process_message(psmtpd_session *s, void *plugin_data)
 
 	if (t == NULL || proxy_txn_sync(t, s, &res) != 0)
 		return proxy_refuse(s, pc, "RCPT", &res);
+	if (t->nopen == 0)	/* every recipient has a verdict already */
+		return PSMTPD_CONTINUE;
 	part.data = psmtpd_message_data(s, &part.len);
 	if (lmtp_data(t, &part, 1, &rep, &res) != 0) {
 		lmtp_replies_free(&rep);
 		return proxy_refuse(s, pc, "DATA", &res);
 	}
-	enum psmtpd_result r = lmtp_verdict(s, t, &rep);
+	enum psmtpd_result r = lmtp_verdicts(s, t, &rep);
 	lmtp_replies_free(&rep);
 	return r;
 }

@@ -21,12 +21,4 @@ int lmtp_data(struct proxy_txn *t, const struct smtpc_part *parts,
     size_t nparts, struct lmtp_replies *out, struct proxy_result *res);
 void lmtp_replies_free(struct lmtp_replies *out);
 
-/* Pure: what the SMTP client hears for the message, from the recipients'
- * codes: LMTP_FOLD_OK (all 2xx), LMTP_FOLD_SOME (some 2xx, some not: a
- * 451, a retry sends duplicates, never loses a copy), or the index of
- * the reply to pass on (none 2xx: the first 4xx, else the first 5xx). */
-#define LMTP_FOLD_OK (-1)
-#define LMTP_FOLD_SOME (-2)
-int lmtp_fold(const int *codes, size_t n);
-
 #endif

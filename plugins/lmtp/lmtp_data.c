@@ -12,27 +12,6 @@
 
 #include "lmtp.h"
 
-int
-lmtp_fold(const int *codes, size_t n)
-{
-	size_t ok = 0;
-	int temp = -1, perm = -1;
-
-	for (size_t i = 0; i < n; i++) {
-		if (codes[i] >= 200 && codes[i] < 300)
-			ok++;
-		else if (codes[i] >= 500 && perm < 0)
-			perm = (int)i;
-		else if (codes[i] < 500 && temp < 0)
-			temp = (int)i;
-	}
-	if (ok == n)
-		return LMTP_FOLD_OK;
-	if (ok > 0)
-		return LMTP_FOLD_SOME;
-	return temp >= 0 ? temp : perm;
-}
-
 /* lmtp_unknown - a recipient whose reply never came. */
 static void
 lmtp_unknown(struct smtpc_reply *r, const struct proxy_txn *t)

@@ -24,6 +24,7 @@
 #include "../delivery_util.h"
 #include "milter_client.h"
 #include "milter_edit.h"
+#include "milter_macros.h"
 #include "milter_map.h"
 #include "milter_msg.h"
 
@@ -260,13 +261,6 @@ ms_msgid(psmtpd_session *s, struct ms *ms)
 	return ms->msgid;
 }
 
-static int
-ms_macros(struct ms *ms, enum mp_cmd cmd, const char *const *names,
-    const char *const *values, size_t n)
-{
-	return mp_enc_macros(&ms->c.out, cmd, names, values, n);
-}
-
 /* ---- the hooks -------------------------------------------------------- */
 
 /* The client's address family for SMFIC_CONNECT. */
@@ -284,16 +278,10 @@ static enum ml_verdict
 ms_connect_event(psmtpd_session *s, struct ms *ms)
 {
 	const char *addr = psmtpd_session_peer_addr(s);
-	char name[300], port[8];
+	char name[300];
 
 	snprintf(name, sizeof(name), "[%s]", addr);
-	snprintf(port, sizeof(port), "%u", psmtpd_session_peer_port(s));
-	const char *names[] = { "j", "{daemon_name}", "v", "{client_addr}",
-	    "{client_port}", "{client_name}", "_" };
-	const char *values[] = { psmtpd_session_fqdn(s), "psmtpd", "psmtpd",
-	    addr, port, name, name };
-	int bad = ms_macros(ms, MP_C_CONNECT, names, values, 7) |
-	    mp_enc_connect(&ms->c.out, name, ms_family(addr),
+	int bad = mk_connect(&ms->c.out, s, name) | mp_enc_connect(&ms->c.out, name, ms_family(addr),
 	    (uint16_t)psmtpd_session_peer_port(s), addr);
 	return ms_event(ms, bad, MP_S_CONNECT, ms->conf->command_ms);
 }
@@ -329,7 +317,7 @@ milter_on_helo(psmtpd_session *s, const char *helo, void *plugin_data)
 	ms_abort(ms);
 	if (ms->state != MS_ON || !mp_step_sent(&ms->c.opt, MP_S_HELO))
 		return PSMTPD_CONTINUE;
-	int bad = mp_enc_helo(&ms->c.out, helo);
+	int bad = mk_helo(&ms->c.out, s) | mp_enc_helo(&ms->c.out, helo);
 	return ms_verdict(s, ms, MX_HELO, ms_event(ms, bad, MP_S_HELO,
 	    ms->conf->command_ms));
 }
@@ -382,9 +370,7 @@ milter_on_mail(psmtpd_session *s, const char *mailfrom, void *plugin_data)
 	ms->in_txn = 1;
 	if (!mp_step_sent(&ms->c.opt, MP_S_MAIL))
 		return PSMTPD_CONTINUE;
-	const char *names[] = { "i", "{mail_addr}" };
-	const char *values[] = { ms_msgid(s, ms), mailfrom };
-	int bad = ms_macros(ms, MP_C_MAIL, names, values, 2) |
+	int bad = mk_mail(&ms->c.out, s, ms_msgid(s, ms), mailfrom) |
 	    ms_envelope(s, ms, MP_C_MAIL, mailfrom);
 	return ms_verdict(s, ms, MX_MAIL, ms_event(ms, bad, MP_S_MAIL,
 	    ms->conf->command_ms));
@@ -400,9 +386,7 @@ milter_on_rcpt(psmtpd_session *s, const char *rcptto, void *plugin_data)
 		return ms_refused(s, ms);
 	if (ms == NULL || !ms_on(ms) || !mp_step_sent(&ms->c.opt, MP_S_RCPT))
 		return PSMTPD_CONTINUE;
-	const char *names[] = { "i", "{rcpt_addr}" };
-	const char *values[] = { ms_msgid(s, ms), rcptto };
-	int bad = ms_macros(ms, MP_C_RCPT, names, values, 2) |
+	int bad = mk_rcpt(&ms->c.out, ms_msgid(s, ms), rcptto) |
 	    ms_envelope(s, ms, MP_C_RCPT, rcptto);
 	return ms_verdict(s, ms, MX_RCPT, ms_event(ms, bad, MP_S_RCPT,
 	    ms->conf->command_ms));
@@ -418,9 +402,7 @@ milter_on_data(psmtpd_session *s, void *plugin_data)
 		return ms_refused(s, ms);
 	if (ms == NULL || !ms_on(ms) || !mp_step_sent(&ms->c.opt, MP_S_DATA))
 		return PSMTPD_CONTINUE;
-	const char *names[] = { "i" };
-	const char *values[] = { ms_msgid(s, ms) };
-	int bad = ms_macros(ms, MP_C_DATA, names, values, 1) |
+	int bad = mk_msgid(&ms->c.out, MP_C_DATA, ms_msgid(s, ms)) |
 	    mp_enc_bare(&ms->c.out, MP_C_DATA);
 	return ms_verdict(s, ms, MX_DATA, ms_event(ms, bad, MP_S_DATA,
 	    ms->conf->command_ms));
@@ -503,9 +485,7 @@ ms_message(psmtpd_session *s, struct ms *ms, char *scratch)
 		v = ms_body(ms, d + body_at, len - body_at, has_body, scratch);
 	if (v != ML_CONTINUE)
 		return v;
-	const char *names[] = { "i" };
-	const char *values[] = { ms_msgid(s, ms) };
-	if (ms_macros(ms, MP_C_BODYEOB, names, values, 1) != 0 ||
+	if (mk_msgid(&ms->c.out, MP_C_BODYEOB, ms_msgid(s, ms)) != 0 ||
 	    mp_enc_bare(&ms->c.out, MP_C_BODYEOB) != 0)
 		return ms_event(ms, -1, MP_S_COUNT, 0);
 	me_start(&e, s, ms->conf->spec);

@@ -434,13 +434,13 @@ mp_negotiate(uint32_t our_actions, uint32_t our_protocol,
 		*why = "protocol version below 2";
 	else if ((r->actions & ~our_actions) != 0)
 		*why = "it wants actions this server does not offer";
-	else if ((r->protocol & ~our_protocol) != 0)
-		*why = "it wants protocol steps this server does not offer";
 	if (*why != NULL)
 		return MP_INVALID;
 	out->version = r->version > MP_VERSION ? MP_VERSION : r->version;
 	out->actions = r->actions;
-	out->protocol = r->protocol;
+	/* Flags we did not offer are ignored, as Postfix does: we would
+	 * neither skip nor stay silent where we said we would not. */
+	out->protocol = r->protocol & our_protocol;
 	/* Steps that did not exist in its version are never sent to it. */
 	if (out->version < 3)
 		out->protocol |= MP_P_NOUNKNOWN;

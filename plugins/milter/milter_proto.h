@@ -173,9 +173,9 @@ struct mp_options {
 
 /*
  * Check a milter's OPTNEG reply against what we offered.  MP_OK and *out
- * filled; MP_INVALID when its version is below 2 or it asks for actions or
- * protocol flags we did not offer (libmilter would give up the same way).
- * *why names the problem.
+ * filled (protocol flags we did not offer are dropped, as Postfix does);
+ * MP_INVALID when its version is below 2 or it asks for actions we did
+ * not offer (Postfix gives up the same way).  *why names the problem.
  */
 enum mp_status mp_negotiate(uint32_t our_actions, uint32_t our_protocol,
     const struct mp_response *r, struct mp_options *out, const char **why);

@@ -94,6 +94,8 @@ proxy_process_message(psmtpd_session *s, void *plugin_data)
 
 	if (t == NULL || proxy_txn_sync(t, s, &res) != 0)
 		return proxy_refuse(s, pc, "RCPT", &res);
+	if (t->nopen == 0)	/* every recipient has a verdict already */
+		return PSMTPD_CONTINUE;
 	snprintf(xpeer, sizeof(xpeer), at_end ? "\nX-Peer: %s" :
 	    "X-Peer: %s\n", psmtpd_session_peer_addr(s));
 	struct smtpc_part parts[3] = {

@@ -55,8 +55,13 @@ struct proxy_txn {
 	int broken;		/* no more commands: timeout, EOF, 421 */
 	int no_tls;		/* opportunistic TLS failed: plaintext */
 	char why[160];		/* why it is broken, for the 451 */
+	char *from;		/* the sender sent with MAIL */
+	char mail_params[128];	/* the parameters sent with MAIL */
 	char **rcpts;		/* what the upstream took, in order */
 	size_t nrcpt, rcpt_cap;
+	/* in process_message: the session's recipients still open (no
+	 * verdict from an earlier plugin), by index; the upstream gets these */
+	size_t *open, nopen;
 	struct smtpc c;
 };
 
@@ -70,6 +75,9 @@ int proxy_txn_mail(struct proxy_txn *t, psmtpd_session *s,
     const char *from, struct proxy_result *res);
 int proxy_txn_rcpt(struct proxy_txn *t, psmtpd_session *s,
     const char *rcpt, struct proxy_result *res);
+/* Before DATA: the upstream has exactly the open recipients (t->open)
+ * and the session's sender and parameters, the envelope replayed when
+ * not.  0 (t->nopen may be 0: nothing to deliver), or -1 with res. */
 int proxy_txn_sync(struct proxy_txn *t, psmtpd_session *s,
     struct proxy_result *res);
 /* DATA, its 354 and the body: 0 when the replies are to be read. */

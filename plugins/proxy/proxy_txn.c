@@ -235,11 +235,19 @@ proxy_txn_mail(struct proxy_txn *t, psmtpd_session *s, const char *from,
 		return -1;
 	if (proxy_mail_params(&t->c, s, params, sizeof(params), res) != 0)
 		return -1;
+	/* the server gives the null sender as "<>", as Python's smtpd */
+	const char *path = from == NULL || strcmp(from, "<>") == 0 ? "" : from;
+	free(t->from);
+	if ((t->from = strdup(from != NULL ? from : "")) == NULL) {
+		proxy_tempfail(res, "unusable (out of memory)");
+		return -1;
+	}
 	enum smtpc_status st = smtpc_command(&t->c, &r, "MAIL FROM:<%s>%s",
-	    from != NULL ? from : "", params);
+	    path, params);
 	if (proxy_expect(t, st, &r, 250, "MAIL", res) != 0)
 		return -1;
 	t->in_mail = 1;
+	memcpy(t->mail_params, params, sizeof(t->mail_params));
 	return 0;
 }
 
@@ -306,18 +314,43 @@ proxy_txn_rcpt(struct proxy_txn *t, psmtpd_session *s, const char *rcpt,
 
 /* ---- before DATA: the same recipients on both sides -------------------- */
 
-/* proxy_rcpts_match - whether the upstream took exactly the session's
- * recipients (another plugin may have refused one the upstream took, or
- * accepted one the proxy never saw). */
+/* proxy_find_open - the session's recipients without a verdict (API 2:
+ * an earlier plugin may have answered for some), into t->open. */
 static int
-proxy_rcpts_match(const struct proxy_txn *t, const psmtpd_session *s)
+proxy_find_open(struct proxy_txn *t, const psmtpd_session *s)
 {
 	size_t n = psmtpd_session_rcpt_count(s);
+	size_t *v = realloc(t->open, (n > 0 ? n : 1) * sizeof(*v));
 
-	if (!t->in_mail || n != t->nrcpt)
-		return 0;
+	if (v == NULL)
+		return -1;
+	t->open = v;
+	t->nopen = 0;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(psmtpd_session_rcpt(s, i), t->rcpts[i]) != 0)
+		if (psmtpd_rcpt_reply(s, i) == NULL)
+			t->open[t->nopen++] = i;
+	return 0;
+}
+
+/* proxy_envelope_match - whether the upstream took exactly the open
+ * recipients (another plugin may have refused one the upstream took, or
+ * accepted one the proxy never saw), from the session's sender (a plugin
+ * may have changed it), with the MAIL parameters the session has now. */
+static int
+proxy_envelope_match(const struct proxy_txn *t, const psmtpd_session *s)
+{
+	const char *from = psmtpd_session_mailfrom(s);
+	char params[sizeof(t->mail_params)];
+	struct proxy_result ignored;
+
+	if (!t->in_mail || t->nopen != t->nrcpt || t->from == NULL ||
+	    strcmp(from != NULL ? from : "", t->from) != 0)
+		return 0;
+	if (proxy_mail_params(&t->c, s, params, sizeof(params),
+	    &ignored) != 0 || strcmp(params, t->mail_params) != 0)
+		return 0;
+	for (size_t i = 0; i < t->nopen; i++)
+		if (strcmp(psmtpd_session_rcpt(s, t->open[i]), t->rcpts[i]))
 			return 0;
 	return 1;
 }
@@ -343,12 +376,13 @@ static int
 proxy_replay_rcpts(struct proxy_txn *t, psmtpd_session *s,
     struct proxy_result *res)
 {
-	size_t n = psmtpd_session_rcpt_count(s), refused = 0;
+	size_t n = t->nopen, refused = 0;
 	struct proxy_result first = { 0, "" }, temp = { 0, "" };
 
 	for (size_t i = 0; i < n && !t->broken; i++) {
 		struct proxy_result one = { 0, "" };
-		if (proxy_txn_rcpt(t, s, psmtpd_session_rcpt(s, i), &one) == 0)
+		if (proxy_txn_rcpt(t, s, psmtpd_session_rcpt(s, t->open[i]),
+		    &one) == 0)
 			continue;
 		refused++;
 		if (first.code == 0)
@@ -380,12 +414,15 @@ proxy_txn_sync(struct proxy_txn *t, psmtpd_session *s,
 		proxy_broken_reply(t, res);
 		return -1;
 	}
-	if (proxy_rcpts_match(t, s))
+	if (proxy_find_open(t, s) != 0) {
+		proxy_tempfail(res, "unusable (out of memory)");
+		return -1;
+	}
+	if (t->nopen == 0 || proxy_envelope_match(t, s))
 		return 0;
 	if (t->connected)
-		psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "%s recipients "
-		    "differ from the upstream's, replaying the envelope",
-		    t->pc->tag);
+		psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "%s envelope "
+		    "differs from the upstream's, replaying it", t->pc->tag);
 	if (proxy_restart(t, res) != 0 ||
 	    proxy_txn_mail(t, s, psmtpd_session_mailfrom(s), res) != 0)
 		return -1;
@@ -459,5 +496,7 @@ proxy_txn_free(void *txn)
 	smtpc_close(&t->c);
 	proxy_forget_rcpts(t);
 	free(t->rcpts);
+	free(t->open);
+	free(t->from);
 	free(t);
 }

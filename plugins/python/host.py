@@ -81,7 +81,8 @@ def load(classname):
 
 def verbs(cls):
     """The verbs that cls.channel_class adds or overrides, and HELP when
-    it adds one (Python's HELP lists only its own verbs)."""
+    it adds one (Python's HELP lists only its own verbs); CHANNEL first
+    when channel_class is a subclass, made for each connection."""
     chan = cls.channel_class
     found = []
     for name in dir(chan):
@@ -93,7 +94,10 @@ def verbs(cls):
             found.append(verb)
     if any(v not in BUILTIN_VERBS for v in found) and 'HELP' not in found:
         found.append('HELP')
-    return sorted(found)
+    found.sort()
+    if chan is not smtpd.SMTPChannel:
+        found.insert(0, 'channel=1')
+    return found
 
 
 def make_server(cls, localaddr, remoteaddr, data_size_limit,

@@ -168,6 +168,8 @@ py_check_word(struct py_host *h, const char *w)
 		h->chosen_smtputf8 = w[5] == '1';
 	else if (strncmp(w, "decode=", 7) == 0)
 		h->chosen_decode = w[7] == '1';
+	else if (strcmp(w, "channel=1") == 0)
+		h->channel = true;
 	else if (h->nverbs < PY_VERBS_MAX && strlen(w) < PY_VERB_LEN)
 		snprintf(h->verbs[h->nverbs++], PY_VERB_LEN, "%s", w);
 	else
@@ -175,8 +177,8 @@ py_check_word(struct py_host *h, const char *w)
 	return 0;
 }
 
-/* py_check_parse - "ok size=N utf8=B decode=B VERB ..." into h, or the
- * error. */
+/* py_check_parse - "ok size=N utf8=B decode=B [channel=1] VERB ..."
+ * into h, or the error. */
 static int
 py_check_parse(struct py_host *h, char *line, char *err, size_t errlen)
 {

@@ -274,7 +274,7 @@ python_connect(psmtpd_session *s, void *plugin_data)
 	PyGILState_STATE g;
 	enum psmtpd_result r;
 
-	if (h->nverbs == 0)
+	if (!h->channel)
 		return PSMTPD_CONTINUE;
 	g = PyGILState_Ensure();
 	r = py_connect(h, s);

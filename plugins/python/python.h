@@ -38,6 +38,7 @@ struct py_host {
 	/* what the instance chose, found by the check */
 	long long chosen_size;
 	bool chosen_smtputf8, chosen_decode;
+	bool channel;			/* channel_class is a subclass */
 	size_t nverbs;
 	char verbs[PY_VERBS_MAX][PY_VERB_LEN];
 	struct psmtpd_command commands[PY_VERBS_MAX];

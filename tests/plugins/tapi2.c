@@ -12,7 +12,7 @@
 #include <psmtpd/plugin.h>
 
 struct tapi2 {
-	int headers, show, ask, rset_reply, mixed_reply, verdict_go_on;
+	int headers, show, ask, rset_reply, mixed_reply, verdict_go_on, misuse;
 	const char *body, *sender, *add_rcpt, *check, *note, *ehlo, *tag;
 	long long remove_rcpt;
 	size_t nverdicts;
@@ -37,6 +37,12 @@ tapi2_connect(psmtpd_session *s, void *d)
 
 	if (t->note != NULL)
 		psmtpd_session_note_set(s, "tapi2.conn", strdup(t->note), free);
+	if (t->misuse)
+		psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "misuse connect: "
+		    "txn_note=%d sender=%d key=%d", psmtpd_txn_note_set(s,
+		    "tapi2.x", strdup("x"), free),
+		    psmtpd_envelope_set_sender(s, "x@y"),
+		    psmtpd_session_note_set(s, "", NULL, NULL));
 	return PSMTPD_CONTINUE;
 }
 
@@ -62,6 +68,16 @@ tapi2_rcpt(psmtpd_session *s, const char *to, void *d)
 
 	if (t->note != NULL)
 		psmtpd_txn_note_set(s, "tapi2.txn", strdup(to), free);
+	if (t->misuse) {
+		char line[8];
+		psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "misuse rcpt: "
+		    "header=%d body=%d verdict=%d ask=%d ehlo=%d",
+		    psmtpd_header_add(s, 0, "X", "y"),
+		    psmtpd_body_replace(s, "x", 1),
+		    psmtpd_reply_rcpt(s, 0, "250 ok"),
+		    psmtpd_ask(s, line, sizeof(line), "250 not 3xx"),
+		    psmtpd_ehlo_keyword(s, "XFOO"));
+	}
 	return PSMTPD_CONTINUE;
 }
 
@@ -111,12 +127,36 @@ tapi2_show(psmtpd_session *s, struct tapi2 *t)
 		    "txn=%s", t->tag, cn ? cn : "-", tn ? tn : "-");
 }
 
+/* tapi2_misuse_message - edits and verdicts the API must refuse. */
+static void
+tapi2_misuse_message(psmtpd_session *s)
+{
+	char line[8];
+	int first = psmtpd_reply_rcpt(s, 0, "250 first");
+
+	psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "misuse message: "
+	    "badname=%d badvalue=%d nofield=%d noindex=%d append=%d "
+	    "verdict=%d,%d,%d,%d remove=%d ask=%d",
+	    psmtpd_header_add(s, 0, "Bad Name", "x"),
+	    psmtpd_header_add(s, 0, "X", "a\nb"),
+	    psmtpd_header_replace(s, "Nope", 0, "v"),
+	    psmtpd_header_remove(s, "Subject", 9),
+	    psmtpd_body_append(s, "x", 1), first,
+	    psmtpd_reply_rcpt(s, 0, "250 again"),
+	    psmtpd_reply_rcpt(s, 99, "250 nobody"),
+	    psmtpd_reply_rcpt(s, 1, "354 not a verdict"),
+	    psmtpd_envelope_remove_rcpt(s, 0),
+	    psmtpd_ask(s, line, sizeof(line), "334 not here"));
+}
+
 static enum psmtpd_result
 tapi2_message(psmtpd_session *s, void *d)
 {
 	struct tapi2 *t = d;
 
 	tapi2_edit(s, t);
+	if (t->misuse)
+		tapi2_misuse_message(s);
 	if (t->show)
 		tapi2_show(s, t);
 	if (t->mixed_reply) {
@@ -203,6 +243,7 @@ tapi2_settings(psmtpd_init *ctx, struct tapi2 *t)
 	psmtpd_setting_bool(ctx, "rset_reply", &t->rset_reply);
 	psmtpd_setting_bool(ctx, "mixed_reply", &t->mixed_reply);
 	psmtpd_setting_bool(ctx, "verdict_go_on", &t->verdict_go_on);
+	psmtpd_setting_bool(ctx, "misuse", &t->misuse);
 	psmtpd_setting_string(ctx, "body", &t->body);
 	psmtpd_setting_string(ctx, "sender", &t->sender);
 	psmtpd_setting_string(ctx, "add_rcpt", &t->add_rcpt);

@@ -140,6 +140,25 @@ class Debug(smtpd.DebuggingServer):
                                        **kwargs)
 
 
+class CountingChannel(smtpd.SMTPChannel):
+    """A channel_class without a verb of its own: made per connection."""
+
+    def __init__(self, server, conn, addr, *args, **kwargs):
+        super().__init__(server, conn, addr, *args, **kwargs)
+        server.connections += 1
+        self.number = server.connections
+
+
+class Counting(smtpd.SMTPServer):
+    channel_class = CountingChannel
+    connections = 0
+
+    def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
+        record(peer, mailfrom, rcpttos, data, kwargs)
+        if self.connections == 0:
+            return '451 No channel was made'
+
+
 class Raise(smtpd.SMTPServer):
     """A bug in process_message."""
 
