@@ -27,6 +27,7 @@ struct io {
 	size_t rpos, rlen;	/* unread input is rbuf[rpos..rlen) */
 	long long read_ms;	/* when input last arrived (io_fill_record) */
 	long long record_ms;	/* when a line end last arrived */
+	long long rcvtimeo_ms;	/* the socket's SO_RCVTIMEO (0: none) */
 	size_t wlen;
 	bool write_failed;
 	char rbuf[IO_RBUF_SIZE];
