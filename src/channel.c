@@ -185,7 +185,7 @@ channel_read_command(struct psmtpd_session *s, size_t *len)
 		channel_phase(s, CHANNEL_PHASE_COMMAND, NULL);
 		const struct io_limit lim = { .timeout = timeout,
 		    .stress_timeout = s->params->stress_command,
-		    .stress = s->params->stress };
+		    .stress = s->params->stress, .stop = s->stop };
 		enum io_status st = io_read_line_limit(&s->io, s->line,
 		    CHANNEL_LINE_MAX, len, &lim);
 		switch (st) {

@@ -140,6 +140,8 @@ io_wait_limit(int fd, const struct io_limit *l, long long idle_start,
 {
 	for (;;) {
 		long long d, slice = io_slice(l, idle_start, record_start, &d);
+		if (l->stop != NULL && *l->stop)
+			return IO_INTR;
 		enum io_status st = io_wait(fd, POLLIN, slice);
 		if (st != IO_TIMEOUT || (d != 0 && slice >= d))
 			return st;

@@ -80,6 +80,10 @@ struct io_limit {
 	int stress_timeout;	/* seconds; 0: the normal limit */
 	const volatile long long *stress;	/* NULL: no stress mode */
 	long long hard;
+	/* A flag a signal handler sets (NULL: none): seen set when a
+	 * slice of the wait ends, the read returns IO_INTR as if the
+	 * signal had interrupted it (it may come just as a slice ends) */
+	const volatile int *stop;
 };
 
 /* A monotonic clock in milliseconds. */
