@@ -22,8 +22,11 @@ channel_verb_allowed(struct psmtpd_session *s, const struct channel_verb *row,
 {
 	unsigned f = row->flags;
 
-	if ((f & CHANNEL_NEEDS_GREETING) && s->seen_greeting[0] == '\0')
-		channel_reply(s, "503 Error: send HELO first");
+	if ((f & CHANNEL_SMTP_ONLY) && s->lmtp)
+		channel_reply(s, "500 Error: this is an LMTP server: send LHLO");
+	else if ((f & CHANNEL_NEEDS_GREETING) && s->seen_greeting[0] == '\0')
+		channel_reply(s, "503 Error: send %s first", s->lmtp ? "LHLO" :
+		    "HELO");
 	else if ((f & CHANNEL_NEEDS_MAIL) && s->mailfrom == NULL)
 		channel_reply(s, "503 Error: need MAIL command");
 	else if ((f & CHANNEL_NEEDS_RCPT) && s->nrcpt == 0)
@@ -34,7 +37,7 @@ channel_verb_allowed(struct psmtpd_session *s, const struct channel_verb *row,
 		channel_reply(s, "503 Error: DATA after BDAT");
 	else if ((f & CHANNEL_NO_ARG) && c->arg != NULL && c->arg[0] != '\0')
 		channel_reply(s, "501 Syntax: %s", row->verb);
-	else
+	else if (!(f & CHANNEL_SECURED) || channel_secured(s, row->verb))
 		return true;
 	return false;
 }
@@ -83,6 +86,17 @@ channel_command_limit(const struct psmtpd_session *s, const char *verb)
 	return limit;
 }
 
+/* channel_trace_arg - what the -d trace shows of an argument: AUTH's
+ * initial response is a password in base64, so only its mechanism. */
+static const char *
+channel_trace_arg(const struct smtp_command *cmd, char *buf, size_t size)
+{
+	if (cmd->arg == NULL || strcmp(cmd->verb, "AUTH") != 0)
+		return cmd->arg;
+	snprintf(buf, size, "%.*s", (int)strcspn(cmd->arg, " "), cmd->arg);
+	return buf;
+}
+
 /* channel_parse - found_terminator's checks of a command line; false
  * when the line is answered already (500). */
 static bool
@@ -103,10 +117,11 @@ channel_parse(struct psmtpd_session *s, size_t len, struct smtp_command *cmd)
 		return false;
 	}
 	if (s->params->trace) {
-		char verb[256], arg[1024];
+		char verb[256], arg[1024], mech[64];
 		log_debug("id=%s command=\"%s\" arg=\"%s\"", s->id,
 		    log_escape(verb, sizeof(verb), cmd->verb),
-		    log_escape(arg, sizeof(arg), cmd->arg));
+		    log_escape(arg, sizeof(arg), channel_trace_arg(cmd, mech,
+		    sizeof(mech))));
 	}
 	if (len > channel_command_limit(s, cmd->verb)) {
 		channel_reply(s, "500 Error: line too long");
@@ -121,7 +136,7 @@ static void
 channel_dispatch(struct psmtpd_session *s, size_t len)
 {
 	struct smtp_command cmd;
-	struct channel_cmd *c;
+	struct channel_cmd *c = &s->cmd;
 
 	if (!channel_parse(s, len, &cmd))
 		return;
@@ -140,14 +155,12 @@ channel_dispatch(struct psmtpd_session *s, size_t len)
 			    "recognized", cmd.verb);
 		return;
 	}
-	/* kept in the session: it holds an address buffer twice a line
-	 * long, written before it is read */
-	c = s->cmd;
-	memset(c, 0, offsetof(struct channel_cmd, addr));
-	c->addr[0] = '\0';
 	c->verb = cmd.verb;
 	c->arg = cmd.arg;
 	c->arg_nul = cmd.arg_nul;
+	c->hook_arg = NULL;
+	c->rest = NULL;
+	c->addr[0] = '\0';
 	channel_run_verb(s, row, c);
 }
 
@@ -273,7 +286,8 @@ channel_serve_kept(struct psmtpd_session *s,
 	s->session_deadline = io_deadline(params->timeout_session);
 	log_info("connect id=%s client=%s port=%u", s->id, s->peer_addr,
 	    s->peer_port);
-	channel_greet(s);
+	if (channel_tls_implicit(s))
+		channel_greet(s);
 	s->reply_context = "";
 	while (!s->closing) {
 		size_t len;

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 struct plugin_set;
+struct tls_server;
 struct config_listener;
 struct psmtpd_session;
 
@@ -42,6 +43,11 @@ struct channel_params {
 	int stress_data;
 	unsigned stress_max_errors;
 	bool trace;		/* log every command and reply (-d) */
+	struct tls_server *tls;	/* the generation's; NULL: no TLS */
+	int tls_handshake_timeout;	/* seconds; 0 = none */
+	int auth_mechanisms;	/* CONFIG_AUTH_* */
+	bool auth_require_tls;	/* AUTH only under TLS */
+	int auth_failure_delay;	/* seconds before a 535 */
 	const char *spool_dir;	/* messages past the limit: NULL default */
 	size_t spool_memory_limit;	/* bytes kept in memory (262144) */
 	bool reply_queue_id;	/* "250 OK queued as <msgid>" */

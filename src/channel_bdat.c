@@ -55,7 +55,8 @@ static bool
 channel_bdat_state_ok(struct psmtpd_session *s)
 {
 	if (s->seen_greeting[0] == '\0')
-		channel_reply(s, "503 Error: send HELO first");
+		channel_reply(s, "503 Error: send %s first", s->lmtp ? "LHLO" :
+		    "HELO");
 	else if (s->mailfrom == NULL)
 		channel_reply(s, "503 Error: need MAIL command");
 	else if (s->nrcpt == 0)

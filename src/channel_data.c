@@ -136,6 +136,24 @@ channel_received(struct psmtpd_session *s)
 		    s->id, s->api.msgid);
 }
 
+/* channel_message_reply - the reply to a message: once in SMTP; in LMTP
+ * once per accepted recipient, in RCPT order (RFC 2033 4.2): with
+ * verdicts (after process_message), each recipient's own as the plugin
+ * API settled them (psmtpd_reply_rcpt, else the message's), else text. */
+static void
+channel_message_reply(struct psmtpd_session *s, const char *text,
+    bool verdicts)
+{
+	if (!s->lmtp) {
+		channel_reply_raw(s, text);
+		return;
+	}
+	for (size_t i = 0; i < s->nrcpt && !s->closing; i++) {
+		const char *own = verdicts ? s->rcpts[i].reply : NULL;
+		channel_reply_raw(s, own != NULL ? own : text);
+	}
+}
+
 /* channel_deliver - process_message over the chain, then the reply. */
 static void
 channel_deliver(struct psmtpd_session *s)
@@ -150,16 +168,15 @@ channel_deliver(struct psmtpd_session *s)
 	if (s->obs != NULL && s->obs->message != NULL)
 		s->obs->message(s->obs->arg, v.result == PSMTPD_CONTINUE ||
 		    v.reply[0] == '2');
-	if (v.result == PSMTPD_CONTINUE) {
+	if (v.result == PSMTPD_CONTINUE)
 		snprintf(ok, sizeof(ok), "250 OK%s%s", s->params->reply_queue_id ?
 		    " queued as " : "", s->params->reply_queue_id ?
 		    s->api.msgid : "");
-		channel_log_message(s, ok);
-		channel_reply_raw(s, ok);
-	} else {
-		channel_log_message(s, v.reply);
-		channel_send_verdict(s, &v);
-	}
+	const char *text = v.result == PSMTPD_CONTINUE ? ok : v.reply;
+	channel_log_message(s, text);
+	channel_message_reply(s, text, true);
+	if (v.result == PSMTPD_DISCONNECT)
+		channel_close(s, CHANNEL_END_PLUGIN);
 	channel_run_outcome_hooks(s);
 }
 
@@ -185,23 +202,17 @@ channel_receive_data(struct psmtpd_session *s)
 void
 channel_end_message(struct psmtpd_session *s, bool too_big, bool nomem)
 {
-	if (too_big) {
-		channel_reply(s, "552 Error: Too much mail data");
-		channel_reset_transaction(s);
-		return;
-	}
-	if (nomem) {
-		channel_reply(s, "451 Error: cannot store the message");
-		channel_reset_transaction(s);
-		return;
-	}
-	if (s->params->decode_data && !smtp_utf8_valid(s->msg.data,
-	    s->msg.len)) {
-		channel_reply(s, "554 Error: message is not valid UTF-8");
-		channel_reset_transaction(s);
-		return;
-	}
-	channel_deliver(s);
+	if (too_big)
+		channel_message_reply(s, "552 Error: Too much mail data", false);
+	else if (nomem)
+		channel_message_reply(s, "451 Error: cannot store the message",
+		    false);
+	else if (s->params->decode_data && !smtp_utf8_valid(s->msg.data,
+	    s->msg.len))
+		channel_message_reply(s, "554 Error: message is not valid UTF-8",
+		    false);
+	else
+		channel_deliver(s);
 	channel_reset_transaction(s);
 }
 

@@ -114,6 +114,7 @@ channel_check_mail_options(struct psmtpd_session *s)
 		.decode_data = s->params->decode_data,
 		.enable_smtputf8 = s->params->enable_smtputf8,
 		.data_size_limit = s->params->data_size_limit,
+		.auth = channel_auth_enabled(s),
 		.dsn = s->ext.dsn,
 	};
 	struct smtp_mail_params mp;

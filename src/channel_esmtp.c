@@ -1,7 +1,7 @@
 /*
  * channel_esmtp.c - the EHLO keywords of the extensions switched on in
  * the esmtp group (or always on, as on an LMTP listener); their rows are
- * in the keyword table of channel_verbs.c.
+ * in the keyword table of channel_verbs.c.  And whether LHLO exists.
  */
 #include "autoconfig.h"
 
@@ -16,6 +16,12 @@ channel_keyword(bool on, const char *word, char *buf, size_t size)
 	if (on)
 		snprintf(buf, size, "%s", word);
 	return on;
+}
+
+bool
+channel_lmtp_enabled(const struct psmtpd_session *s)
+{
+	return s->lmtp;
 }
 
 bool

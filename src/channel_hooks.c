@@ -7,6 +7,7 @@
 #include "autoconfig.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "channel_session.h"
@@ -294,6 +295,21 @@ channel_run_unknown_hooks(struct psmtpd_session *s, const char *verb,
 	return channel_send_verdict(s, &v);
 }
 
+/* channel_message_lost - a plugin got "" for an edited message that
+ * could not be built (a spool error): whatever the chain said, the
+ * message was not handed on whole, so no recipient gets a 2xx. */
+static void
+channel_message_lost(struct psmtpd_session *s, struct channel_verdict *v)
+{
+	v->result = PSMTPD_REPLY;
+	snprintf(v->reply, sizeof(v->reply), "451 Error: local error in "
+	    "processing");
+	for (size_t i = 0; i < s->nrcpt; i++) {
+		free(s->rcpts[i].reply);
+		s->rcpts[i].reply = NULL;
+	}
+}
+
 void
 channel_run_message_hooks(struct psmtpd_session *s, struct channel_verdict *v)
 {
@@ -304,10 +320,12 @@ channel_run_message_hooks(struct psmtpd_session *s, struct channel_verdict *v)
 	api_verdicts_begin(s);
 	channel_run_chain(s, &c, v, &reached);
 	s->api.reached = reached;
+	if (s->api.lost)
+		channel_message_lost(s, v);
 	api_verdicts_settle(s, v->result == PSMTPD_CONTINUE ? NULL : v->reply,
 	    one, sizeof(one));
-	api_set_outcome(s, one, v->result == PSMTPD_CONTINUE ? "" :
-	    plugin_set_name(s->plugins, reached - 1));
+	api_set_outcome(s, one, v->result == PSMTPD_CONTINUE || s->api.lost ?
+	    "" : plugin_set_name(s->plugins, reached - 1));
 	if (v->result == PSMTPD_CONTINUE && strcmp(one, "250 OK") != 0)
 		v->result = PSMTPD_REPLY;	/* verdicts of plugins that went on */
 	snprintf(v->reply, sizeof(v->reply), "%s", one);

@@ -7,15 +7,21 @@
  * io.c, smtp_*.c, log.c), so no two files call each other:
  *   channel.c           the command loop, channel_dispatch, error count
  *   channel_verbs.c     the verb table and the EHLO keyword table
- *   channel_cmds.c      HELO, EHLO, NOOP, QUIT, RSET, HELP, VRFY, EXPN
- *   channel_envelope.c  MAIL, RCPT
+ *   channel_cmds.c      HELO, EHLO, LHLO, NOOP, QUIT, RSET, HELP, VRFY, EXPN
+ *   channel_envelope.c  MAIL, RCPT (with DSN's parameters)
+ *   channel_esmtp.c     the extensions' EHLO keywords, LHLO's presence
+ *   channel_bdat.c      BDAT (it uses channel_data.c's end of message)
  *   channel_data.c      DATA: receive the message, hand it on, answer
+ *                       (once, or per recipient on LMTP)
  *   channel_xclient.c   XCLIENT (xclient_trusted clients), xclient.c
- *   channel_state.c     session init/free, transaction resets
+ *   channel_state.c     session init/free, transaction resets, recipients
  *   channel_hooks.c     the plugin chain, verdicts, plugin verbs
- *   channel_reply.c     replies, close, phase (the observer)
+ *   channel_reply.c     replies (enhanced status codes), close, phase
  * channel_verbs.c only names the verbs' functions; channel.c reaches them
- * through the table.  See doc/HACKING for the life of a connection.
+ * through the table.  The pure parts are smtp_parse.c, smtp_addr.c,
+ * smtp_data.c (DATA), smtp_bdat.c (BDAT), smtp_dsn.c (RFC 3461) and
+ * smtp_esc.c (RFC 2034 codes).  See doc/HACKING for the life of a
+ * connection.
  */
 #ifndef PSMTPD_CHANNEL_SESSION_H
 #define PSMTPD_CHANNEL_SESSION_H
@@ -28,10 +34,12 @@
 
 #include "channel.h"
 #include "io.h"
+#include "smtp_auth.h"
 #include "smtp_bdat.h"
 #include "message.h"
 #include "session_api.h"
 #include "smtp_parse.h"
+#include "tls.h"
 
 /* A command line may be this long before it is "too long": the largest
  * limit the channel can reach (512 + 26 for SIZE + 10 for SMTPUTF8 by
@@ -62,8 +70,9 @@ struct channel_rcpt {
 	char **param;		/* its parameters as sent; one allocation
 				 * with addr, freed through param */
 	size_t nparam;
-	char *reply;		/* LMTP: this recipient's own reply; NULL:
-				 * the message's */
+	char *reply;		/* its verdict (API 2: psmtpd_reply_rcpt, or
+				 * the message's once the chain settled);
+				 * NULL before; the one LMTP answers */
 };
 
 struct channel_plugin_data {
@@ -71,6 +80,16 @@ struct channel_plugin_data {
 	void (*session_free)(void *);
 	void *txn_data;
 	void (*txn_free)(void *);
+};
+
+/* The command being dispatched, as a row's functions see it. */
+struct channel_cmd {
+	const char *verb;
+	char *arg;		/* NULL: no argument; stripped */
+	bool arg_nul;		/* arg held NUL bytes, now '?' */
+	const char *hook_arg;	/* what check hands to the hook */
+	const char *rest;	/* MAIL/RCPT: the parameters after the path */
+	char addr[CHANNEL_LINE_MAX * 2];	/* MAIL/RCPT: the address */
 };
 
 struct psmtpd_session {
@@ -85,6 +104,7 @@ struct psmtpd_session {
 
 	/* the extensions on in this session */
 	struct channel_esmtp ext;
+	bool lmtp;		/* an LMTP listener (RFC 2033) */
 	/* the verb being answered, for enhanced status codes ("" between
 	 * commands, NULL for the greeting: no code) */
 	const char *reply_context;
@@ -104,6 +124,10 @@ struct psmtpd_session {
 	struct api_state api;
 
 	long long session_deadline;	/* timeouts.session; 0: none */
+
+	/* TLS and AUTH (channel_tls.c, channel_auth.c) */
+	struct tls_info tls;		/* valid while io.tls is set */
+	char auth_user[SMTP_AUTH_FIELD_MAX + 1];	/* "": none yet */
 
 	/* counters for the limits and the log */
 	char last_code;			/* first digit of the last reply */
@@ -134,8 +158,8 @@ struct psmtpd_session {
 	/* the message of the current DATA, for process_message; its
 	 * buffers stay for the next message */
 	struct message msg;
-	struct channel_cmd *cmd;	/* the command being dispatched */
 	char line[CHANNEL_LINE_MAX + 1];
+	struct channel_cmd cmd;		/* the command being dispatched */
 };
 
 /* channel_reply.c: the bottom layer, used by every other channel file. */
@@ -224,17 +248,11 @@ enum channel_verb_flags {
 	CHANNEL_NO_TXN = 1 << 3,	/* 503 Error: transaction in progress */
 	CHANNEL_NO_ARG = 1 << 4,	/* 501 Syntax: VERB when it has one */
 	CHANNEL_INTERMEDIATE = 1 << 5,	/* the hook accepts with 3xx (DATA) */
-	CHANNEL_NO_CHUNKS = 1 << 6	/* 503 after a BDAT chunk (RFC 3030) */
-};
-
-/* The command being dispatched, as a row's functions see it. */
-struct channel_cmd {
-	const char *verb;
-	char *arg;		/* NULL: no argument; stripped */
-	bool arg_nul;		/* arg held NUL bytes, now '?' */
-	const char *hook_arg;	/* what check hands to the hook */
-	const char *rest;	/* MAIL/RCPT: the parameters after the path */
-	char addr[CHANNEL_LINE_MAX * 2];	/* MAIL/RCPT: the address */
+	CHANNEL_NO_CHUNKS = 1 << 6,	/* 503 after a BDAT chunk (RFC 3030) */
+	CHANNEL_SMTP_ONLY = 1 << 7,	/* 500 on an LMTP listener (checked
+					 * first) */
+	CHANNEL_SECURED = 1 << 8	/* 530 unless the listener's
+					 * require_tls/require_auth hold */
 };
 
 struct channel_verb {
@@ -289,7 +307,8 @@ void channel_mail_proceed(struct psmtpd_session *s, struct channel_cmd *c,
 bool channel_rcpt_check(struct psmtpd_session *s, struct channel_cmd *c);
 void channel_rcpt_proceed(struct psmtpd_session *s, struct channel_cmd *c,
     const struct channel_verdict *v);
-/* channel_esmtp.c: EHLO keywords */
+/* channel_esmtp.c: EHLO keywords, LHLO on LMTP listeners */
+bool channel_lmtp_enabled(const struct psmtpd_session *s);
 bool channel_ehlo_pipelining(const struct psmtpd_session *s, char *buf,
     size_t size);
 bool channel_ehlo_enhanced(const struct psmtpd_session *s, char *buf,
@@ -297,6 +316,29 @@ bool channel_ehlo_enhanced(const struct psmtpd_session *s, char *buf,
 bool channel_ehlo_chunking(const struct psmtpd_session *s, char *buf,
     size_t size);
 bool channel_ehlo_dsn(const struct psmtpd_session *s, char *buf,
+    size_t size);
+/* channel_tls.c: STARTTLS, implicit TLS, the listener's policy */
+bool channel_tls_active(const struct psmtpd_session *s);
+bool channel_starttls_enabled(const struct psmtpd_session *s);
+bool channel_starttls_check(struct psmtpd_session *s, struct channel_cmd *c);
+void channel_starttls_proceed(struct psmtpd_session *s,
+    struct channel_cmd *c, const struct channel_verdict *v);
+bool channel_ehlo_starttls(const struct psmtpd_session *s, char *buf,
+    size_t size);
+/* On an implicit-TLS listener, the handshake before the greeting; false
+ * when it failed (logged, closing). */
+bool channel_tls_implicit(struct psmtpd_session *s);
+/* CHANNEL_SECURED: false when refused (530 sent). */
+bool channel_secured(struct psmtpd_session *s, const char *verb);
+/* "CODE ESC text" with enhanced status codes on, else "CODE text". */
+void channel_reply_status(struct psmtpd_session *s, int code,
+    const char *esc, const char *text);
+/* channel_auth.c: AUTH */
+bool channel_auth_enabled(const struct psmtpd_session *s);
+bool channel_auth_check(struct psmtpd_session *s, struct channel_cmd *c);
+void channel_auth_proceed(struct psmtpd_session *s, struct channel_cmd *c,
+    const struct channel_verdict *v);
+bool channel_ehlo_auth(const struct psmtpd_session *s, char *buf,
     size_t size);
 /* channel_data.c */
 void channel_data_proceed(struct psmtpd_session *s, struct channel_cmd *c,

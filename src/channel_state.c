@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "channel_session.h"
+#include "config.h"
 #include "plugin_loader.h"
 
 void
@@ -32,12 +33,13 @@ channel_reset_transaction(struct psmtpd_session *s)
 	s->smtp_state = PSMTPD_STATE_COMMAND;
 	free(s->mailfrom);
 	s->mailfrom = NULL;
-	channel_clear_rcpts(s);
 	s->require_smtputf8 = false;
 	s->bdat_active = false;
 	smtp_bdat_init(&s->bdat);
 	channel_free_plugin_data(s, true);
+	/* before the recipients go: it frees one verdict per recipient */
 	api_txn_end(s);
+	channel_clear_rcpts(s);
 	message_reset(&s->msg);
 }
 
@@ -128,10 +130,6 @@ channel_keep_new(void)
 	s->pdata = NULL;
 	s->pdata_cap = 0;
 	message_init(&s->msg, NULL, 0);
-	if ((s->cmd = malloc(sizeof(*s->cmd))) == NULL) {
-		free(s);
-		return NULL;
-	}
 	return s;
 }
 
@@ -143,7 +141,6 @@ channel_keep_free(struct psmtpd_session *s)
 	message_free(&s->msg);
 	free(s->pdata);
 	free(s->rcpts);
-	free(s->cmd);
 	free(s);
 }
 
@@ -179,6 +176,11 @@ channel_session_init(struct psmtpd_session *s,
 	s->params = params;
 	s->plugins = plugins;
 	s->ext = params->esmtp;
+	/* RFC 2033 5: an LMTP server has PIPELINING and ENHANCEDSTATUSCODES */
+	s->lmtp = params->listener != NULL &&
+	    params->listener->protocol == CONFIG_PROTOCOL_LMTP;
+	if (s->lmtp)
+		s->ext.pipelining = s->ext.enhanced_status_codes = true;
 	io_init(&s->io, fd);
 	channel_session_id(s->id, sizeof(s->id));
 	if (peer == NULL || getnameinfo(peer, peerlen, s->peer_addr,
@@ -200,4 +202,6 @@ channel_session_free(struct psmtpd_session *s)
 	channel_free_plugin_data(s, false);
 	api_session_end(s);
 	message_reset(&s->msg);
+	tls_conn_free(s->io.tls);	/* close_notify, if it goes now */
+	s->io.tls = NULL;
 }

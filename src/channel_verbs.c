@@ -18,15 +18,20 @@
 #define NO_ARG CHANNEL_NO_ARG
 
 static const struct channel_verb channel_verbs[] = {
-	{ .verb = "HELO", .hook = CHANNEL_HOOK_HELO,
+	{ .verb = "HELO", .flags = CHANNEL_SMTP_ONLY, .hook = CHANNEL_HOOK_HELO,
 	  .check = channel_helo_check, .refused = channel_helo_refused,
 	  .proceed = channel_helo_proceed },
-	{ .verb = "EHLO", .hook = CHANNEL_HOOK_HELO,
+	{ .verb = "EHLO", .flags = CHANNEL_SMTP_ONLY, .hook = CHANNEL_HOOK_HELO,
 	  .check = channel_ehlo_check, .refused = channel_helo_refused,
 	  .proceed = channel_ehlo_proceed },
+	/* RFC 2033: EHLO's twin, on LMTP listeners only */
+	{ .verb = "LHLO", .enabled = channel_lmtp_enabled,
+	  .hook = CHANNEL_HOOK_HELO, .check = channel_ehlo_check,
+	  .refused = channel_helo_refused, .proceed = channel_ehlo_proceed },
 	{ .verb = "NOOP", .flags = NO_ARG, .proceed = channel_noop_proceed },
 	{ .verb = "QUIT", .proceed = channel_quit_proceed },
-	{ .verb = "MAIL", .flags = NEEDS_GREETING, .hook = CHANNEL_HOOK_MAIL,
+	{ .verb = "MAIL", .flags = NEEDS_GREETING | CHANNEL_SECURED,
+	  .hook = CHANNEL_HOOK_MAIL,
 	  .check = channel_mail_check, .refused = channel_mail_refused,
 	  .proceed = channel_mail_proceed },
 	{ .verb = "RCPT", .flags = NEEDS_GREETING | NEEDS_MAIL,
@@ -46,6 +51,13 @@ static const struct channel_verb channel_verbs[] = {
 	{ .verb = "HELP", .proceed = channel_help_proceed },
 	{ .verb = "VRFY", .proceed = channel_vrfy_proceed },
 	{ .verb = "EXPN", .proceed = channel_expn_proceed },
+	{ .verb = "STARTTLS", .flags = CHANNEL_NO_TXN | NO_ARG,
+	  .enabled = channel_starttls_enabled,
+	  .check = channel_starttls_check,
+	  .proceed = channel_starttls_proceed },
+	{ .verb = "AUTH", .flags = NEEDS_GREETING | CHANNEL_NO_TXN |
+	  CHANNEL_SECURED, .enabled = channel_auth_enabled,
+	  .check = channel_auth_check, .proceed = channel_auth_proceed },
 };
 
 /* The EHLO keywords of the extensions, in the order advertised, after
@@ -57,6 +69,8 @@ static const channel_ehlo_fn channel_ehlo_keywords[] = {
 	channel_ehlo_chunking,
 	channel_ehlo_dsn,
 	channel_ehlo_xclient,
+	channel_ehlo_starttls,
+	channel_ehlo_auth,
 };
 
 const struct channel_verb *

@@ -45,6 +45,7 @@ config_defaults(struct config *cfg)
 	cfg->pool.max_workers = 150;
 	cfg->pool.max_connections_per_worker = 10000;
 	cfg->pool.busy_reply = false;
+	cfg_tls_defaults(cfg);
 	cfg->stress.command = 10;
 	cfg->stress.data = 60;
 	cfg->stress.max_errors = 1;
@@ -68,6 +69,7 @@ config_free(struct config *cfg)
 {
 	config_listeners_free(cfg->listen, cfg->nlisten);
 	cfg_free_plugins(cfg->plugins, cfg->nplugins);
+	cfg_tls_free(cfg);
 	free(cfg->remote);
 	free(cfg->hostname);
 	free(cfg->user);

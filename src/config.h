@@ -30,6 +30,38 @@
 #define CONFIG_TIMEOUT_MAX 86400	/* seconds; 0 = none */
 #define CONFIG_WORKERS_MAX 20000	/* as Apache's MAX_SERVER_LIMIT */
 
+/* One entry of `tls.sni`: another certificate for a server name. */
+struct config_tls_sni {
+	char *name;		/* "mail.example.org" or "*.example.org" */
+	char *certificate;
+	char *key;
+};
+
+/* The `tls` group: what tls_server_new() builds a generation from.  No
+ * certificate: no TLS anywhere. */
+struct config_tls {
+	char *certificate;	/* PEM chain, leaf first */
+	char *key;		/* PEM private key */
+	char *min_protocol;	/* NULL: TLSv1.2 */
+	char *ciphers;		/* TLS 1.2 and lower; NULL: OpenSSL's */
+	char *ciphersuites;	/* TLS 1.3; NULL: OpenSSL's */
+	char *client_ca;	/* NULL: no client certificates asked */
+	struct config_tls_sni *sni;
+	size_t nsni;
+	int handshake_timeout;	/* seconds, 30; 0 = none */
+};
+
+/* SASL mechanisms, for `auth.mechanisms`. */
+#define CONFIG_AUTH_PLAIN 0x1
+#define CONFIG_AUTH_LOGIN 0x2
+
+/* The `auth` group. */
+struct config_auth {
+	int mechanisms;		/* CONFIG_AUTH_*; default both */
+	bool require_tls;	/* no AUTH offered before TLS; default true */
+	int failure_delay;	/* seconds before a 535; 1 */
+};
+
 /* A listener's TLS: none, STARTTLS offered, or TLS from the first byte. */
 enum config_tls_mode {
 	CONFIG_TLS_NONE = 0,
@@ -149,6 +181,9 @@ struct config {
 	bool reply_queue_id;	/* "250 OK queued as <msgid>" */
 	bool received_header;	/* add a Received: header */
 
+	struct config_tls tls;
+	struct config_auth auth;
+
 	struct config_plugin *plugins;
 	size_t nplugins;
 
@@ -197,6 +232,11 @@ int config_validate(const struct config *cfg, char *err, size_t errlen);
 /* The dotted path of the i-th setting of the schema (groups left out),
  * NULL past the last: for documentation checks and completion. */
 const char *config_setting_path(size_t i);
+
+/* "FILE:LINE: msg" into out when the file sets the setting at path (a
+ * libconfig path: "tls.key", "tls.sni.[1].key"), else msg alone. */
+void config_where(const struct config *cfg, const char *path,
+    const char *msg, char *out, size_t outlen);
 
 /* Replace a string field (frees the old one).  0, or -1 on ENOMEM. */
 int config_set_string(char **field, const char *value);

@@ -302,4 +302,7 @@ const struct cfg_kind_ops cfg_kinds[] = {
 	[CK_FACILITY] = { cfg_string_from_setting, cfg_store_name },
 	[CK_LEVEL] = { cfg_string_from_setting, cfg_store_name },
 	[CK_PLUGINS] = { cfg_plugins_from_setting, cfg_no_text },
+	[CK_TLS_SNI] = { cfg_tls_sni_from_setting, cfg_no_text },
+	[CK_AUTH_MECHS] = { cfg_auth_mechs_from_setting,
+	    cfg_auth_mechs_from_text },
 };

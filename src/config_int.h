@@ -27,6 +27,8 @@ enum cfg_kind {
 	CK_FACILITY,	/* int, a syslog facility by name */
 	CK_LEVEL,	/* int, a syslog level by name */
 	CK_PLUGINS,	/* cfg->plugins: a list of groups */
+	CK_TLS_SNI,	/* cfg->tls.sni: a list of groups (config_tls.c) */
+	CK_AUTH_MECHS,	/* cfg->auth.mechanisms: a list of names */
 };
 
 /* One row of the schema (cfg_schema in config_schema.c). */
@@ -84,6 +86,13 @@ int cfg_walk(struct config *, const config_setting_t *group,
 const char *cfg_resolve(const struct config *, const char *file, char *buf,
     size_t len);
 void cfg_free_plugins(struct config_plugin *p, size_t n);
+
+/* config_tls.c: the `tls` and `auth` groups. */
+cfg_from_setting_fn cfg_tls_sni_from_setting, cfg_auth_mechs_from_setting;
+cfg_from_text_fn cfg_auth_mechs_from_text;
+void cfg_tls_defaults(struct config *);
+void cfg_tls_free(struct config *);
+int cfg_validate_tls(const struct config *, struct cfg_err *);
 
 /* config_text.c: a value from the text after -o key=. */
 cfg_from_text_fn cfg_no_text, cfg_bool_from_text, cfg_int_from_text,

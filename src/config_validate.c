@@ -111,7 +111,8 @@ config_validate(const struct config *cfg, char *err, size_t errlen)
 
 	if (cfg_validate_rules(cfg, &e) == 0 &&
 	    cfg_validate_ranges(cfg, &e) == 0 &&
-	    cfg_validate_addrs(cfg, &e) == 0)
+	    cfg_validate_addrs(cfg, &e) == 0 &&
+	    cfg_validate_tls(cfg, &e) == 0)
 		return 0;
 	snprintf(err, errlen, "%s", e.msg);
 	return -1;

@@ -116,7 +116,7 @@ psmtpd_envelope_remove_rcpt(psmtpd_session *s, size_t i)
 	log_info("id=%s msgid=%s plugin=%s removed to=<%s>", s->id,
 	    s->api.msgid, plugin_set_name(s->plugins, s->current_plugin),
 	    s->rcpts[i].addr);
-	free(s->rcpts[i].param);	/* the record's one block */
+	free(s->rcpts[i].param);	/* with addr: one block */
 	free(s->rcpts[i].reply);
 	memmove(&s->rcpts[i], &s->rcpts[i + 1], (s->nrcpt - i - 1) *
 	    sizeof(s->rcpts[0]));

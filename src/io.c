@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "tls.h"
 
 void
 io_init(struct io *io, int fd)
 {
 	io->fd = fd;
+	io->tls = NULL;
 	io->rpos = io->rlen = 0;
 	io->wlen = 0;
 	io->write_failed = false;
@@ -132,20 +134,48 @@ io_slice(const struct io_limit *l, long long idle_start,
 	return io_min_nonzero(*d, io_now_ms() + IO_STRESS_SLICE_MS);
 }
 
-/* io_wait_limit - wait for input under a limit, in slices, each time
- * with the deadline as it now is. */
+enum io_status
+io_poll(int fd, short events, long long deadline)
+{
+	return io_wait(fd, events, deadline);
+}
+
+/* io_wait_limit - wait for input (events: POLLIN, or POLLOUT when TLS
+ * must write to read) under a limit whose deadline moves with stress
+ * mode: in slices, each time with the deadline as it now is. */
 static enum io_status
-io_wait_limit(int fd, const struct io_limit *l, long long idle_start,
-    long long record_start)
+io_wait_limit(int fd, short events, const struct io_limit *l,
+    long long idle_start, long long record_start)
 {
 	for (;;) {
 		long long d, slice = io_slice(l, idle_start, record_start, &d);
 		if (l->stop != NULL && *l->stop)
 			return IO_INTR;
-		enum io_status st = io_wait(fd, POLLIN, slice);
+		enum io_status st = io_wait(fd, events, slice);
 		if (st != IO_TIMEOUT || (d != 0 && slice >= d))
 			return st;
 	}
+}
+
+/* io_send - one non-blocking send, on the socket or through TLS; with
+ * EAGAIN, *events is what to wait for. */
+static ssize_t
+io_send(struct io *io, const char *buf, size_t len, short *events)
+{
+	*events = POLLOUT;
+	if (io->tls != NULL)
+		return tls_conn_send(io->tls, buf, len, events);
+	return send(io->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* io_recv - the same for reading. */
+static ssize_t
+io_recv(struct io *io, char *buf, size_t len, short *events)
+{
+	*events = POLLIN;
+	if (io->tls != NULL)
+		return tls_conn_recv(io->tls, buf, len, events);
+	return recv(io->fd, buf, len, MSG_DONTWAIT);
 }
 
 /* IO_RCVTIMEO_SLACK_MS: a receive timeout set earlier is kept while it
@@ -174,14 +204,18 @@ io_rcvtimeo(struct io *io, long long ms)
  * at the end of the next slice: one system call per wait where recv
  * (EAGAIN), poll and recv were three.  -1 with EAGAIN when the slice is
  * over (or the socket is non-blocking): io_wait_limit then tells.
+ * Through TLS, a non-blocking read as before.
  */
 static ssize_t
 io_recv_limit(struct io *io, const struct io_limit *l, long long idle_start,
-    long long record_start)
+    long long record_start, short *events)
 {
 	long long d, slice = io_slice(l, idle_start, record_start, &d);
 	long long left = slice != 0 ? slice - io_now_ms() : 0;
 
+	if (io->tls != NULL)	/* TLS may need to write to read */
+		return io_recv(io, io->rbuf, sizeof(io->rbuf), events);
+	*events = POLLIN;
 	if (slice != 0 && left <= 0) {
 		errno = EAGAIN;
 		return -1;
@@ -196,12 +230,13 @@ io_flush(struct io *io, int timeout)
 {
 	long long deadline = io_deadline(timeout);
 	size_t off = 0;
+	short events;
 
 	if (io->write_failed)
 		return IO_ERROR;
 	while (off < io->wlen) {
-		ssize_t n = send(io->fd, io->wbuf + off, io->wlen - off,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = io_send(io, io->wbuf + off, io->wlen - off,
+		    &events);
 		if (n >= 0) {
 			off += (size_t)n;
 			continue;
@@ -212,7 +247,7 @@ io_flush(struct io *io, int timeout)
 			io->write_failed = true;
 			return IO_ERROR;
 		}
-		enum io_status st = io_wait(io->fd, POLLOUT, deadline);
+		enum io_status st = io_wait(io->fd, events, deadline);
 		if (st == IO_INTR)
 			continue;	/* a reply in flight is finished anyway */
 		if (st != IO_OK) {
@@ -255,12 +290,12 @@ io_fill_until(struct io *io, int write_timeout, long long deadline)
 	if (io_pending(io))
 		return IO_OK;
 	enum io_status st = io_flush(io, write_timeout);
+	short events;
 	if (st != IO_OK)
 		return st;
 	io->rpos = io->rlen = 0;
 	for (;;) {
-		ssize_t n = recv(io->fd, io->rbuf, sizeof(io->rbuf),
-		    MSG_DONTWAIT);
+		ssize_t n = io_recv(io, io->rbuf, sizeof(io->rbuf), &events);
 		if (n > 0) {
 			io->rlen = (size_t)n;
 			return IO_OK;
@@ -271,7 +306,7 @@ io_fill_until(struct io *io, int write_timeout, long long deadline)
 			return IO_INTR;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return IO_ERROR;
-		st = io_wait(io->fd, POLLIN, deadline);
+		st = io_wait(io->fd, events, deadline);
 		if (st != IO_OK)
 			return st;
 	}
@@ -286,11 +321,13 @@ io_fill_limited(struct io *io, int write_timeout, const struct io_limit *l,
 	if (io_pending(io))
 		return IO_OK;
 	enum io_status st = io_flush(io, write_timeout);
+	short events;
 	if (st != IO_OK)
 		return st;
 	io->rpos = io->rlen = 0;
 	for (;;) {
-		ssize_t n = io_recv_limit(io, l, idle_start, record_start);
+		ssize_t n = io_recv_limit(io, l, idle_start, record_start,
+		    &events);
 		if (n > 0) {
 			io->rlen = (size_t)n;
 			if (track) {
@@ -306,7 +343,8 @@ io_fill_limited(struct io *io, int write_timeout, const struct io_limit *l,
 			return IO_INTR;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return IO_ERROR;
-		st = io_wait_limit(io->fd, l, idle_start, record_start);
+		st = io_wait_limit(io->fd, events, l, idle_start,
+		    record_start);
 		if (st != IO_OK)
 			return st;
 	}

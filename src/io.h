@@ -22,8 +22,12 @@ enum io_status {
 	IO_ERROR	/* errno tells */
 };
 
+struct tls_conn;
+
 struct io {
 	int fd;
+	struct tls_conn *tls;	/* once TLS is on: reads and writes go
+				 * through it (tls.h); NULL: the socket */
 	size_t rpos, rlen;	/* unread input is rbuf[rpos..rlen) */
 	long long read_ms;	/* when input last arrived (io_fill_record) */
 	long long record_ms;	/* when a line end last arrived */
@@ -102,6 +106,9 @@ enum io_status io_read_line_limit(struct io *io, char *line, size_t cap,
 void io_mark(struct io *io);
 enum io_status io_fill_record(struct io *io, int write_timeout,
     const struct io_limit *l);
+
+/* Wait for one poll event on fd until the deadline (0: forever). */
+enum io_status io_poll(int fd, short events, long long deadline);
 
 /* The unread input, and mark n bytes of it consumed. */
 const char *io_peek(const struct io *io, size_t *avail);

@@ -55,8 +55,11 @@ psmtpd_message_data(const psmtpd_session *s, size_t *len)
 	const char *d = message_data(message_api_msg(s), &n);
 
 	if (d == NULL) {
+		/* the message this plugin sees is not the message: the client
+		 * must not get a 2xx for it (channel_run_message_hooks) */
 		log_warn("id=%s msgid=%s cannot build the edited message",
 		    s->id, s->api.msgid);
+		((psmtpd_session *)s)->api.lost = true;
 		d = "";
 		n = 0;
 	}

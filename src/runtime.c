@@ -20,6 +20,7 @@
 #include "plugin_init.h"
 #include "plugin_loader.h"
 #include "runtime.h"
+#include "tls.h"
 
 /* runtime_localaddr - the localaddr argument.  Its bare ":PORT" form
  * means localhost, as aiosmtpd's users expect (not every interface: the
@@ -140,6 +141,11 @@ runtime_channel_params(struct runtime *rt)
 		.stress_max_errors = c->stress.max_errors > UINT_MAX ?
 		    UINT_MAX : (unsigned)c->stress.max_errors,
 		.trace = c->debug,
+		.tls = rt->tls,
+		.tls_handshake_timeout = c->tls.handshake_timeout,
+		.auth_mechanisms = c->auth.mechanisms,
+		.auth_require_tls = c->auth.require_tls,
+		.auth_failure_delay = c->auth.failure_delay,
 		.esmtp = {
 			.pipelining = c->esmtp.pipelining,
 			.enhanced_status_codes = c->esmtp.enhanced_status_codes,
@@ -151,6 +157,23 @@ runtime_channel_params(struct runtime *rt)
 		.reply_queue_id = c->reply_queue_id,
 		.received_header = c->received_header,
 	};
+}
+
+/* runtime_tls - the generation's TLS contexts, made here in the master
+ * while it can read the key; an error names the file and line of the
+ * setting (tls_server_new's message begins with its path). */
+static int
+runtime_tls(struct runtime *rt, char *err, size_t errlen)
+{
+	char msg[1024], path[64];
+
+	if (rt->cfg.tls.certificate == NULL)
+		return 0;
+	if ((rt->tls = tls_server_new(&rt->cfg.tls, msg, sizeof(msg))) != NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%.*s", (int)strcspn(msg, " "), msg);
+	config_where(&rt->cfg, path, msg, err, errlen);
+	return -1;
 }
 
 int
@@ -241,8 +264,14 @@ runtime_prepare(const struct cli_options *opts, char *err, size_t errlen)
 		fqdn_lookup(rt->fqdn, sizeof(rt->fqdn));
 	snprintf(rt->version_text, sizeof(rt->version_text), "psmtpd %s",
 	    PACKAGE_VERSION);
+	if (runtime_tls(rt, err, errlen) != 0) {
+		config_free(&rt->cfg);
+		free(rt);
+		return NULL;
+	}
 	runtime_channel_params(rt);
 	if (plugin_set_trial(&rt->cfg, rt->fqdn, NULL, err, errlen) != 0) {
+		tls_server_free(rt->tls);
 		config_free(&rt->cfg);
 		free(rt);
 		return NULL;
@@ -256,6 +285,7 @@ runtime_free(struct runtime *rt)
 	if (rt == NULL)
 		return;
 	plugin_set_free(rt->plugins);
+	tls_server_free(rt->tls);
 	config_free(&rt->cfg);
 	free(rt);
 }

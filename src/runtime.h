@@ -14,10 +14,12 @@
 
 struct cli_options;
 struct plugin_set;
+struct tls_server;
 
 struct runtime {
 	struct config cfg;
 	struct plugin_set *plugins;
+	struct tls_server *tls;		/* NULL: no tls.certificate */
 	struct channel_params chan;
 	char fqdn[256];
 	char version_text[64];

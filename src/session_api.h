@@ -36,6 +36,8 @@ struct api_state {
 	struct notes session_notes, txn_notes;
 	bool verdicts;			/* in process_message's chain: the
 					 * rcpts' replies are verdicts */
+	bool lost;			/* the edited message could not be
+					 * built: a plugin saw "" instead */
 	char msgid[API_MSGID_LEN];	/* "" outside a transaction */
 	unsigned msgseq;
 	int outcome_code;

@@ -340,7 +340,12 @@ smtp_mail_collect(char *const *opts, size_t count,
 		} else if (rules->dsn && (smtp_param_is(&p, "RET") ||
 		    smtp_param_is(&p, "ENVID")))
 			continue;
-		else
+		else if (rules->auth && smtp_param_is(&p, "AUTH")) {
+			/* accepted and not used: we trust no other server's
+			 * word on who submitted a message */
+			if (p.value == NULL || p.value[0] == '\0')
+				return false;
+		} else
 			seen->has_other = true;
 	}
 	return true;

@@ -95,6 +95,7 @@ struct smtp_mail_rules {
 	unsigned long long data_size_limit; /* 0: none */
 	bool dsn;		/* RET and ENVID are recognized (smtp_dsn.c
 				 * checks their values) */
+	bool auth;		/* AUTH=<mailbox> (RFC 4954 5) is recognized */
 };
 
 enum smtp_option_status {

@@ -43,6 +43,7 @@ api_txn_end(struct psmtpd_session *s)
 {
 	notes_clear(&s->api.txn_notes);
 	s->api.verdicts = false;
+	s->api.lost = false;
 	free(s->api.outcome);
 	s->api.outcome = NULL;
 	s->api.outcome_code = 0;

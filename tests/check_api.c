@@ -428,6 +428,39 @@ START_TEST(test_stock_plugins_see_edits)
 }
 END_TEST
 
+#define PAD "0123456789012345678901234567890123456789012345678901234567890"
+
+/* The edited message cannot be built (its spool file may not grow past
+ * 1000 bytes here): the plugin that reads it gets "", and the client a
+ * 451, never a 250 for a message not handed on whole. */
+START_TEST(test_edit_spool_failure)
+{
+	struct du_daemon d;
+	struct du_opts o = { .fsize_limit = 1000, .deathsig = SIGTERM };
+	char body[1750], plugins[4096];
+	struct su_buf r = { 0 };
+
+	memset(body, 'b', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	snprintf(plugins, sizeof(plugins), TAPI2("body = \"%s\"; tag = "
+	    "\"p1\";") "," TAPI2("show = true; tag = \"p2\";"), body);
+	char *conf = write_config_with("spool = { memory_limit = 1800; };",
+	    plugins);
+	const char *args[] = { "-n", "-C", conf, NULL };
+	ck_assert_int_eq(du_start_with(&d, "127.0.0.1", args, &o), 0);
+	ck_assert_int_eq(du_session(&d, ENVELOPE "DATA\r\nSubject: x\r\n"
+	    "X-Pad: " PAD PAD "\r\n\r\nshort\r\n.\r\nQUIT\r\n", &r), 0);
+	su_buf_put(&r, "", 1);
+	ck_assert_msg(strstr(r.p, "354 End data with <CR><LF>.<CR><LF>\r\n"
+	    "451 Error: local error in processing\r\n") != NULL, "%s", r.p);
+	free(r.p);
+	ck_assert_int_eq(du_stop(&d), 0);
+	ck_assert(du_file_has(d.err, "cannot build the edited message", 100));
+	unlink(conf);
+	free(conf);
+}
+END_TEST
+
 /* serve_again - the pool answers a new session (the worker that ended
  * was replaced). */
 static void
@@ -686,6 +719,7 @@ main(void)
 	tcase_add_test(tc, test_void_hooks);
 	tcase_add_test(tc, test_message_id);
 	tcase_add_test(tc, test_stock_plugins_see_edits);
+	tcase_add_test(tc, test_edit_spool_failure);
 	tcase_add_loop_test(tc, test_timeout, 0,
 	    (int)(sizeof(timeout_cases) / sizeof(timeout_cases[0])));
 	tcase_add_test(tc, test_load_errors);

@@ -82,6 +82,30 @@ record_params(struct su_buf *b, const psmtpd_session *s)
 	}
 }
 
+/* record_verdicts - a message whose first line is "X-Verdicts: A|B|..."
+ * gets those per-recipient verdicts (LMTP; an empty one leaves that
+ * recipient to the message's reply). */
+static void
+record_verdicts(psmtpd_session *s, const char *msg)
+{
+	static const char tag[] = "X-Verdicts: ";
+	char buf[512];
+
+	if (strncmp(msg, tag, sizeof(tag) - 1) != 0)
+		return;
+	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(msg, "\n") -
+	    (int)(sizeof(tag) - 1), msg + sizeof(tag) - 1);
+	char *p = buf;
+	for (size_t i = 0; p != NULL; i++) {
+		char *bar = strchr(p, '|');
+		if (bar != NULL)
+			*bar = '\0';
+		if (*p != '\0')
+			ck_assert_int_eq(psmtpd_reply_rcpt(s, i, "%s", p), 0);
+		p = bar != NULL ? bar + 1 : NULL;
+	}
+}
+
 static enum psmtpd_result
 record_message(psmtpd_session *s, void *data)
 {
@@ -104,6 +128,7 @@ record_message(psmtpd_session *s, void *data)
 		record_list(&b, psmtpd_session_rcpt_option_count(s),
 		    psmtpd_session_rcpt_option, s);
 	record_params(&b, s);
+	record_verdicts(s, msg);
 	su_buf_puts(&b, " data=");
 	su_escape(&b, msg, len);
 	su_buf_puts(&b, "\n");

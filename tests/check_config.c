@@ -298,7 +298,8 @@ START_TEST(test_listen_groups)
 	    "    proxy_trusted = [ \"127.0.0.1\", \"10.0.0.0/8\", \"::1\" ];\n"
 	    "    xclient_trusted = [ \"127.0.0.0/8\" ]; },\n"
 	    "  { address = \"unix:/run/psmtpd/lmtp\"; protocol = \"lmtp\";\n"
-	    "    mode = \"0660\"; } );\n";
+	    "    mode = \"0660\"; } );\n"
+	    "tls = { certificate = \"/c.pem\"; key = \"/k.pem\"; };\n";
 
 	ck_assert_msg(load_text(&cfg, &t, text, err, sizeof(err)) == 0, "%s",
 	    err);

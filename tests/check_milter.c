@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,12 +69,15 @@ mt_have_python_milter(void)
 	return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* Where a test milter listens. */
+enum mt_sock { MT_INET, MT_UNIX, MT_INET6 };
+
 /* Wait until something accepts connections at the milter's socket. */
 static int
-mt_wait_listen(int port, const char *path)
+mt_wait_listen(const char *host, int port, const char *path)
 {
 	for (int i = 0; i < 200; i++) {
-		int fd = port > 0 ? du_dial("127.0.0.1", port) : -1;
+		int fd = port > 0 ? du_dial(host, port) : -1;
 		struct stat st;
 		if (fd >= 0) {
 			close(fd);
@@ -86,10 +90,10 @@ mt_wait_listen(int port, const char *path)
 	return -1;
 }
 
-/* Start the test milter with a script; on TCP, or on a unix socket when
- * unix_sock is set.  0, or -1 when it did not come up. */
+/* Start the test milter with a script, on a socket of that kind.  0, or
+ * -1 when it did not come up. */
 static int
-mt_milter(struct mt *m, const char *script, int unix_sock)
+mt_milter(struct mt *m, const char *script, enum mt_sock kind)
 {
 	char sfile[320], out[320], sock[320], name[32];
 	int i = m->n++, port = 0;
@@ -101,12 +105,17 @@ mt_milter(struct mt *m, const char *script, int unix_sock)
 	mt_path(m, m->log[i], sizeof(m->log[i]), name);
 	snprintf(name, sizeof(name), "milter%d.out", i);
 	mt_path(m, out, sizeof(out), name);
-	if (unix_sock) {
+	if (kind == MT_UNIX) {
 		snprintf(name, sizeof(name), "m%d.sock", i);
 		mt_path(m, sock, sizeof(sock) - 5, name);
 		snprintf(m->spec[i], sizeof(m->spec[i]), "unix:%s", sock);
 		memmove(sock + 5, sock, strlen(sock) + 1);
 		memcpy(sock, "unix:", 5);
+	} else if (kind == MT_INET6) {
+		port = du_free_port("::1");
+		snprintf(sock, sizeof(sock), "inet6:%d@::1", port);
+		snprintf(m->spec[i], sizeof(m->spec[i]), "inet6:[::1]:%d",
+		    port);
 	} else {
 		port = du_free_port("127.0.0.1");
 		snprintf(sock, sizeof(sock), "inet:%d@127.0.0.1", port);
@@ -118,7 +127,8 @@ mt_milter(struct mt *m, const char *script, int unix_sock)
 	m->pid[i] = du_spawn(argv, out, out, &o);
 	if (m->pid[i] < 0)
 		return -1;
-	return mt_wait_listen(port, sock + 5);
+	return mt_wait_listen(kind == MT_INET6 ? "::1" : "127.0.0.1", port,
+	    sock + 5);
 }
 
 /* The daemon: each milter entry with its extra settings, then maildir. */
@@ -223,24 +233,33 @@ mt_message(const struct mt *m)
 
 /* ---- every stage, as the milter sees it ------------------------------ */
 
+/* A session through a test milter with a script; the replies must hold
+ * `replies`.  The milter's event log once it has seen the message. */
+static char *
+mt_logged(struct mt *m, const char *script, const char *session,
+    const char *replies)
+{
+	mt_begin(m);
+	ck_assert_int_eq(mt_milter(m, script, MT_INET), 0);
+	mt_daemon(m, NULL);
+	char *r = mt_session(m, session);
+	mt_has_in_order(r, replies);
+	free(r);
+	ck_assert(du_file_has(m->log[0], "eom i=", 5000));
+	return du_slurp(m->log[0]);
+}
+
 START_TEST(test_stages)
 {
 	struct mt m;
 
 	if (!mt_have_python_milter())
 		CHECK_SKIP("python3-milter is not installed");
-	mt_begin(&m);
-	ck_assert_int_eq(mt_milter(&m, "# nothing: continue everywhere\n", 0),
-	    0);
-	mt_daemon(&m, NULL);
-	char *r = mt_session(&m, "EHLO c.test\r\nMAIL FROM:<a@example.org> "
+	char *log = mt_logged(&m, "# nothing: continue everywhere\n",
+	    "EHLO c.test\r\nMAIL FROM:<a@example.org> "
 	    "BODY=8BITMIME\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
 	    "Subject: hi\r\nX-Fold: a\r\n\tb\r\nX-Empty:\r\n\r\nline1\r\n"
-	    "..dot\r\n\r\nlast\r\n.\r\nQUIT\r\n");
-	mt_has_in_order(r, "250 OK|221");
-	free(r);
-	ck_assert(du_file_has(m.log[0], "eom i=", 5000));
-	char *log = du_slurp(m.log[0]);
+	    "..dot\r\n\r\nlast\r\n.\r\nQUIT\r\n", "250 OK|221");
 	mt_has_in_order(log, "connect [127.0.0.1] 127.0.0.1 j=|"
 	    "{client_addr}=127.0.0.1 {client_name}=[127.0.0.1] "
 	    "{daemon_name}=psmtpd\nhelo c.test\n"
@@ -272,7 +291,7 @@ START_TEST(test_big_body)
 	if (!mt_have_python_milter())
 		CHECK_SKIP("python3-milter is not installed");
 	mt_begin(&m);
-	ck_assert_int_eq(mt_milter(&m, "", 0), 0);
+	ck_assert_int_eq(mt_milter(&m, "", MT_INET), 0);
 	mt_daemon(&m, NULL);
 	memset(line, 'x', 98);
 	memcpy(line + 98, "\r\n", 3);
@@ -377,7 +396,7 @@ START_TEST(test_verdicts)
 	if (!mt_have_python_milter())
 		CHECK_SKIP("python3-milter is not installed");
 	mt_begin(&m);
-	ck_assert_int_eq(mt_milter(&m, verdict_cases[_i].script, 0), 0);
+	ck_assert_int_eq(mt_milter(&m, verdict_cases[_i].script, MT_INET), 0);
 	mt_daemon(&m, verdict_cases[_i].settings);
 	char *r = mt_session(&m, verdict_cases[_i].session);
 	mt_has_in_order(r, verdict_cases[_i].replies);
@@ -423,7 +442,7 @@ START_TEST(test_edits)
 	    "eom addrcpt <added@example.org>\n"
 	    "eom delrcpt <c@example.org>\n"
 	    "eom replbody new body\\nsecond line\\n\n"
-	    "eom quarantine held for review\n", 0), 0);
+	    "eom quarantine held for review\n", MT_INET), 0);
 	mt_daemon(&m, NULL);
 	char *r = mt_session(&m, "EHLO c.test\r\nMAIL FROM:<a@example.org>\r\n"
 	    "RCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n"
@@ -447,6 +466,27 @@ START_TEST(test_edits)
 #else
 	CHECK_SKIP("the server's plugin API is 1: milter edits need API 2");
 #endif
+}
+END_TEST
+
+/* Only the macros the milter asked for (SMFIR_SETSYMLIST in the option
+ * negotiation). */
+START_TEST(test_symlist)
+{
+	struct mt m;
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	char *log = mt_logged(&m, "option symlist connect {client_addr}\n"
+	    "option symlist envfrom {mail_addr}\n", MT_ONE,
+	    "354 |250 OK\r\n221");
+	mt_has_in_order(log, "connect [127.0.0.1] 127.0.0.1 j=None "
+	    "{client_addr}=127.0.0.1 {client_name}=None {daemon_name}=None\n"
+	    "helo c.test\nmail <a@example.org> [] i=None "
+	    "{mail_addr}=a@example.org\nrcpt <b@example.org> [] "
+	    "{rcpt_addr}=b@example.org\n");
+	free(log);
+	mt_end(&m);
 }
 END_TEST
 
@@ -492,7 +532,7 @@ START_TEST(test_milter_dies)
 	if (!mt_have_python_milter())
 		CHECK_SKIP("python3-milter is not installed");
 	mt_begin(&m);
-	ck_assert_int_eq(mt_milter(&m, "eoh hang 3\n", 0), 0);
+	ck_assert_int_eq(mt_milter(&m, "eoh hang 3\n", MT_INET), 0);
 	mt_daemon(&m, NULL);
 	int fd = du_connect(&m.d);
 	char reply[512];
@@ -528,9 +568,9 @@ START_TEST(test_chain)
 	if (!mt_have_python_milter())
 		CHECK_SKIP("python3-milter is not installed");
 	mt_begin(&m);
-	ck_assert_int_eq(mt_milter(&m, "", 0), 0);
+	ck_assert_int_eq(mt_milter(&m, "", MT_INET), 0);
 	ck_assert_int_eq(mt_milter(&m, "rcpt reply 550 5.1.1 no c here "
-	    "@c@example.org\n", 1), 0);
+	    "@c@example.org\n", MT_UNIX), 0);
 	mt_daemon(&m, NULL);
 	char *r = mt_session(&m, MT_TWO);
 	mt_has_in_order(r, "250 OK|550 5.1.1 no c here\r\n354 |250 OK");
@@ -539,6 +579,31 @@ START_TEST(test_chain)
 	ck_assert(du_file_has(m.log[0], "rcpt <c@example.org>", 5000));
 	ck_assert(du_file_has(m.log[1], "rcpt <c@example.org>", 5000));
 	ck_assert(du_file_has(m.log[1], "eom", 5000));
+	mt_end(&m);
+}
+END_TEST
+
+/* A milter on an IPv6 socket. */
+START_TEST(test_inet6)
+{
+	struct mt m;
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	if (fd < 0 || du_free_port("::1") <= 0) {
+		if (fd >= 0)
+			close(fd);
+		CHECK_SKIP("no IPv6 loopback here");
+	}
+	close(fd);
+	mt_begin(&m);
+	ck_assert_int_eq(mt_milter(&m, "eom reply 550 5.7.1 via IPv6\n",
+	    MT_INET6), 0);
+	mt_daemon(&m, NULL);
+	char *r = mt_session(&m, MT_ONE);
+	mt_has_in_order(r, "354 |550 5.7.1 via IPv6\r\n221");
+	free(r);
 	mt_end(&m);
 }
 END_TEST
@@ -775,10 +840,12 @@ milter_suite(void)
 	tcase_add_test(tc, test_big_body);
 	tcase_add_loop_test(tc, test_verdicts, 0, (int)NELEM(verdict_cases));
 	tcase_add_test(tc, test_edits);
+	tcase_add_test(tc, test_symlist);
 	tcase_add_loop_test(tc, test_unreachable, 0,
 	    (int)NELEM(failure_cases));
 	tcase_add_test(tc, test_milter_dies);
 	tcase_add_test(tc, test_chain);
+	tcase_add_test(tc, test_inet6);
 	tcase_add_loop_test(tc, test_bad_settings, 0, (int)NELEM(bad_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("real");

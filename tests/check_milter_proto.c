@@ -12,6 +12,7 @@
 
 #include "check_run.h"
 #include "milter_conn.h"
+#include "milter_macros.h"
 #include "milter_map.h"
 #include "milter_msg.h"
 #include "milter_proto.h"
@@ -579,6 +580,32 @@ START_TEST(test_socket_spec)
 }
 END_TEST
 
+/* ---- symbol lists ----------------------------------------------------------- */
+
+static const struct {
+	const char *want, *name;
+	int wanted;
+} symlist_cases[] = {
+	{ NULL, "j", 1 },
+	{ "{client_addr} j", "j", 1 },
+	{ "{client_addr} j", "{client_addr}", 1 },
+	{ "client_addr", "{client_addr}", 1 },
+	{ "{client_addr}", "client_addr", 1 },
+	{ "{client_addr}", "{client_name}", 0 },
+	{ "{client_address}", "{client_addr}", 0 },
+	{ "i,{mail_addr}", "{mail_addr}", 1 },
+	{ "", "i", 0 },
+	{ "{}", "{}", 0 },
+	{ "ij", "i", 0 },
+};
+
+START_TEST(test_symlist)
+{
+	ck_assert_int_eq(mk_wanted(symlist_cases[_i].want,
+	    symlist_cases[_i].name), symlist_cases[_i].wanted);
+}
+END_TEST
+
 static Suite *
 milter_proto_suite(void)
 {
@@ -597,6 +624,7 @@ milter_proto_suite(void)
 	tcase_add_loop_test(tc, test_unwire, 0, (int)NELEM(unwire_cases));
 	tcase_add_loop_test(tc, test_addr_value, 0, (int)NELEM(addr_cases));
 	tcase_add_loop_test(tc, test_map, 0, (int)NELEM(map_cases));
+	tcase_add_loop_test(tc, test_symlist, 0, (int)NELEM(symlist_cases));
 	tcase_add_loop_test(tc, test_socket_spec, 0,
 	    (int)NELEM(addr_spec_cases));
 	suite_add_tcase(s, tc);

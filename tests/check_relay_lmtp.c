@@ -4,7 +4,8 @@
  * with its own base_dir, a config and a passwd-file user database in a
  * temporary directory, Maildir storage below it, LMTP on a loopback port
  * and on a UNIX socket; stopped by its PID.  Skipped, with the reason,
- * when Dovecot cannot start here.
+ * when Dovecot cannot start here.  One user has a full mailbox, so that
+ * Dovecot refuses her after the data.
  */
 #include "autoconfig.h"
 
@@ -78,9 +79,12 @@ dv_write_config(struct dv *d)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/passwd", d->dir);
+	/* carol's mailbox is full: Dovecot refuses her after the data */
 	if (du_write_config(path, "alice:{PLAIN}x:%u:%u::%s/mail/alice::\n"
-	    "bob:{PLAIN}x:%u:%u::%s/mail/bob::\n", (unsigned)uid,
-	    (unsigned)uid, d->dir, (unsigned)uid, (unsigned)uid, d->dir) != 0)
+	    "bob:{PLAIN}x:%u:%u::%s/mail/bob::\ncarol:{PLAIN}x:%u:%u::"
+	    "%s/mail/carol::userdb_quota_rule=*:storage=10B\n", (unsigned)uid,
+	    (unsigned)uid, d->dir, (unsigned)uid, (unsigned)uid, d->dir,
+	    (unsigned)uid, (unsigned)uid, d->dir) != 0)
 		return -1;
 	snprintf(d->socket, sizeof(d->socket), "%s/run/lmtp", d->dir);
 	snprintf(path, sizeof(path), "%s/dovecot.conf", d->dir);
@@ -89,6 +93,7 @@ dv_write_config(struct dv *d)
 	    "127.0.0.1\nssl = no\ndefault_internal_user = %s\n"
 	    "default_internal_group = %s\ndefault_login_user = %s\n"
 	    "mail_location = maildir:~/Maildir\nfirst_valid_uid = 1\n"
+	    "mail_plugins = quota\nplugin {\n quota = maildir:User quota\n}\n"
 	    "passdb {\n driver = passwd-file\n args = %s/passwd\n}\n"
 	    "userdb {\n driver = passwd-file\n args = %s/passwd\n}\n"
 	    "service lmtp {\n inet_listener lmtp {\n  address = 127.0.0.1\n"
@@ -334,6 +339,77 @@ START_TEST(test_dovecot_stopped)
 }
 END_TEST
 
+/* lm_start_lmtp - psmtpd with an LMTP listener (protocol = "lmtp") in
+ * front of the lmtp plugin toward address. */
+static void
+lm_start_lmtp(struct du_daemon *px, const char *dir, const char *address)
+{
+	char conf[700];
+	const char *argv[] = { TESTS_BUILDDIR "/psmtpd", "-n", "-C", conf,
+	    NULL };
+
+	memset(px, 0, sizeof(*px));
+	px->port = du_free_port("127.0.0.1");
+	snprintf(px->host, sizeof(px->host), "127.0.0.1");
+	snprintf(px->out, sizeof(px->out), "%.200s/px.out", dir);
+	snprintf(px->err, sizeof(px->err), "%.200s/px.err", dir);
+	snprintf(conf, sizeof(conf), "%s/px.conf", dir);
+	ck_assert_int_eq(du_write_config(conf, "listen = ( { address = "
+	    "\"127.0.0.1:%d\"; protocol = \"lmtp\"; } );\nplugins = ( { name = "
+	    "\"lmtp\"; settings = { address = \"%s\"; reply_timeout = 5; }; } "
+	    ");\npool = { start = 1; min_spare = 1; max_spare = 4; "
+	    "max_workers = 4; };\n", px->port, address), 0);
+	px->pid = du_spawn(argv, px->out, px->err, NULL);
+	ck_assert_int_gt(px->pid, 0);
+	ck_assert_int_eq(du_wait_up(px->pid, "127.0.0.1", px->port, 10000,
+	    NULL), 0);
+}
+
+/* A recipient that Dovecot refuses after the data (carol is over quota)
+ * while alice gets the message: on an LMTP listener each gets her own
+ * reply; on an SMTP listener the one reply is not 250 (API 2's fold:
+ * the 5xx), so no copy is reported delivered that was not. */
+START_TEST(test_verdict_after_data)
+{
+	struct dv d = { .pid = -1 };
+	struct du_daemon px;
+	struct su_buf in = { 0 };
+	char addr[64], *got;
+	const char *rcpts[] = { "alice", "carol", NULL };
+	int codes[12] = { 0 };
+	long long ms;
+
+	tu_tempdir(d.dir, sizeof(d.dir), "rlmtp");
+	LM_SKIP_UNLESS_DOVECOT(&d);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", d.port);
+	if (_i == 0) {
+		lm_start(&px, d.dir, addr);
+		ck_assert_int_eq(ru_transcript(&px, rcpts, LM_WIRE, codes, 6,
+		    &ms, NULL), 6);
+		ck_assert_int_eq(codes[4], 552);
+	} else {
+		lm_start_lmtp(&px, d.dir, addr);
+		ck_assert_int_eq(du_session(&px, "LHLO client.test\r\nMAIL FROM:"
+		    "<a@example.org>\r\nRCPT TO:<alice>\r\nRCPT TO:<carol>\r\n"
+		    "DATA\r\n" LM_WIRE ".\r\nQUIT\r\n", &in), 0);
+		su_buf_put(&in, "", 0);
+		ck_assert_int_eq(ru_codes(in.p, codes, 12), 9);
+		ck_assert_msg(codes[6] == 250 && codes[7] == 552 &&
+		    strstr(in.p, "552 5.2.2 <carol> Quota exceeded") != NULL,
+		    "replies: %s", in.p);
+		free(in.p);
+	}
+	du_stop(&px);
+	dv_stop(&d);
+	ck_assert_int_eq(lm_mailbox(&d, "alice", &got), 1);
+	lm_check_file(got);
+	free(got);
+	ck_assert_int_eq(lm_mailbox(&d, "carol", &got), 0);
+	ck_assert(du_file_has(px.err, "lmtp not delivered rcpt=<carol>", 100));
+	tu_rmtree(d.dir);
+}
+END_TEST
+
 static Suite *
 relay_lmtp_suite(void)
 {
@@ -344,6 +420,7 @@ relay_lmtp_suite(void)
 	tcase_add_loop_test(tc, test_two_users, 0, 2);
 	tcase_add_test(tc, test_unknown_user);
 	tcase_add_test(tc, test_dovecot_stopped);
+	tcase_add_loop_test(tc, test_verdict_after_data, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

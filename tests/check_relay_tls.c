@@ -4,8 +4,9 @@
  * certificate checked against a CA file and its name, AUTH PLAIN and
  * LOGIN with a password or a credentials file; every failure a 451 to
  * the client, and the password never in the log (even with -d).  The
- * upstream is tests/relay_upstream.py (Python's ssl), with a certificate
- * made by openssl for this run.
+ * upstream is tests/relay_upstream.py (Python's ssl), and psmtpd itself
+ * with STARTTLS, require_auth and passwd_file; the certificate is made by
+ * openssl for this run.
  */
 #include "autoconfig.h"
 
@@ -177,6 +178,86 @@ START_TEST(test_smarthost)
 }
 END_TEST
 
+/* ---- psmtpd itself as the smarthost ------------------------------------- */
+
+/* rt_start_upstream - psmtpd on port with a STARTTLS listener that wants
+ * TLS and AUTH (passwd_file with a SHA-512-crypt hash that openssl makes)
+ * in front of a maildir; its pid, or -1. */
+static pid_t
+rt_start_upstream(const char *dir, int port)
+{
+	char conf[700], path[700], out[700], hash[256] = "";
+	const char *argv[] = { TESTS_BUILDDIR "/psmtpd", "-n", "-C", conf,
+	    NULL };
+	FILE *p = popen("openssl passwd -6 '" RT_PASSWORD "'", "r");
+
+	if (p == NULL || fgets(hash, sizeof(hash), p) == NULL) {
+		if (p != NULL)
+			pclose(p);
+		return -1;
+	}
+	pclose(p);
+	hash[strcspn(hash, "\n")] = '\0';
+	snprintf(path, sizeof(path), "%s/passwd", dir);
+	ck_assert_int_eq(du_write_config(path, "u:%s\n", hash), 0);
+	snprintf(conf, sizeof(conf), "%s/up.conf", dir);
+	ck_assert_int_eq(du_write_config(conf, "listen = ( { address = "
+	    "\"127.0.0.1:%d\"; tls = \"starttls\"; require_tls = true; "
+	    "require_auth = true; } );\ntls = { certificate = \"%s/cert.pem\"; "
+	    "key = \"%s/key.pem\"; };\nplugins = ( { name = \"passwd_file\"; "
+	    "settings = { file = \"%s\"; }; }, { name = \"maildir\"; settings "
+	    "= { dir = \"%s/md\"; add_headers = false; }; } );\npool = { start "
+	    "= 1; min_spare = 1; max_spare = 4; max_workers = 4; };\n", port,
+	    dir, dir, path, dir), 0);
+	snprintf(out, sizeof(out), "%s/up.log", dir);
+	pid_t pid = du_spawn(argv, out, out, NULL);
+	if (pid > 0 && du_wait_up(pid, "127.0.0.1", port, 10000, NULL) == 0)
+		return pid;
+	if (pid > 0)
+		du_kill_wait(pid, 2000);
+	return -1;
+}
+
+/* The smarthost use against psmtpd itself: STARTTLS required and
+ * verified, AUTH PLAIN, the message in the upstream's maildir byte for
+ * byte (with the proxy's X-Peer). */
+START_TEST(test_psmtpd_upstream)
+{
+	char dir[512], md[600], name[256], path[900];
+	struct du_daemon px;
+	const char *rcpts[] = { "b@example.org", NULL };
+	int codes[4] = { 0 };
+	long long ms;
+
+	tu_tempdir(dir, sizeof(dir), "rtls");
+	if (ru_make_cert(dir) != 0) {
+		tu_rmtree(dir);
+		CHECK_SKIP("openssl cannot make a certificate");
+	}
+	int port = du_free_port("127.0.0.1");
+	pid_t up = rt_start_upstream(dir, port);
+	ck_assert_int_gt(up, 0);
+	rt_start_proxy(&px, dir, port, 0);
+	ru_transcript(&px, rcpts, "Subject: tls\r\n\r\nbody\r\n", codes, 4,
+	    &ms, NULL);
+	ck_assert_int_eq(codes[0], 250);
+	ck_assert_int_eq(codes[3], 250);
+	rt_check_log(&px, 0);
+	du_stop(&px);
+	du_kill_wait(up, 5000);
+	snprintf(md, sizeof(md), "%s/md/new", dir);
+	ck_assert_int_eq(tu_count_dir(md), 1);
+	ck_assert_int_eq(tu_dir_entry(md, 0, name, sizeof(name)), 0);
+	snprintf(path, sizeof(path), "%s/%s", md, name);
+	char *got = tu_read_file(path, NULL);
+	ck_assert_str_eq(got, "Subject: tls\nX-Peer: 127.0.0.1\n\nbody\n");
+	free(got);
+	unlink(px.out);
+	unlink(px.err);
+	tu_rmtree(dir);
+}
+END_TEST
+
 /* Bad settings stop the start (-t) with the file and line. */
 static const struct {
 	const char *settings, *error;
@@ -222,6 +303,7 @@ relay_tls_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_smarthost, 0, NELEM(rt_cases));
+	tcase_add_test(tc, test_psmtpd_upstream);
 	tcase_add_loop_test(tc, test_bad_settings, 0, NELEM(rt_bad_cases));
 	suite_add_tcase(s, tc);
 	return s;

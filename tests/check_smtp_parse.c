@@ -446,7 +446,7 @@ START_TEST(test_mail_options)
 	char *opts[16];
 	size_t n;
 	struct smtp_mail_rules rules = { mails[_i].decode_data,
-	    mails[_i].smtputf8, mails[_i].limit, false };
+	    mails[_i].smtputf8, mails[_i].limit, false, false };
 	struct smtp_mail_params p;
 	enum smtp_option_status st;
 
@@ -497,7 +497,7 @@ START_TEST(test_mail_line)
 	const char *r;
 	size_t n;
 	struct smtp_command c;
-	struct smtp_mail_rules rules = { false, false, 1000, false };
+	struct smtp_mail_rules rules = { false, false, 1000, false, false };
 	struct smtp_mail_params p;
 
 	ck_assert_int_eq(smtp_parse_command(line, strlen(line), &c), OK);
@@ -544,7 +544,7 @@ reply_path(const char *arg, bool mail, const char *settings, char *out,
 {
 	bool extended = settings[0] == '1';
 	struct smtp_mail_rules rules = { settings[1] == '1',
-	    settings[2] == '1', settings[3] == '1' ? 1000 : 0, false };
+	    settings[2] == '1', settings[3] == '1' ? 1000 : 0, false, false };
 	struct smtp_mail_params p;
 	char addr[1024], rest[1024];
 	char *opts[SMTP_OPTIONS_MAX];

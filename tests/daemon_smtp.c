@@ -47,9 +47,7 @@ smtp_open(int port, char *greet, size_t size)
 	return fd;
 }
 
-/* smtp_last - where the last line of buf starts when buf holds a whole
- * reply: it ends with "NNN text\r\n" (a space after the code); or -1. */
-static long
+long
 smtp_last(const char *buf, size_t n)
 {
 	size_t start;

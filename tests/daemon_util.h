@@ -153,6 +153,9 @@ int smtp_open(int port, char *greet, size_t size);
 int smtp_cmd(int fd, const char *line, char *reply, size_t size);
 /* Send raw bytes. */
 int smtp_send(int fd, const char *text);
+/* Where the last line of buf starts when buf holds a whole reply: it
+ * ends with "NNN text\r\n" (a space after the code); or -1. */
+long smtp_last(const char *buf, size_t n);
 /* Read one reply; its code, or -1. */
 int smtp_reply(int fd, char *reply, size_t size);
 /* MAIL, RCPT, DATA, body, "."; the final code. */

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "config.h"
 #include "log.h"
 #include "plugin_loader.h"
 
@@ -212,11 +213,18 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* fc_params - the settings byte 0 selects. */
+static const struct config_listener fc_lmtp = {
+	.address = (char *)"127.0.0.1:24",
+	.protocol = CONFIG_PROTOCOL_LMTP,
+};
+
+/* fc_params - the settings byte 0 selects (64: every ESMTP extension,
+ * 128: an LMTP listener). */
 static struct channel_params
 fc_params(uint8_t b)
 {
 	static const unsigned long long limits[] = { 0, 16, 100, 33554432 };
+	bool ext = (b & 64) != 0;
 
 	return (struct channel_params){
 		.fqdn = "FQDN",
@@ -232,6 +240,8 @@ fc_params(uint8_t b)
 		.timeout_session = 2,
 		.max_recipients = (b & 16) ? 2 : 1000,
 		.max_errors = (b & 32) ? 3 : 0,
+		.esmtp = { ext, ext, ext, ext },
+		.listener = (b & 128) ? &fc_lmtp : NULL,
 		.spool_memory_limit = 4096,
 	};
 }

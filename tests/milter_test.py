@@ -13,6 +13,8 @@ answers, one rule a line ('#' starts a comment):
     option nocallback STEP    do not want STEP (connect, hello, envfrom,
                               envrcpt, data, header, eoh, body)
     option noreply STEP       want STEP but send no reply to it
+    option symlist STAGE M..  ask only for macros M.. at STAGE (connect,
+                              helo, envfrom, envrcpt, data, eom)
     STAGE ACTION ARGS...      at STAGE (connect, helo, mail, rcpt, data,
                               header, eoh, body, eom) do ACTION
 
@@ -58,11 +60,15 @@ def read_script(path):
     # python-milter's protocol mask: the step bits it does NOT ask for
     # (the steps it wants and answers); it asks for the rest it is offered
     rules, flags, mask = [], 0, Milter.P_RCPT_REJ | Milter.P_HDR_LEADSPC
-    off = {}
+    off, syms = {}, {}
     with open(path) as f:
         for line in f:
             words = line.split('#', 1)[0].split()
             if not words:
+                continue
+            if words[:2] == ['option', 'symlist']:
+                syms[words[2]] = words[3:]
+                flags |= Milter.SETSYMLIST
                 continue
             if words[0] == 'option':
                 nr, nc = STEPS[words[2]]
@@ -72,10 +78,12 @@ def read_script(path):
             flags |= EDITS.get(words[1], 0)
     for step, (nr, nc) in STEPS.items():
         mask |= (nr | nc) & ~off.get(step, 0)
-    return rules, flags, mask
+    return rules, flags, mask, syms
 
 
-RULES, FLAGS, MASK = read_script(SCRIPT)
+RULES, FLAGS, MASK, SYMS = read_script(SCRIPT)
+STAGE_METHODS = {'connect': 'connect', 'helo': 'hello', 'envfrom': 'envfrom',
+                 'envrcpt': 'envrcpt', 'data': 'data', 'eom': 'eom'}
 
 
 def log(*words):
@@ -88,6 +96,10 @@ class ScriptMilter(Milter.Base):
 
     def __init__(self):
         self.text = b''
+
+    def setsymlist(self, stage, *macros):
+        # python3-milter 1.0.5 passes bytes where its C module wants str
+        return self._ctx.setsymlist(stage, ' '.join(macros))
 
     def sym(self, name):
         return '%s=%s' % (name, self.getsymval(name))
@@ -198,6 +210,9 @@ class ScriptMilter(Milter.Base):
 
 
 def main():
+    for stage, names in SYMS.items():
+        # python-milter's negotiate() asks for each method's _symlist
+        getattr(ScriptMilter, STAGE_METHODS[stage])._symlist = names
     Milter.factory = ScriptMilter
     Milter.set_flags(FLAGS)
     log('ready')

@@ -19,6 +19,7 @@ start)
 	transport=$1
 	[ "$(id -u)" = 0 ] || { echo "not root" >&2; exit 77; }
 	[ -x /usr/lib/postfix/sbin/master ] || { echo "no postfix" >&2; exit 77; }
+	mkdir -p "$dir"
 	chmod 755 "$dir"
 	mkdir -p "$dir/queue" "$dir/data"
 	chown postfix "$dir/data"

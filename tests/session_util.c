@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "tests/session_util.h"
 
 void
@@ -120,6 +121,8 @@ su_option(struct su_options *o, const char *kv)
 		o->esmtp.chunking = v != 0;
 	else if (strncmp(kv, "esmtp.dsn=", 10) == 0)
 		o->esmtp.dsn = v != 0;
+	else if (strncmp(kv, "lmtp=", 5) == 0)
+		o->lmtp = v != 0;
 }
 
 int
@@ -157,6 +160,11 @@ su_read_session(const char *path, struct su_session *ss)
 	return 0;
 }
 
+static const struct config_listener su_lmtp_listener = {
+	.address = (char *)"127.0.0.1:24",
+	.protocol = CONFIG_PROTOCOL_LMTP,
+};
+
 struct channel_params
 su_params(const struct su_options *o)
 {
@@ -174,6 +182,7 @@ su_params(const struct su_options *o)
 		.max_recipients = 1000,
 		.max_errors = 0,
 		.esmtp = o->esmtp,
+		.listener = o->lmtp ? &su_lmtp_listener : NULL,
 		.spool_memory_limit = 262144,
 	};
 }

@@ -21,6 +21,7 @@ struct su_options {
 	bool decode_data;
 	bool enable_smtputf8;
 	struct channel_esmtp esmtp;	/* esmtp.NAME=1 (hand-written) */
+	bool lmtp;			/* lmtp=1: an LMTP listener */
 };
 
 struct su_session {

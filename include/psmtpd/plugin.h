@@ -107,6 +107,15 @@ enum psmtpd_log_level {
 	PSMTPD_LOG_DEBUG = 7
 };
 
+/* What an authenticator says (API 2). */
+enum psmtpd_auth_result {
+	PSMTPD_AUTH_UNKNOWN = 0,	/* not mine: ask the next plugin */
+	PSMTPD_AUTH_OK = 1,		/* 235: authenticated */
+	PSMTPD_AUTH_FAIL = 2,		/* 535: wrong password */
+	PSMTPD_AUTH_TEMPFAIL = 3	/* 454: cannot tell now (a backend
+					 * is down) */
+};
+
 /* A command handler: a new verb, or a replacement for a built-in one. */
 typedef enum psmtpd_result (*psmtpd_command_fn)(psmtpd_session *s,
     const char *arg, void *plugin_data);
@@ -183,8 +192,19 @@ struct psmtpd_plugin {
 
 	/* ---- API 2 (read only from plugins built with api >= 2) ---- */
 
-	/* The slot of the authenticator hook (AUTH); leave zero here. */
-	void *reserved_auth;
+	/*
+	 * AUTH (RFC 4954), in a worker: whether password is user's, for the
+	 * SASL mechanism ("PLAIN", "LOGIN").  Authenticators run in config
+	 * order; the first that answers PSMTPD_AUTH_OK, PSMTPD_AUTH_FAIL or
+	 * PSMTPD_AUTH_TEMPFAIL decides; PSMTPD_AUTH_UNKNOWN (no such user
+	 * here) asks the next one, and when none knows the user AUTH fails.
+	 * A server whose plugins have no authenticate hook offers no AUTH.
+	 * The password is the client's: never log it.
+	 */
+	enum psmtpd_auth_result (*authenticate)(psmtpd_session *s,
+	    const char *mechanism, const char *user, const char *password,
+	    void *plugin_data);
+
 	/*
 	 * EHLO: add the keywords this plugin's verbs need with
 	 * psmtpd_ehlo_keyword(); they come after the server's own, before
@@ -299,6 +319,23 @@ const char *psmtpd_session_id(const psmtpd_session *s);
  * "3f2a9c0d1b4e.1" (session id, a dot, the message's number), in every
  * log line about it; "" outside a transaction. */
 const char *psmtpd_message_id(const psmtpd_session *s);
+
+/*
+ * API 2: TLS and AUTH.  psmtpd_session_tls() is 1 once the session is in
+ * TLS (after STARTTLS, or on an implicit-TLS listener), else 0; then the
+ * protocol ("TLSv1.3") and cipher ("TLS_AES_256_GCM_SHA384"), NULL before.
+ * The client certificate's subject ("/CN=client.example"), NULL when the
+ * client sent none; psmtpd_session_tls_peer_verified() is 1 when it
+ * chains to tls.client_ca.  psmtpd_session_auth_user(): the user that
+ * AUTH authenticated in this session, NULL before (e.g. to let
+ * authenticated users relay).
+ */
+int psmtpd_session_tls(const psmtpd_session *s);
+const char *psmtpd_session_tls_version(const psmtpd_session *s);
+const char *psmtpd_session_tls_cipher(const psmtpd_session *s);
+const char *psmtpd_session_tls_peer_subject(const psmtpd_session *s);
+int psmtpd_session_tls_peer_verified(const psmtpd_session *s);
+const char *psmtpd_session_auth_user(const psmtpd_session *s);
 
 /*
  * received_data, in process_message: the message after dot-unstuffing,

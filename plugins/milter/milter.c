@@ -281,7 +281,8 @@ ms_connect_event(psmtpd_session *s, struct ms *ms)
 	char name[300];
 
 	snprintf(name, sizeof(name), "[%s]", addr);
-	int bad = mk_connect(&ms->c.out, s, name) | mp_enc_connect(&ms->c.out, name, ms_family(addr),
+	int bad = mk_connect(&ms->c.out, ms->c.symlist[MP_M_CONNECT], s,
+	    name) | mp_enc_connect(&ms->c.out, name, ms_family(addr),
 	    (uint16_t)psmtpd_session_peer_port(s), addr);
 	return ms_event(ms, bad, MP_S_CONNECT, ms->conf->command_ms);
 }
@@ -317,7 +318,8 @@ milter_on_helo(psmtpd_session *s, const char *helo, void *plugin_data)
 	ms_abort(ms);
 	if (ms->state != MS_ON || !mp_step_sent(&ms->c.opt, MP_S_HELO))
 		return PSMTPD_CONTINUE;
-	int bad = mk_helo(&ms->c.out, s) | mp_enc_helo(&ms->c.out, helo);
+	int bad = mk_helo(&ms->c.out, ms->c.symlist[MP_M_HELO], s) |
+	    mp_enc_helo(&ms->c.out, helo);
 	return ms_verdict(s, ms, MX_HELO, ms_event(ms, bad, MP_S_HELO,
 	    ms->conf->command_ms));
 }
@@ -370,7 +372,8 @@ milter_on_mail(psmtpd_session *s, const char *mailfrom, void *plugin_data)
 	ms->in_txn = 1;
 	if (!mp_step_sent(&ms->c.opt, MP_S_MAIL))
 		return PSMTPD_CONTINUE;
-	int bad = mk_mail(&ms->c.out, s, ms_msgid(s, ms), mailfrom) |
+	int bad = mk_mail(&ms->c.out, ms->c.symlist[MP_M_ENVFROM], s,
+	    ms_msgid(s, ms), mailfrom) |
 	    ms_envelope(s, ms, MP_C_MAIL, mailfrom);
 	return ms_verdict(s, ms, MX_MAIL, ms_event(ms, bad, MP_S_MAIL,
 	    ms->conf->command_ms));
@@ -386,7 +389,8 @@ milter_on_rcpt(psmtpd_session *s, const char *rcptto, void *plugin_data)
 		return ms_refused(s, ms);
 	if (ms == NULL || !ms_on(ms) || !mp_step_sent(&ms->c.opt, MP_S_RCPT))
 		return PSMTPD_CONTINUE;
-	int bad = mk_rcpt(&ms->c.out, ms_msgid(s, ms), rcptto) |
+	int bad = mk_rcpt(&ms->c.out, ms->c.symlist[MP_M_ENVRCPT],
+	    ms_msgid(s, ms), rcptto) |
 	    ms_envelope(s, ms, MP_C_RCPT, rcptto);
 	return ms_verdict(s, ms, MX_RCPT, ms_event(ms, bad, MP_S_RCPT,
 	    ms->conf->command_ms));
@@ -402,7 +406,8 @@ milter_on_data(psmtpd_session *s, void *plugin_data)
 		return ms_refused(s, ms);
 	if (ms == NULL || !ms_on(ms) || !mp_step_sent(&ms->c.opt, MP_S_DATA))
 		return PSMTPD_CONTINUE;
-	int bad = mk_msgid(&ms->c.out, MP_C_DATA, ms_msgid(s, ms)) |
+	int bad = mk_msgid(&ms->c.out, ms->c.symlist[MP_M_DATA], MP_C_DATA,
+	    ms_msgid(s, ms)) |
 	    mp_enc_bare(&ms->c.out, MP_C_DATA);
 	return ms_verdict(s, ms, MX_DATA, ms_event(ms, bad, MP_S_DATA,
 	    ms->conf->command_ms));
@@ -485,7 +490,8 @@ ms_message(psmtpd_session *s, struct ms *ms, char *scratch)
 		v = ms_body(ms, d + body_at, len - body_at, has_body, scratch);
 	if (v != ML_CONTINUE)
 		return v;
-	if (mk_msgid(&ms->c.out, MP_C_BODYEOB, ms_msgid(s, ms)) != 0 ||
+	if (mk_msgid(&ms->c.out, ms->c.symlist[MP_M_EOM], MP_C_BODYEOB,
+	    ms_msgid(s, ms)) != 0 ||
 	    mp_enc_bare(&ms->c.out, MP_C_BODYEOB) != 0)
 		return ms_event(ms, -1, MP_S_COUNT, 0);
 	me_start(&e, s, ms->conf->spec);

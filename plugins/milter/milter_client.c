@@ -27,6 +27,10 @@ ml_is_open(const struct ml_client *c)
 void
 ml_close(struct ml_client *c)
 {
+	for (int i = 0; i < MP_M_COUNT; i++) {
+		free(c->symlist[i]);
+		c->symlist[i] = NULL;
+	}
 	mc_close(&c->conn);
 	free(c->out.p);
 	c->out.p = NULL;
@@ -80,6 +84,14 @@ ml_negotiate(struct ml_client *c, long long deadline)
 		ml_fail(c, "negotiation", why);
 		return -1;
 	}
+	/* The lists point into the packet buffer, which the next read
+	 * reuses: keep copies. */
+	for (int i = 0; i < MP_M_COUNT; i++)
+		if (r.symlist[i] != NULL &&
+		    (c->symlist[i] = strdup(r.symlist[i])) == NULL) {
+			ml_fail(c, "", "out of memory");
+			return -1;
+		}
 	return 0;
 }
 

@@ -55,6 +55,9 @@ struct ml_client {
 	struct mp_options opt;
 	struct mp_buf out;	/* the packets of the next event (room for
 				 * ML_OUT_MAX bytes) */
+	char *symlist[MP_M_COUNT]; /* the macros it wants per stage, as
+				 * it sent them ("{client_addr} j"); NULL:
+				 * it did not say, so it gets them all */
 	char reply[1024];	/* ML_REPLY: the text, lines joined by "\n" */
 	char why[256];		/* ML_FAIL: what went wrong */
 };

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE	/* plugins see no autoconfig.h; GNU/Linux interfaces */
 
 #include <stdio.h>
+#include <string.h>
 
 #include "milter_macros.h"
 
@@ -26,17 +27,49 @@ const char *psmtpd_session_auth_user(const psmtpd_session *s);
 
 #define MK_MAX 8
 
-/* A list of macros being built; NULL values are left out. */
+/* A list of macros being built; NULL values, and macros the milter did
+ * not ask for, are left out. */
 struct mk_list {
+	const char *want;
 	const char *names[MK_MAX];
 	const char *values[MK_MAX];
 	size_t n;
 };
 
+/* A name without its braces: its start and length. */
+static size_t
+mk_bare(const char *name, size_t n, const char **start)
+{
+	*start = name;
+	if (n >= 2 && name[0] == '{' && name[n - 1] == '}') {
+		*start = name + 1;
+		n -= 2;
+	}
+	return n;
+}
+
+int
+mk_wanted(const char *want, const char *name)
+{
+	const char *b, *w;
+	size_t bn = mk_bare(name, strlen(name), &b);
+
+	if (want == NULL)
+		return 1;
+	while (*want != '\0') {
+		size_t n = strcspn(want, " ,\t");
+		size_t wn = mk_bare(want, n, &w);
+		if (wn == bn && bn > 0 && memcmp(w, b, bn) == 0)
+			return 1;
+		want += n + (want[n] != '\0');
+	}
+	return 0;
+}
+
 static void
 mk_add(struct mk_list *l, const char *name, const char *value)
 {
-	if (value != NULL && l->n < MK_MAX) {
+	if (value != NULL && l->n < MK_MAX && mk_wanted(l->want, name)) {
 		l->names[l->n] = name;
 		l->values[l->n++] = value;
 	}
@@ -49,9 +82,10 @@ mk_put(struct mp_buf *b, enum mp_cmd cmd, const struct mk_list *l)
 }
 
 int
-mk_connect(struct mp_buf *b, psmtpd_session *s, const char *name)
+mk_connect(struct mp_buf *b, const char *want, psmtpd_session *s,
+    const char *name)
 {
-	struct mk_list l = { .n = 0 };
+	struct mk_list l = { .want = want };
 	char port[8];
 
 	snprintf(port, sizeof(port), "%u", psmtpd_session_peer_port(s));
@@ -66,9 +100,9 @@ mk_connect(struct mp_buf *b, psmtpd_session *s, const char *name)
 }
 
 int
-mk_helo(struct mp_buf *b, psmtpd_session *s)
+mk_helo(struct mp_buf *b, const char *want, psmtpd_session *s)
 {
-	struct mk_list l = { .n = 0 };
+	struct mk_list l = { .want = want };
 
 	if (psmtpd_session_tls != NULL && psmtpd_session_tls(s)) {
 		if (psmtpd_session_tls_version != NULL)
@@ -84,10 +118,10 @@ mk_helo(struct mp_buf *b, psmtpd_session *s)
 }
 
 int
-mk_mail(struct mp_buf *b, psmtpd_session *s, const char *msgid,
-    const char *mailfrom)
+mk_mail(struct mp_buf *b, const char *want, psmtpd_session *s,
+    const char *msgid, const char *mailfrom)
 {
-	struct mk_list l = { .n = 0 };
+	struct mk_list l = { .want = want };
 	const char *user = psmtpd_session_auth_user != NULL ?
 	    psmtpd_session_auth_user(s) : NULL;
 
@@ -98,9 +132,10 @@ mk_mail(struct mp_buf *b, psmtpd_session *s, const char *msgid,
 }
 
 int
-mk_rcpt(struct mp_buf *b, const char *msgid, const char *rcpt)
+mk_rcpt(struct mp_buf *b, const char *want, const char *msgid,
+    const char *rcpt)
 {
-	struct mk_list l = { .n = 0 };
+	struct mk_list l = { .want = want };
 
 	mk_add(&l, "i", msgid);
 	mk_add(&l, "{rcpt_addr}", rcpt);
@@ -108,9 +143,10 @@ mk_rcpt(struct mp_buf *b, const char *msgid, const char *rcpt)
 }
 
 int
-mk_msgid(struct mp_buf *b, enum mp_cmd cmd, const char *msgid)
+mk_msgid(struct mp_buf *b, const char *want, enum mp_cmd cmd,
+    const char *msgid)
 {
-	struct mk_list l = { .n = 0 };
+	struct mk_list l = { .want = want };
 
 	mk_add(&l, "i", msgid);
 	return mk_put(b, cmd, &l);

@@ -13,14 +13,23 @@
 
 #include "milter_proto.h"
 
-/* Each appends a SMFIC_MACRO packet to b: 0, or -1 when it does not fit.
- * name: the client's name as the milter sees it ("[192.0.2.1]"). */
-int mk_connect(struct mp_buf *b, psmtpd_session *s, const char *name);
-int mk_helo(struct mp_buf *b, psmtpd_session *s);
-int mk_mail(struct mp_buf *b, psmtpd_session *s, const char *msgid,
-    const char *mailfrom);
-int mk_rcpt(struct mp_buf *b, const char *msgid, const char *rcpt);
+/*
+ * Each appends a SMFIC_MACRO packet to b: 0, or -1 when it does not fit.
+ * want: the milter's symbol list for the stage (SMFIR_SETSYMLIST, e.g.
+ * "{client_addr} j"): only those are sent; NULL: all.  name: the
+ * client's name as the milter sees it ("[192.0.2.1]").
+ */
+int mk_connect(struct mp_buf *b, const char *want, psmtpd_session *s,
+    const char *name);
+int mk_helo(struct mp_buf *b, const char *want, psmtpd_session *s);
+int mk_mail(struct mp_buf *b, const char *want, psmtpd_session *s,
+    const char *msgid, const char *mailfrom);
+int mk_rcpt(struct mp_buf *b, const char *want, const char *msgid,
+    const char *rcpt);
 /* Only the message id, for DATA and the end of the message. */
-int mk_msgid(struct mp_buf *b, enum mp_cmd cmd, const char *msgid);
+int mk_msgid(struct mp_buf *b, const char *want, enum mp_cmd cmd,
+    const char *msgid);
+/* Whether a symbol list names the macro ("{x}" and "x" alike).  Pure. */
+int mk_wanted(const char *want, const char *name);
 
 #endif
