@@ -6,6 +6,7 @@
  */
 #include "autoconfig.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,7 +198,7 @@ channel_read_command(struct psmtpd_session *s, size_t *len)
 		channel_phase(s, CHANNEL_PHASE_COMMAND, NULL);
 		const struct io_limit lim = { .timeout = timeout,
 		    .stress_timeout = s->params->stress_command,
-		    .stress = s->params->stress };
+		    .stress = s->params->stress, .stop = s->stop };
 		enum io_status st = io_read_line_limit(&s->io, s->line,
 		    CHANNEL_LINE_MAX, len, &lim);
 		switch (st) {
@@ -270,20 +271,13 @@ channel_greet(struct psmtpd_session *s)
 }
 
 enum channel_end
-channel_serve(const struct channel_params *params,
-    struct plugin_set *plugins, int fd, const struct sockaddr *peer,
-    socklen_t peerlen, const struct channel_observer *obs,
-    volatile const int *stop)
+channel_serve_kept(struct psmtpd_session *s,
+    const struct channel_params *params, struct plugin_set *plugins,
+    int fd, const struct sockaddr *peer, socklen_t peerlen,
+    const struct channel_observer *obs, volatile const int *stop)
 {
-	struct psmtpd_session *s = malloc(sizeof(*s));
-	enum channel_end end;
-
-	if (s == NULL || channel_session_init(s, params, plugins, fd, peer,
-	    peerlen) != 0) {
+	if (channel_session_init(s, params, plugins, fd, peer, peerlen) != 0) {
 		log_warn("session: out of memory");
-		if (s != NULL)
-			free(s->pdata);
-		free(s);
 		channel_refuse(params, fd, "Error: out of memory");
 		return CHANNEL_END_ERROR;
 	}
@@ -310,8 +304,26 @@ channel_serve(const struct channel_params *params,
 	log_info("disconnect id=%s client=%s messages=%u errors=%u reason=%s",
 	    s->id, s->peer_addr, s->messages, s->errors,
 	    channel_end_name(s->end));
-	end = s->end;
 	channel_session_free(s);
-	free(s);
+	return s->end;
+}
+
+enum channel_end
+channel_serve(const struct channel_params *params,
+    struct plugin_set *plugins, int fd, const struct sockaddr *peer,
+    socklen_t peerlen, const struct channel_observer *obs,
+    volatile const int *stop)
+{
+	struct psmtpd_session *s = channel_keep_new();
+	enum channel_end end;
+
+	if (s == NULL) {
+		log_warn("session: out of memory");
+		channel_refuse(params, fd, "Error: out of memory");
+		return CHANNEL_END_ERROR;
+	}
+	end = channel_serve_kept(s, params, plugins, fd, peer, peerlen, obs,
+	    stop);
+	channel_keep_free(s);
 	return end;
 }

@@ -17,6 +17,7 @@
 struct plugin_set;
 struct tls_server;
 struct config_listener;
+struct psmtpd_session;
 
 struct channel_params {
 	/* The listener the connection came in on: its TLS, PROXY and
@@ -92,6 +93,22 @@ enum channel_end {
  * answers "421 <fqdn> Service shutting down" and ends (graceful stop of a
  * worker; a session in DATA finishes its message first).
  */
+/*
+ * A worker's session memory (the I/O, line and message buffers), kept from
+ * one connection to the next so that they are not allocated, zeroed and
+ * faulted in again for every message (an idle worker with -c SinkServer
+ * stays under 300 KiB of private memory after 100 KiB messages; a buffer
+ * grown past 256 KiB is given back after its message).  channel_serve_kept
+ * serves one connection in it; channel_serve is the same in memory of its
+ * own.
+ */
+struct psmtpd_session *channel_keep_new(void);
+void channel_keep_free(struct psmtpd_session *s);
+enum channel_end channel_serve_kept(struct psmtpd_session *s,
+    const struct channel_params *params,
+    struct plugin_set *plugins, int fd, const struct sockaddr *peer,
+    socklen_t peerlen, const struct channel_observer *obs,
+    volatile const int *stop);
 enum channel_end channel_serve(const struct channel_params *params,
     struct plugin_set *plugins, int fd, const struct sockaddr *peer,
     socklen_t peerlen, const struct channel_observer *obs,

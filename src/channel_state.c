@@ -117,7 +117,51 @@ channel_session_id(char *id, size_t size)
 	    b[3], b[4], b[5]);
 }
 
-/* channel_session_init - a fresh session for fd; -1 out of memory. */
+struct psmtpd_session *
+channel_keep_new(void)
+{
+	struct psmtpd_session *s = malloc(sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	/* only the kept fields: the rest is set by each session */
+	s->rcpts = NULL;
+	s->rcpt_cap = 0;
+	s->pdata = NULL;
+	s->pdata_cap = 0;
+	message_init(&s->msg, NULL, 0);
+	return s;
+}
+
+void
+channel_keep_free(struct psmtpd_session *s)
+{
+	if (s == NULL)
+		return;
+	message_free(&s->msg);
+	free(s->pdata);
+	free(s->rcpts);
+	free(s);
+}
+
+/* channel_session_plugins - a zeroed slot per plugin; -1 out of memory. */
+static int
+channel_session_plugins(struct psmtpd_session *s, size_t n)
+{
+	if (n + 1 > s->pdata_cap) {
+		struct channel_plugin_data *d = realloc(s->pdata,
+		    (n + 1) * sizeof(*d));
+		if (d == NULL)
+			return -1;
+		s->pdata = d;
+		s->pdata_cap = n + 1;
+	}
+	memset(s->pdata, 0, (n + 1) * sizeof(*s->pdata));
+	return 0;
+}
+
+/* channel_session_init - a fresh session for fd in a kept struct
+ * (channel_keep_new); -1 out of memory. */
 int
 channel_session_init(struct psmtpd_session *s,
     const struct channel_params *params, struct plugin_set *plugins,
@@ -125,7 +169,9 @@ channel_session_init(struct psmtpd_session *s,
 {
 	char port[16] = "0";
 
-	memset(s, 0, offsetof(struct psmtpd_session, line));
+	memset(s, 0, offsetof(struct psmtpd_session, io));
+	s->seen_greeting[0] = '\0';
+	s->mail_options.n = s->rcpt_options.n = 0;
 	s->line[0] = '\0';
 	s->params = params;
 	s->plugins = plugins;
@@ -142,22 +188,20 @@ channel_session_init(struct psmtpd_session *s,
 	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		snprintf(s->peer_addr, sizeof(s->peer_addr), "unknown");
 	s->peer_port = (unsigned)strtoul(port, NULL, 10);
-	message_init(&s->msg, params->spool_dir, params->spool_memory_limit);
-	size_t n = plugins != NULL ? plugin_set_count(plugins) : 0;
-	s->pdata = calloc(n + 1, sizeof(*s->pdata));
-	return s->pdata == NULL ? -1 : 0;
+	message_place(&s->msg, params->spool_dir, params->spool_memory_limit);
+	return channel_session_plugins(s, plugins != NULL ?
+	    plugin_set_count(plugins) : 0);
 }
 
-/* channel_session_free - everything the session allocated. */
+/* channel_session_free - everything the session allocated but what is
+ * kept for the next one. */
 void
 channel_session_free(struct psmtpd_session *s)
 {
 	channel_rset_state(s);
 	channel_free_plugin_data(s, false);
 	api_session_end(s);
-	message_free(&s->msg);
+	message_reset(&s->msg);
 	tls_conn_free(s->io.tls);	/* close_notify, if it goes now */
 	s->io.tls = NULL;
-	free(s->pdata);
-	free(s->rcpts);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ io_init(struct io *io, int fd)
 	io->wlen = 0;
 	io->write_failed = false;
 	io->read_ms = io->record_ms = 0;
+	io->rcvtimeo_ms = 0;	/* a new socket's: none */
 }
 
 bool
@@ -116,6 +118,22 @@ io_limit_deadline(const struct io_limit *l, long long idle_start,
  * often to look at the shared word (the master sends no signal). */
 #define IO_STRESS_SLICE_MS 1000
 
+/* io_slice - the end of the next wait under a limit whose deadline moves
+ * with stress mode: the deadline as it now is (into *d), cut to a slice
+ * while stress mode may begin. */
+static long long
+io_slice(const struct io_limit *l, long long idle_start,
+    long long record_start, long long *d)
+{
+	long long since = l->stress != NULL ?
+	    __atomic_load_n(l->stress, __ATOMIC_ACQUIRE) : 0;
+
+	*d = io_limit_deadline(l, idle_start, record_start, since);
+	if (l->stress == NULL)
+		return *d;
+	return io_min_nonzero(*d, io_now_ms() + IO_STRESS_SLICE_MS);
+}
+
 enum io_status
 io_poll(int fd, short events, long long deadline)
 {
@@ -130,15 +148,9 @@ io_wait_limit(int fd, short events, const struct io_limit *l,
     long long idle_start, long long record_start)
 {
 	for (;;) {
-		long long since = l->stress != NULL ?
-		    __atomic_load_n(l->stress, __ATOMIC_ACQUIRE) : 0;
-		long long d = io_limit_deadline(l, idle_start, record_start,
-		    since);
-		long long slice = d;
-
-		if (l->stress != NULL)
-			slice = io_min_nonzero(d, io_now_ms() +
-			    IO_STRESS_SLICE_MS);
+		long long d, slice = io_slice(l, idle_start, record_start, &d);
+		if (l->stop != NULL && *l->stop)
+			return IO_INTR;
 		enum io_status st = io_wait(fd, events, slice);
 		if (st != IO_TIMEOUT || (d != 0 && slice >= d))
 			return st;
@@ -164,6 +176,53 @@ io_recv(struct io *io, char *buf, size_t len, short *events)
 	if (io->tls != NULL)
 		return tls_conn_recv(io->tls, buf, len, events);
 	return recv(io->fd, buf, len, MSG_DONTWAIT);
+}
+
+/* IO_RCVTIMEO_SLACK_MS: a receive timeout set earlier is kept while it
+ * overshoots the wait by no more than this (one setsockopt per change of
+ * timeout, not per read). */
+#define IO_RCVTIMEO_SLACK_MS 100
+
+/* io_rcvtimeo - the socket's receive timeout for a wait of ms (0:
+ * forever); false when it cannot be set. */
+static bool
+io_rcvtimeo(struct io *io, long long ms)
+{
+	if (ms == io->rcvtimeo_ms || (ms > 0 && io->rcvtimeo_ms > ms &&
+	    io->rcvtimeo_ms - ms <= IO_RCVTIMEO_SLACK_MS))
+		return true;
+	struct timeval tv = { .tv_sec = ms / 1000,
+	    .tv_usec = (ms % 1000) * 1000 };
+	if (setsockopt(io->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+		return false;
+	io->rcvtimeo_ms = ms;
+	return true;
+}
+
+/*
+ * io_recv_limit - a read that waits in the kernel, bounded by SO_RCVTIMEO
+ * at the end of the next slice: one system call per wait where recv
+ * (EAGAIN), poll and recv were three.  -1 with EAGAIN when the slice is
+ * over (or the socket is non-blocking): io_wait_limit then tells.
+ * Through TLS, a non-blocking read as before.
+ */
+static ssize_t
+io_recv_limit(struct io *io, const struct io_limit *l, long long idle_start,
+    long long record_start, short *events)
+{
+	long long d, slice = io_slice(l, idle_start, record_start, &d);
+	long long left = slice != 0 ? slice - io_now_ms() : 0;
+
+	if (io->tls != NULL)	/* TLS may need to write to read */
+		return io_recv(io, io->rbuf, sizeof(io->rbuf), events);
+	*events = POLLIN;
+	if (slice != 0 && left <= 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!io_rcvtimeo(io, left))
+		return recv(io->fd, io->rbuf, sizeof(io->rbuf), MSG_DONTWAIT);
+	return recv(io->fd, io->rbuf, sizeof(io->rbuf), 0);
 }
 
 enum io_status
@@ -267,7 +326,8 @@ io_fill_limited(struct io *io, int write_timeout, const struct io_limit *l,
 		return st;
 	io->rpos = io->rlen = 0;
 	for (;;) {
-		ssize_t n = io_recv(io, io->rbuf, sizeof(io->rbuf), &events);
+		ssize_t n = io_recv_limit(io, l, idle_start, record_start,
+		    &events);
 		if (n > 0) {
 			io->rlen = (size_t)n;
 			if (track) {

@@ -31,6 +31,7 @@ struct io {
 	size_t rpos, rlen;	/* unread input is rbuf[rpos..rlen) */
 	long long read_ms;	/* when input last arrived (io_fill_record) */
 	long long record_ms;	/* when a line end last arrived */
+	long long rcvtimeo_ms;	/* the socket's SO_RCVTIMEO (0: none) */
 	size_t wlen;
 	bool write_failed;
 	char rbuf[IO_RBUF_SIZE];
@@ -83,6 +84,10 @@ struct io_limit {
 	int stress_timeout;	/* seconds; 0: the normal limit */
 	const volatile long long *stress;	/* NULL: no stress mode */
 	long long hard;
+	/* A flag a signal handler sets (NULL: none): seen set when a
+	 * slice of the wait ends, the read returns IO_INTR as if the
+	 * signal had interrupted it (it may come just as a slice ends) */
+	const volatile int *stop;
 };
 
 /* A monotonic clock in milliseconds. */

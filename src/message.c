@@ -26,6 +26,14 @@ message_init(struct message *m, const char *spool_dir, size_t limit)
 	spool_init(&m->view, spool_dir, limit);
 }
 
+void
+message_place(struct message *m, const char *spool_dir, size_t limit)
+{
+	spool_place(&m->orig, spool_dir, limit);
+	spool_place(&m->body, spool_dir, limit);
+	spool_place(&m->view, spool_dir, limit);
+}
+
 /* message_drop_fields - the field list, and what new fields own. */
 static void
 message_drop_fields(struct message *m)

@@ -52,6 +52,8 @@ struct message {
 #define MESSAGE_FIELD_MAX 65536
 
 void message_init(struct message *m, const char *spool_dir, size_t limit);
+/* The same for a reset message, its buffers kept (spool_place). */
+void message_place(struct message *m, const char *spool_dir, size_t limit);
 /* Forget the message (files closed); ready to receive the next. */
 void message_reset(struct message *m);
 void message_free(struct message *m);

@@ -32,9 +32,15 @@ void
 spool_init(struct spool *sp, const char *dir, size_t limit)
 {
 	memset(sp, 0, sizeof(*sp));
+	sp->fd = -1;
+	spool_place(sp, dir, limit);
+}
+
+void
+spool_place(struct spool *sp, const char *dir, size_t limit)
+{
 	sp->dir = dir != NULL ? dir : spool_default_dir();
 	sp->limit = limit;
-	sp->fd = -1;
 }
 
 /* spool_open - the unlinked temporary file in sp->dir. */

@@ -28,6 +28,9 @@ struct spool {
 const char *spool_default_dir(void);
 
 void spool_init(struct spool *sp, const char *dir, size_t limit);
+/* Where and past what size an empty spool spills, its buffer kept (a
+ * worker's next session). */
+void spool_place(struct spool *sp, const char *dir, size_t limit);
 /* Room for n bytes to be written at the end: a pointer, or NULL (out of
  * memory).  spool_commit() then says how many were written. */
 char *spool_room(struct spool *sp, size_t n);

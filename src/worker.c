@@ -73,6 +73,7 @@ struct worker {
 	sigset_t sessmask;	/* the mask during a session */
 	int epfd;
 	bool master_gone;
+	struct psmtpd_session *kept;	/* every session's memory */
 };
 
 /*
@@ -404,8 +405,8 @@ worker_session(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	}
 	/* SIGTERM may interrupt the channel's waits from here on. */
 	sigprocmask(SIG_SETMASK, &w->sessmask, &saved);
-	end = channel_serve(worker_params(w, from, &params), rt->plugins, fd,
-	    (const struct sockaddr *)peer, peerlen, &obs,
+	end = channel_serve_kept(w->kept, worker_params(w, from, &params),
+	    rt->plugins, fd, (const struct sockaddr *)peer, peerlen, &obs,
 	    (volatile const int *)&worker_stop_flag);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	close(fd);
@@ -444,6 +445,10 @@ worker_start(struct worker *w)
 	}
 	if (worker_signals(w) == -1 || worker_orphan_watch(w) == -1 ||
 	    worker_wait_setup(w) == -1) {
+		log_warn("worker setup");
+		return WORKER_EXIT_INIT;
+	}
+	if ((w->kept = channel_keep_new()) == NULL) {
 		log_warn("worker setup");
 		return WORKER_EXIT_INIT;
 	}
@@ -489,5 +494,6 @@ worker_main(const struct worker_args *args)
 	if (max > 0 && served >= (unsigned long long)max)
 		log_info("worker recycled sessions=%llu", served);
 	plugin_set_worker_fini(args->rt->plugins);
+	channel_keep_free(w.kept);
 	exit(WORKER_EXIT_OK);
 }

@@ -199,19 +199,19 @@ static const struct {
 	struct io_limit l;
 	long long idle, record, since, want;
 } deadline_rows[] = {
-	{ { 0, 0, NULL, 0 }, 100, 100, 0, 0 },		/* no limit */
-	{ { 300, 10, NULL, 0 }, 100, 100, 0, 300100 },	/* stress off */
-	{ { 300, 10, NULL, 0 }, 100, 100, 50, 10100 },	/* on before */
-	{ { 300, 10, NULL, 0 }, 100, 100, 5000, 15000 },	/* on after */
+	{ { 0, 0, NULL, 0, NULL }, 100, 100, 0, 0 },		/* no limit */
+	{ { 300, 10, NULL, 0, NULL }, 100, 100, 0, 300100 },	/* stress off */
+	{ { 300, 10, NULL, 0, NULL }, 100, 100, 50, 10100 },	/* on before */
+	{ { 300, 10, NULL, 0, NULL }, 100, 100, 5000, 15000 },	/* on after */
 	/* DATA: idle timer moved by reads, record deadline by line ends */
-	{ { 600, 60, NULL, 0 }, 90000, 1000, 0, 690000 },
-	{ { 600, 60, NULL, 0 }, 90000, 1000, 500, 61000 },
+	{ { 600, 60, NULL, 0, NULL }, 90000, 1000, 0, 690000 },
+	{ { 600, 60, NULL, 0, NULL }, 90000, 1000, 500, 61000 },
 	/* stress 0: the normal limit */
-	{ { 300, 0, NULL, 0 }, 100, 100, 50, 300100 },
+	{ { 300, 0, NULL, 0, NULL }, 100, 100, 50, 300100 },
 	/* the hard deadline wins when earlier */
-	{ { 300, 10, NULL, 4000 }, 100, 100, 50, 4000 },
-	{ { 0, 0, NULL, 4000 }, 100, 100, 0, 4000 },
-	{ { 0, 10, NULL, 0 }, 100, 100, 50, 10100 },
+	{ { 300, 10, NULL, 4000, NULL }, 100, 100, 50, 4000 },
+	{ { 0, 0, NULL, 4000, NULL }, 100, 100, 0, 4000 },
+	{ { 0, 10, NULL, 0, NULL }, 100, 100, 50, 10100 },
 };
 
 START_TEST(test_io_deadline)
