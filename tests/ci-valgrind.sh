@@ -11,8 +11,9 @@
 # so the master and each forked worker get their own log.  Then the
 # channel's golden-transcript test runs under valgrind in-process
 # (CK_FORK=no).  Any "ERROR SUMMARY: N" with N > 0 or any definitely lost
-# block fails.  Prints "N passed, N failed" last (one item per check test
-# plus one per process log).
+# block fails.  Prints "N passed, N failed, N skipped" last (one item per
+# check test plus one per process log; a test that printed "SKIP: ..."
+# counts skipped).
 set -u
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +22,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 fail() {
 	echo "ci-valgrind: $*"
-	echo "0 passed, 1 failed"
+	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 }
 
@@ -45,6 +46,7 @@ vg="valgrind --leak-check=full --errors-for-leak-kinds=definite
  --log-file=$logdir/vg.%p"
 passed=0
 failed=0
+skipped=0
 
 # count_checks LOG - add check's "Checks: N, Failures: F, Errors: E".
 count_checks() {
@@ -57,8 +59,11 @@ count_checks() {
 		echo "ci-valgrind: no check summary in $1"
 		return
 	fi
-	passed=$((passed + n - f - e))
+	# a test whose peer could not start: skipped, not passed
+	sk=$(grep -c '^SKIP: ' "$1")
+	passed=$((passed + n - f - e - sk))
 	failed=$((failed + f + e))
+	skipped=$((skipped + sk))
 	grep -E ':[FE]:' "$1" | head -10
 }
 
@@ -86,5 +91,5 @@ for f in "$logdir"/vg.*; do
 	fi
 done
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 test "$failed" -eq 0
