@@ -473,6 +473,65 @@ START_TEST(test_smtplib)
 }
 END_TEST
 
+/* PROXY comes first, then TLS (issue 13): on a proxy_protocol listener
+ * with implicit TLS the header precedes the ClientHello, with STARTTLS
+ * the greeting; either way the session's client is the header's. */
+START_TEST(test_proxy_then_tls)
+{
+	struct pd pd;
+	char conf[400], script[2048], out[8192];
+	const char *args[] = { "-L", "-P", "-d", "-C", conf, NULL };
+
+	pd_prepare(&pd);
+	pd.port = du_free_port("127.0.0.1");	/* plain: pd_start's probe */
+	int implicit = du_free_port("127.0.0.1");
+	int starttls = du_free_port("127.0.0.1");
+	ck_assert_int_eq(tu_make_cert(pd.dir, "mx", "mx.test"), 0);
+	pd_path(&pd, "psmtpd.conf", conf, sizeof(conf));
+	ck_assert_int_eq(du_write_config(conf,
+	    "listen = ( { address = \"127.0.0.1:%d\"; tls = \"implicit\";\n"
+	    "    proxy_protocol = true; proxy_trusted = [ \"127.0.0.1\" ]; },\n"
+	    "  { address = \"127.0.0.1:%d\"; tls = \"starttls\";\n"
+	    "    proxy_protocol = true; proxy_trusted = [ \"127.0.0.1\" ]; },\n"
+	    "  \"127.0.0.1:%d\" );\n"
+	    "tls = { certificate = \"%s/mx.crt\"; key = \"%s/mx.key\"; };\n"
+	    "pool = { start = 2; min_spare = 1; max_spare = 3; };\n"
+	    "plugins = ( { name = \"sink\"; } );\n", implicit, starttls,
+	    pd.port, pd.dir, pd.dir), 0);
+	pd_start(&pd, args);
+	snprintf(script, sizeof(script),
+	    "import smtplib, socket, ssl\n"
+	    "ctx = ssl.create_default_context()\n"
+	    "ctx.check_hostname = False\n"
+	    "ctx.verify_mode = ssl.CERT_NONE\n"
+	    "class P(smtplib.SMTP):\n"
+	    "    def _get_socket(self, host, port, timeout):\n"
+	    "        s = socket.create_connection((host, port), timeout)\n"
+	    "        s.sendall(self.proxy)\n"
+	    "        return ctx.wrap_socket(s) if self.implicit else s\n"
+	    "for port, implicit, client in ((%d, True, '192.0.2.7'),\n"
+	    "                               (%d, False, '192.0.2.8')):\n"
+	    "    P.proxy = ('PROXY TCP4 %%s 192.0.2.1 40000 25\\r\\n' %% client).encode()\n"
+	    "    P.implicit = implicit\n"
+	    "    s = P('127.0.0.1', port, timeout=10)\n"
+	    "    if not implicit:\n"
+	    "        s.starttls(context=ctx)\n"
+	    "    s.sendmail('a@example.org', ['b@example.org'], 'Subject: x\\n\\nhi\\n')\n"
+	    "    s.quit()\n"
+	    "print('done')\n", implicit, starttls);
+	const char *argv[] = { "python3", "-c", script, NULL };
+	ck_assert_msg(tu_run(argv, NULL, out, sizeof(out), 30) == 0, "%s",
+	    out);
+	ck_assert_msg(strstr(out, "done") != NULL, "%s", out);
+	ck_assert(pd_log_has(&pd, "tls id=", 5));
+	ck_assert(pd_log_has(&pd, "client=192.0.2.7 version=TLS", 5));
+	ck_assert(pd_log_has(&pd, "client=192.0.2.8 version=TLS", 5));
+	ck_assert(pd_log_has(&pd, "client=192.0.2.8 messages=1", 5));
+	ck_assert_int_eq(pd_stop(&pd), 0);
+	pd_cleanup(&pd);
+}
+END_TEST
+
 /* ---- handshakes that go wrong ---------------------------------------- */
 
 START_TEST(test_garbage_and_stall)
@@ -918,6 +977,7 @@ main(void)
 	tcase_add_test(tc, test_auth_failures);
 	tcase_add_test(tc, test_swaks);
 	tcase_add_test(tc, test_smtplib);
+	tcase_add_test(tc, test_proxy_then_tls);
 	tcase_add_test(tc, test_garbage_and_stall);
 	tcase_add_test(tc, test_wrong_key);
 	tcase_add_test(tc, test_resume);
