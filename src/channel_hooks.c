@@ -178,7 +178,7 @@ channel_plugin_timed_out(struct psmtpd_session *s, size_t i,
 	    channel_hook_names[hook], limit);
 	if (hook != CHANNEL_HOOK_DISCONNECT && hook != CHANNEL_HOOK_OUTCOME &&
 	    hook != CHANNEL_HOOK_EHLO) {
-		channel_reply_raw(s, s->params->esmtp.enhanced_status_codes ?
+		channel_reply_raw(s, s->ext.enhanced_status_codes ?
 		    "451 4.3.0 Error: plugin timed out" :
 		    "451 Error: plugin timed out");
 	}

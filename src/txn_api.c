@@ -88,7 +88,7 @@ api_verdicts_settle(struct psmtpd_session *s, const char *last, char *out,
 			s->rcpts[i].reply = strdup(all);
 	s->api.verdicts = false;
 	const char *one = s->nrcpt == 0 ? all : verdict_fold(txn_rcpt_reply,
-	    s->rcpts, s->nrcpt, s->params->esmtp.enhanced_status_codes ?
+	    s->rcpts, s->nrcpt, s->ext.enhanced_status_codes ?
 	    TXN_MIXED_ENH : TXN_MIXED);
 	snprintf(out, size, "%s", one);
 }
