@@ -73,7 +73,9 @@ proxy_on_rcpt(psmtpd_session *s, const char *rcptto, void *plugin_data)
 	if (!t->in_mail && !t->broken && proxy_txn_mail(t, s,
 	    psmtpd_session_mailfrom(s), &res) != 0)
 		return proxy_refuse(s, plugin_data, "MAIL", &res);
-	if (proxy_txn_rcpt(t, s, rcptto, &res) != 0)
+	/* without NOTIFY and ORCPT: API 2 shows a recipient's parameters
+	 * only once it is accepted; proxy_txn_sync hands them on */
+	if (proxy_txn_rcpt(t, s, rcptto, "", &res) != 0)
 		return proxy_refuse(s, plugin_data, "RCPT", &res);
 	return PSMTPD_CONTINUE;
 }
