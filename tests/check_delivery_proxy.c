@@ -126,11 +126,12 @@ START_TEST(test_extensions)
 	smtpc_note_extension(&c, "STARTTLS");
 	smtpc_note_extension(&c, "AUTH LOGIN PLAIN CRAM-MD5");
 	smtpc_note_extension(&c, "SIZE 1000");
-	ck_assert(c.starttls && c.auth_login && c.auth_plain);
+	smtpc_note_extension(&c, "DSN");
+	ck_assert(c.starttls && c.auth_login && c.auth_plain && c.dsn);
 	ck_assert_int_eq(c.size_max, 1000);
 	smtpc_forget_extensions(&c);
 	ck_assert(!c.starttls && !c.auth_login && !c.auth_plain &&
-	    !c.size_offered);
+	    !c.size_offered && !c.dsn);
 	smtpc_note_extension(&c, "AUTH XOAUTH2 LOGIN");
 	ck_assert(c.auth_login && !c.auth_plain);
 	ck_assert_int_eq(smtpc_auth_plain_b64("u", "s3cret-pw", b64,
@@ -376,6 +377,68 @@ START_TEST(test_replay)
 }
 END_TEST
 
+/* RFC 3461's parameters: with an upstream that offers DSN, RET and ENVID
+ * go with MAIL, and each recipient's NOTIFY and ORCPT (seen only once it
+ * is accepted) with the envelope replayed before DATA; without, none of
+ * them, no replay, and a log line. */
+static const struct {
+	const char *ehlo;
+	const char *sent, *log;
+} px_dsn_cases[] = {
+	{ "250-fake\n250 DSN", "MAIL FROM:<alice@example.org> RET=HDRS "
+	    "ENVID=QQ+2B1\r\nRCPT TO:<bob@example.org>\r\nRCPT TO:<carol@"
+	    "example.org>\r\nRSET\r\nMAIL FROM:<alice@example.org> RET=HDRS "
+	    "ENVID=QQ+2B1\r\nRCPT TO:<bob@example.org> NOTIFY=SUCCESS,FAILURE "
+	    "ORCPT=rfc822;Bob@Example.org\r\nRCPT TO:<carol@example.org>\r\n"
+	    "DATA\r\n", "proxy envelope without the recipients' DSN "
+	    "parameters, replaying it" },
+	{ NULL, "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>"
+	    "\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n", "proxy dsn dropped "
+	    "remote=127.0.0.1:" },
+};
+
+START_TEST(test_dsn)
+{
+	char dir[512], capture[600], remote[64];
+	struct psmtpd_init ctx;
+	struct psmtpd_session s;
+	struct stub_setting set[] = {
+		{ .key = "reply_timeout", .type = STUB_INT, .num = 2 },
+		{ .key = NULL },
+	};
+	struct fake_script sc = { .ehlo = px_dsn_cases[_i].ehlo };
+	static const char *const mail[] = { "RET=HDRS", "ENVID=QQ+2B1", NULL };
+	static const char *const bob[] = { "NOTIFY=SUCCESS,FAILURE",
+	    "ORCPT=rfc822;Bob@Example.org", NULL };
+	static const char *const *const rcpt[] = { bob, NULL };
+	void *pd = NULL;
+	int port, codes[4];
+
+	tu_tempdir(dir, sizeof(dir), "proxy");
+	snprintf(capture, sizeof(capture), "%s/sent", dir);
+	pid_t pid = fake_start(&sc, capture, &port);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", port);
+	stub_init_ctx(&ctx, set);
+	ctx.remote = remote;
+	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	stub_session(&s, "alice@example.org", rcpts2, PX_DATA);
+	s.mail_params = mail;
+	s.rcpt_params = rcpt;
+	px_run(pd, &s, codes);
+	fake_stop(pid);
+	for (int i = 0; i < 4; i++)
+		ck_assert_msg(codes[i] == 250, "step %d: %d", i, codes[i]);
+	char *sent = tu_read_file(capture, NULL);
+	ck_assert_msg(strstr(sent, px_dsn_cases[_i].sent) != NULL, "sent: %s",
+	    sent);
+	ck_assert_msg(strstr(s.log, px_dsn_cases[_i].log) != NULL, "log: %s",
+	    s.log);
+	free(sent);
+	psmtpd_plugin.fini(pd);
+	tu_rmtree(dir);
+}
+END_TEST
+
 /* px_one - relay one message to remote with the given timeouts; the
  * first reply that is not 250 (or 250). */
 static int
@@ -562,6 +625,7 @@ proxy_suite(void)
 	tcase_set_timeout(tr, 30);
 	tcase_add_loop_test(tr, test_relay, 0, NELEM(px_relay_cases));
 	tcase_add_loop_test(tr, test_replay, 0, 2);
+	tcase_add_loop_test(tr, test_dsn, 0, NELEM(px_dsn_cases));
 	tcase_add_test(tr, test_upstream_down);
 	tcase_add_test(tr, test_upstream_down_v6);
 	tcase_add_test(tr, test_connect_timeout);
