@@ -133,10 +133,26 @@ struct proxy_txn *proxy_txn_get(psmtpd_session *s,
 enum psmtpd_result proxy_refuse(psmtpd_session *s, const struct proxy_conf *pc,
     const char *step, const struct proxy_result *res);
 
-/* proxy_conf.c: helo_key (the greeting name), connect_timeout,
- * reply_timeout, and the settings of proxy_secure.c.  0 or -1. */
-int proxy_conf_common(psmtpd_init *ctx, struct proxy_conf *pc,
-    const char *helo_key);
+/* What a relaying plugin states about itself; proxy_conf_init reads the
+ * rest the same way for each. */
+struct proxy_kind {
+	const char *tag;	/* proxy_conf.tag */
+	int lmtp;		/* proxy_conf.lmtp */
+	const char *address_key; /* the setting of the server's address */
+	int top_remote;		/* it defaults to the top-level remote (else
+				 * it is required) */
+	/* 0, or -1 with the error reported for key */
+	int (*check_address)(psmtpd_init *ctx, const char *key,
+	    const char *spec);
+	const char *helo_key;	/* the setting of the greeting's name */
+};
+
+/* proxy_conf.c: the plugin's init for kind k: the address, the greeting
+ * name (default: the server's hostname), connect_timeout (30 s),
+ * reply_timeout (300 s), and the settings of proxy_secure.c; the
+ * proxy_conf in *plugin_data.  0, or -1 with the errors reported. */
+int proxy_conf_init(psmtpd_init *ctx, const struct proxy_kind *k,
+    void **plugin_data);
 /* Free a proxy_conf (the plugins' fini). */
 void proxy_conf_free(void *plugin_data);
 
