@@ -95,18 +95,17 @@ lmtp_process_message(psmtpd_session *s, void *plugin_data)
 	struct proxy_result res = { 0, "" };
 	struct lmtp_replies rep = { 0, NULL };
 	struct smtpc_part part;
-	struct proxy_txn *t = proxy_txn_get(s, pc, &res);
+	enum psmtpd_result r;
+	struct proxy_txn *t = proxy_txn_ready(s, pc, &r);
 
-	if (t == NULL || proxy_txn_sync(t, s, &res) != 0)
-		return proxy_refuse(s, pc, "RCPT", &res);
-	if (t->nopen == 0)	/* every recipient has a verdict already */
-		return PSMTPD_CONTINUE;
+	if (t == NULL)
+		return r;
 	part.data = psmtpd_message_data(s, &part.len);
 	if (lmtp_data(t, &part, 1, &rep, &res) != 0) {
 		lmtp_replies_free(&rep);
 		return proxy_refuse(s, pc, "DATA", &res);
 	}
-	enum psmtpd_result r = lmtp_verdicts(s, t, &rep);
+	r = lmtp_verdicts(s, t, &rep);
 	lmtp_replies_free(&rep);
 	return r;
 }

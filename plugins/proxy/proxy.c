@@ -79,12 +79,11 @@ proxy_process_message(psmtpd_session *s, void *plugin_data)
 	char xpeer[128];
 	int at_end;
 	size_t off = delivery_header_end(data, len, &at_end);
-	struct proxy_txn *t = proxy_txn_get(s, pc, &res);
+	enum psmtpd_result r;
+	struct proxy_txn *t = proxy_txn_ready(s, pc, &r);
 
-	if (t == NULL || proxy_txn_sync(t, s, &res) != 0)
-		return proxy_refuse(s, pc, "RCPT", &res);
-	if (t->nopen == 0)	/* every recipient has a verdict already */
-		return PSMTPD_CONTINUE;
+	if (t == NULL)
+		return r;
 	snprintf(xpeer, sizeof(xpeer), at_end ? "\nX-Peer: %s" :
 	    "X-Peer: %s\n", psmtpd_session_peer_addr(s));
 	struct smtpc_part parts[3] = {

@@ -129,6 +129,12 @@ enum psmtpd_result proxy_on_rcpt(psmtpd_session *s, const char *rcptto,
  * res set when out of memory. */
 struct proxy_txn *proxy_txn_get(psmtpd_session *s,
     const struct proxy_conf *pc, struct proxy_result *res);
+/* In process_message, before the data: the transaction's upstream with
+ * exactly the open recipients (proxy_txn_sync).  NULL with *r the hook's
+ * result when there is nothing to send (every recipient has a verdict:
+ * CONTINUE) or the envelope could not be set (the refusal, replied). */
+struct proxy_txn *proxy_txn_ready(psmtpd_session *s,
+    const struct proxy_conf *pc, enum psmtpd_result *r);
 /* Log res as the reason step was not relayed, and reply with it. */
 enum psmtpd_result proxy_refuse(psmtpd_session *s, const struct proxy_conf *pc,
     const char *step, const struct proxy_result *res);

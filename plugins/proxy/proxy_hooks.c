@@ -42,6 +42,21 @@ proxy_txn_get(psmtpd_session *s, const struct proxy_conf *pc,
 	return t;
 }
 
+struct proxy_txn *
+proxy_txn_ready(psmtpd_session *s, const struct proxy_conf *pc,
+    enum psmtpd_result *r)
+{
+	struct proxy_result res = { 0, "" };
+	struct proxy_txn *t = proxy_txn_get(s, pc, &res);
+
+	if (t == NULL || proxy_txn_sync(t, s, &res) != 0) {
+		*r = proxy_refuse(s, pc, "RCPT", &res);
+		return NULL;
+	}
+	*r = PSMTPD_CONTINUE;	/* every recipient has a verdict already */
+	return t->nopen > 0 ? t : NULL;
+}
+
 /* proxy_on_mail - connect, EHLO and MAIL upstream; its refusal, or a 451
  * when it cannot be reached, is the client's answer. */
 enum psmtpd_result
