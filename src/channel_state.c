@@ -36,6 +36,7 @@ channel_reset_transaction(struct psmtpd_session *s)
 	s->mailfrom = NULL;
 	s->require_smtputf8 = false;
 	s->bdat_active = false;
+	s->rcpt_options.n = 0;	/* the next transaction's RCPTs set them */
 	smtp_bdat_init(&s->bdat);
 	channel_free_plugin_data(s, true);
 	/* before the recipients go: it frees one verdict per recipient */

@@ -92,7 +92,8 @@ psmtpd_session_mail_option(const psmtpd_session *s, size_t i)
 size_t
 psmtpd_session_rcpt_option_count(const psmtpd_session *s)
 {
-	return s->nrcpt > 0 ? s->rcpt_options.n : 0;
+	/* the RCPT in progress too: its hooks see its parameters */
+	return s->rcpt_options.n;
 }
 
 const char *

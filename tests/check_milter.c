@@ -24,6 +24,7 @@
 #include "tests/check_run.h"
 #include "tests/daemon_util.h"
 #include "tests/delivery_testutil.h"
+#include "tests/tls_util.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define PY "/usr/bin/python3"
@@ -131,23 +132,31 @@ mt_milter(struct mt *m, const char *script, enum mt_sock kind)
 	    sock + 5);
 }
 
-/* The daemon: each milter entry with its extra settings, then maildir. */
+/* The daemon's config: top (more top-level settings, or ""), then the
+ * plugins: first (entries before the milters, or ""), each milter entry
+ * with its extra settings, then maildir.  Its path into conf. */
 static void
-mt_daemon(struct mt *m, const char *settings)
+mt_config(struct mt *m, char *conf, size_t size, const char *top,
+    const char *first, const char *settings)
 {
-	char conf[320], text[4096], *p = text;
+	char text[4096], *p = text;
 
-	p += sprintf(p, "pool = { start = 2; min_spare = 1; max_spare = 4; "
-	    "max_workers = 8; };\nplugins = (\n");
+	p += sprintf(p, "%s\npool = { start = 2; min_spare = 1; "
+	    "max_spare = 4; max_workers = 8; };\nplugins = (\n%s", top,
+	    first);
 	for (int i = 0; i < m->n; i++)
 		p += sprintf(p, "  { name = \"milter\"; settings = { socket = "
 		    "\"%s\"; %s }; },\n", m->spec[i], settings ? settings : "");
 	sprintf(p, "  { name = \"maildir\"; settings = { dir = \"%s\"; }; }\n"
 	    ");\n", m->md);
-	mt_path(m, conf, sizeof(conf), "psmtpd.conf");
+	mt_path(m, conf, size, "psmtpd.conf");
 	ck_assert_int_eq(du_write_config(conf, "%s", text), 0);
-	const char *args[] = { "-n", "-C", conf, NULL };
-	ck_assert_int_eq(du_start(&m->d, "127.0.0.1", args), 0);
+}
+
+/* The daemon is up: let the milters see its start-up probe end. */
+static void
+mt_settle(struct mt *m)
+{
 	m->up = 1;
 	/* The start-up probe is a session too: let the milters see its
 	 * end, so that its events do not mix with the test's (a milter sees
@@ -157,6 +166,25 @@ mt_daemon(struct mt *m, const char *settings)
 	for (int i = 0; i < m->n; i++)
 		if (m->pid[i] > 0 && m->log[i][0] != '\0')
 			(void)du_file_has(m->log[i], "close", 20000);
+}
+
+/* The daemon with more top-level settings, on the port du_start picks. */
+static void
+mt_daemon_top(struct mt *m, const char *top, const char *settings)
+{
+	char conf[320];
+
+	mt_config(m, conf, sizeof(conf), top, "", settings);
+	const char *args[] = { "-n", "-C", conf, NULL };
+	ck_assert_int_eq(du_start(&m->d, "127.0.0.1", args), 0);
+	mt_settle(m);
+}
+
+/* The daemon: each milter entry with its extra settings, then maildir. */
+static void
+mt_daemon(struct mt *m, const char *settings)
+{
+	mt_daemon_top(m, "", settings);
 }
 
 static void
@@ -489,6 +517,101 @@ START_TEST(test_symlist)
 	    "{mail_addr}=a@example.org\nrcpt <b@example.org> [] "
 	    "{rcpt_addr}=b@example.org\n");
 	free(log);
+	mt_end(&m);
+}
+END_TEST
+
+/* Each RCPT's own ESMTP arguments at RCPT time, the first recipient's
+ * too (esmtp.dsn lets NOTIFY through; once the first went missing: the
+ * session showed RCPT options only after a recipient was accepted). */
+START_TEST(test_rcpt_args)
+{
+	struct mt m;
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	mt_begin(&m);
+	ck_assert_int_eq(mt_milter(&m, "", MT_INET), 0);
+	mt_daemon_top(&m, "esmtp = { dsn = true; };", NULL);
+	char *r = mt_session(&m, "EHLO c.test\r\nMAIL FROM:<a@example.org> "
+	    "RET=HDRS\r\nRCPT TO:<b@example.org> NOTIFY=SUCCESS\r\n"
+	    "RCPT TO:<c@example.org> NOTIFY=NEVER\r\nDATA\r\n"
+	    "Subject: hi\r\n\r\nbody\r\n.\r\nQUIT\r\n");
+	mt_has_in_order(r, "250 OK|250 OK|250 OK|354 |250 OK|221");
+	free(r);
+	ck_assert(du_file_has(m.log[0], "eom i=", 5000));
+	char *log = du_slurp(m.log[0]);
+	mt_has_in_order(log, "mail <a@example.org> ['RET=HDRS'] i=|"
+	    "rcpt <b@example.org> ['NOTIFY=SUCCESS'] |"
+	    "rcpt <c@example.org> ['NOTIFY=NEVER'] ");
+	free(log);
+	mt_end(&m);
+}
+END_TEST
+
+/* STARTTLS and AUTH as the milter sees them: {tls_version} and {cipher}
+ * with the HELO after STARTTLS, {auth_authen} with MAIL (Postfix's
+ * macros).  The client is Python's smtplib; the user is in a passwd_file
+ * with a SHA-512 crypt hash made by openssl passwd. */
+START_TEST(test_tls_auth_macros)
+{
+	struct mt m;
+	char conf[320], passwd[320], top[1024], first[512], out[4096];
+	char port[16];
+
+	if (!mt_have_python_milter())
+		CHECK_SKIP("python3-milter is not installed");
+	if (!tu_have("openssl"))
+		CHECK_SKIP("openssl is not installed");
+	mt_begin(&m);
+	ck_assert_int_eq(mt_milter(&m, "", MT_INET), 0);
+	ck_assert_int_eq(tu_make_cert(m.dir, "mx", "mx.test"), 0);
+	const char *hash[] = { "openssl", "passwd", "-6", "m-secret", NULL };
+	ck_assert_int_eq(tu_run(hash, NULL, out, sizeof(out), 20), 0);
+	out[strcspn(out, "\r\n")] = '\0';
+	ck_assert_msg(strncmp(out, "$6$", 3) == 0, "openssl passwd: %s", out);
+	mt_path(&m, passwd, sizeof(passwd), "passwd");
+	ck_assert_int_eq(du_write_config(passwd, "mia:%s\n", out), 0);
+	m.d.port = du_free_port("127.0.0.1");
+	snprintf(m.d.host, sizeof(m.d.host), "127.0.0.1");
+	mt_path(&m, m.d.out, sizeof(m.d.out), "psmtpd.out");
+	mt_path(&m, m.d.err, sizeof(m.d.err), "psmtpd.err");
+	snprintf(top, sizeof(top), "listen = ( { address = \"127.0.0.1:%d\"; "
+	    "tls = \"starttls\"; } );\ntls = { certificate = \"%s/mx.crt\"; "
+	    "key = \"%s/mx.key\"; };", m.d.port, m.dir, m.dir);
+	snprintf(first, sizeof(first), "  { name = \"passwd_file\"; settings "
+	    "= { file = \"%s\"; }; },\n", passwd);
+	mt_config(&m, conf, sizeof(conf), top, first, NULL);
+	const char *argv[] = { TESTS_BUILDDIR "/psmtpd", "-n", "-C", conf,
+	    NULL };
+	ck_assert_int_gt(m.d.pid = du_spawn(argv, m.d.out, m.d.err, NULL), 0);
+	ck_assert_int_eq(du_wait_up(m.d.pid, "127.0.0.1", m.d.port, 10000,
+	    NULL), 0);
+	mt_settle(&m);
+	snprintf(port, sizeof(port), "%d", m.d.port);
+	const char *client[] = { PY, "-c",
+	    "import smtplib, ssl, sys\n"
+	    "ctx = ssl.create_default_context()\n"
+	    "ctx.check_hostname = False\n"
+	    "ctx.verify_mode = ssl.CERT_NONE\n"
+	    "s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20)\n"
+	    "s.ehlo('c.test')\n"
+	    "s.starttls(context=ctx)\n"
+	    "s.ehlo('c.test')\n"
+	    "s.login('mia', 'm-secret')\n"
+	    "s.sendmail('a@example.org', ['b@example.org'],"
+	    " 'Subject: hi\\r\\n\\r\\nbody\\r\\n')\n"
+	    "s.quit()\n"
+	    "print('sent')\n", port, NULL };
+	ck_assert_msg(tu_run(client, NULL, out, sizeof(out), 60) == 0,
+	    "smtplib: %s", out);
+	ck_assert(du_file_has(m.log[0], "eom i=", 5000));
+	char *log = du_slurp(m.log[0]);
+	mt_has_in_order(log, "helo c.test\nhelo c.test {tls_version}=TLSv1.3 "
+	    "{cipher}=TLS_|\nmail <a@example.org> [|] i=|"
+	    " {mail_addr}=a@example.org {auth_authen}=mia\n");
+	free(log);
+	ck_assert_int_eq(mt_delivered(&m), 1);
 	mt_end(&m);
 }
 END_TEST
@@ -844,6 +967,8 @@ milter_suite(void)
 	tcase_add_loop_test(tc, test_verdicts, 0, (int)NELEM(verdict_cases));
 	tcase_add_test(tc, test_edits);
 	tcase_add_test(tc, test_symlist);
+	tcase_add_test(tc, test_rcpt_args);
+	tcase_add_test(tc, test_tls_auth_macros);
 	tcase_add_loop_test(tc, test_unreachable, 0,
 	    (int)NELEM(failure_cases));
 	tcase_add_test(tc, test_milter_dies);

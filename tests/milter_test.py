@@ -7,7 +7,8 @@ usage: milter_test.py SOCKET SCRIPT LOG
 SOCKET is libmilter's form (inet:PORT@127.0.0.1).  Every event the milter
 gets is appended to LOG, one line each ("connect ...", "helo ...",
 "header Name: value", "eom i=... body='...'"), with the macros the test
-looks for, so the test can check what psmtpd sent.  SCRIPT says what it
+looks for ({tls_version}, {cipher}, {cert_subject} and {auth_authen} only
+when they were sent), so the test can check what psmtpd sent.  SCRIPT says what it
 answers, one rule a line ('#' starts a comment):
 
     option nocallback STEP    do not want STEP (connect, hello, envfrom,
@@ -104,6 +105,11 @@ class ScriptMilter(Milter.Base):
     def sym(self, name):
         return '%s=%s' % (name, self.getsymval(name))
 
+    def present(self, *names):
+        # the TLS and AUTH macros, logged only when sent (a session
+        # without TLS or AUTH logs as before)
+        return [self.sym(n) for n in names if self.getsymval(n) is not None]
+
     def rules(self, stage, rcpt=None):
         for words in RULES:
             if words[0] != stage:
@@ -141,11 +147,13 @@ class ScriptMilter(Milter.Base):
         return self.verdict('connect')
 
     def hello(self, hostname):
-        log('helo', hostname)
+        log('helo', hostname,
+            *self.present('{tls_version}', '{cipher}', '{cert_subject}'))
         return self.verdict('helo')
 
     def envfrom(self, f, *args):
-        log('mail', f, list(args), self.sym('i'), self.sym('{mail_addr}'))
+        log('mail', f, list(args), self.sym('i'), self.sym('{mail_addr}'),
+            *self.present('{auth_authen}'))
         return self.verdict('mail')
 
     def envrcpt(self, to, *args):

@@ -297,7 +297,9 @@ const char *psmtpd_session_mailfrom(const psmtpd_session *s);
 size_t psmtpd_session_rcpt_count(const psmtpd_session *s);
 const char *psmtpd_session_rcpt(const psmtpd_session *s, size_t i);
 /* mail_options and rcpt_options: the upper-cased parameters of the MAIL
- * command and of the last RCPT command ("BODY=8BITMIME", "SMTPUTF8"). */
+ * command and of the last RCPT command ("BODY=8BITMIME", "SMTPUTF8") of
+ * the transaction in progress; in on_rcpt, those of the RCPT being
+ * decided.  None once the transaction has ended. */
 size_t psmtpd_session_mail_option_count(const psmtpd_session *s);
 const char *psmtpd_session_mail_option(const psmtpd_session *s, size_t i);
 size_t psmtpd_session_rcpt_option_count(const psmtpd_session *s);
