@@ -4,6 +4,8 @@
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,5 +180,48 @@ addr_cidr_match(const struct addr_cidr *list, size_t n, const char *numeric)
 		    addr_cidr_in(&list[i], a6))
 			return 1;
 	}
+	return 0;
+}
+
+/* addr_put_octet - one decimal octet at p; returns the end. */
+static char *
+addr_put_octet(char *p, unsigned v)
+{
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+int
+addr_numeric(const struct sockaddr *sa, socklen_t len, char *host,
+    size_t size, unsigned *port)
+{
+	char serv[NI_MAXSERV];
+
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		const unsigned char *b =
+		    (const unsigned char *)&in->sin_addr.s_addr;
+		char text[INET_ADDRSTRLEN], *p = text;
+
+		for (int i = 0; i < 4; i++) {
+			if (i > 0)
+				*p++ = '.';
+			p = addr_put_octet(p, b[i]);
+		}
+		*p = '\0';
+		if ((size_t)(p - text) >= size)
+			return -1;
+		memcpy(host, text, (size_t)(p - text) + 1);
+		*port = ntohs(in->sin_port);
+		return 0;
+	}
+	if (getnameinfo(sa, len, host, size, serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return -1;
+	*port = (unsigned)strtoul(serv, NULL, 10);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #define PSMTPD_ADDR_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #define ADDR_HOST_MAX 256
 
@@ -34,5 +35,12 @@ int addr_cidr_parse(const char *text, struct addr_cidr *out,
  * the IPv4 networks.  false for text that is no address. */
 int addr_cidr_match(const struct addr_cidr *list, size_t n,
     const char *numeric);
+
+/* The numeric host ("192.0.2.1", "::1") and port of a socket address, as
+ * getnameinfo(NI_NUMERICHOST | NI_NUMERICSERV) gives them; -1 when it
+ * fails or the host does not fit in size.  IPv4 is formatted here, not
+ * by getnameinfo: it is done for every connection. */
+int addr_numeric(const struct sockaddr *sa, socklen_t len, char *host,
+    size_t size, unsigned *port);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "autoconfig.h"
 
+#include <bsd/string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,10 +169,10 @@ channel_deliver(struct psmtpd_session *s)
 	if (s->obs != NULL && s->obs->message != NULL)
 		s->obs->message(s->obs->arg, v.result == PSMTPD_CONTINUE ||
 		    v.reply[0] == '2');
-	if (v.result == PSMTPD_CONTINUE)
-		snprintf(ok, sizeof(ok), "250 OK%s%s", s->params->reply_queue_id ?
-		    " queued as " : "", s->params->reply_queue_id ?
-		    s->api.msgid : "");
+	if (v.result == PSMTPD_CONTINUE && s->params->reply_queue_id)
+		snprintf(ok, sizeof(ok), "250 OK queued as %s", s->api.msgid);
+	else if (v.result == PSMTPD_CONTINUE)
+		strlcpy(ok, "250 OK", sizeof(ok));
 	const char *text = v.result == PSMTPD_CONTINUE ? ok : v.reply;
 	channel_log_message(s, text);
 	channel_message_reply(s, text, true);

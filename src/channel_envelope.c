@@ -4,6 +4,7 @@
  */
 #include "autoconfig.h"
 
+#include <bsd/string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,8 @@ channel_syntax_error(struct psmtpd_session *s, const char *base)
 static int
 channel_store_options(const char *rest, struct channel_options *o)
 {
-	snprintf(o->buf, sizeof(o->buf), "%s", rest);
-	snprintf(o->raw, sizeof(o->raw), "%s", rest);
+	strlcpy(o->buf, rest, sizeof(o->buf));
+	strlcpy(o->raw, rest, sizeof(o->raw));
 	if (smtp_parse_options(o->buf, o->opt, SMTP_OPTIONS_MAX, &o->n) !=
 	    SMTP_PARSE_OK) {
 		o->n = 0;

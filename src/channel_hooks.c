@@ -6,6 +6,7 @@
  */
 #include "autoconfig.h"
 
+#include <bsd/string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,7 +329,7 @@ channel_run_message_hooks(struct psmtpd_session *s, struct channel_verdict *v)
 	    "" : plugin_set_name(s->plugins, reached - 1));
 	if (v->result == PSMTPD_CONTINUE && strcmp(one, "250 OK") != 0)
 		v->result = PSMTPD_REPLY;	/* verdicts of plugins that went on */
-	snprintf(v->reply, sizeof(v->reply), "%s", one);
+	strlcpy(v->reply, one, sizeof(v->reply));
 }
 
 /* channel_run_one_outcome - plugin i's on_outcome. */

@@ -5,6 +5,7 @@
  */
 #include "autoconfig.h"
 
+#include <bsd/string.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,9 +93,13 @@ channel_reply(struct psmtpd_session *s, const char *fmt, ...)
 	char text[CHANNEL_REPLY_MAX];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
+	if (strchr(fmt, '%') == NULL) {	/* most replies: no formatting */
+		strlcpy(text, fmt, sizeof(text));
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(text, sizeof(text), fmt, ap);
+		va_end(ap);
+	}
 	for (char *p = text; *p != '\0'; p++)
 		if (*p == '\r' || *p == '\n' ||
 		    ((unsigned char)*p >= 0x80 && !s->require_smtputf8))

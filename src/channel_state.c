@@ -4,7 +4,7 @@
  */
 #include "autoconfig.h"
 
-#include <netdb.h>
+#include <bsd/string.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "channel_session.h"
 #include "config.h"
 #include "plugin_loader.h"
@@ -106,15 +107,21 @@ channel_add_rcpt_with(struct psmtpd_session *s, const char *addr,
 static void
 channel_session_id(char *id, size_t size)
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char b[6];
+	size_t n = 0;
 
 	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t)sizeof(b)) {
 		unsigned long long t = (unsigned long long)time(NULL) ^
 		    ((unsigned long long)getpid() << 16) ^ (uintptr_t)id;
 		memcpy(b, &t, sizeof(b));
 	}
-	snprintf(id, size, "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-	    b[3], b[4], b[5]);
+	for (size_t i = 0; i < sizeof(b) && n + 2 < size; i++) {
+		id[n++] = hex[b[i] >> 4];
+		id[n++] = hex[b[i] & 0xf];
+	}
+	if (size > 0)
+		id[n] = '\0';
 }
 
 struct psmtpd_session *
@@ -167,8 +174,6 @@ channel_session_init(struct psmtpd_session *s,
     const struct channel_params *params, struct plugin_set *plugins,
     int fd, const struct sockaddr *peer, socklen_t peerlen)
 {
-	char port[16] = "0";
-
 	memset(s, 0, offsetof(struct psmtpd_session, io));
 	s->seen_greeting[0] = '\0';
 	s->mail_options.n = s->rcpt_options.n = 0;
@@ -183,11 +188,11 @@ channel_session_init(struct psmtpd_session *s,
 		s->ext.pipelining = s->ext.enhanced_status_codes = true;
 	io_init(&s->io, fd);
 	channel_session_id(s->id, sizeof(s->id));
-	if (peer == NULL || getnameinfo(peer, peerlen, s->peer_addr,
-	    sizeof(s->peer_addr), port, sizeof(port),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		snprintf(s->peer_addr, sizeof(s->peer_addr), "unknown");
-	s->peer_port = (unsigned)strtoul(port, NULL, 10);
+	if (peer == NULL || addr_numeric(peer, peerlen, s->peer_addr,
+	    sizeof(s->peer_addr), &s->peer_port) != 0) {
+		strlcpy(s->peer_addr, "unknown", sizeof(s->peer_addr));
+		s->peer_port = 0;
+	}
 	message_place(&s->msg, params->spool_dir, params->spool_memory_limit);
 	return channel_session_plugins(s, plugins != NULL ?
 	    plugin_set_count(plugins) : 0);

@@ -29,17 +29,17 @@ void
 listen_addr_name(const struct sockaddr *sa, socklen_t len, char *buf,
     size_t size)
 {
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	char host[NI_MAXHOST];
+	unsigned port;
 
-	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+	if (addr_numeric(sa, len, host, sizeof(host), &port) != 0) {
 		snprintf(buf, size, "?");
 		return;
 	}
 	if (sa->sa_family == AF_INET6)
-		snprintf(buf, size, "[%s]:%s", host, serv);
+		snprintf(buf, size, "[%s]:%u", host, port);
 	else
-		snprintf(buf, size, "%s:%s", host, serv);
+		snprintf(buf, size, "%s:%u", host, port);
 }
 
 /* listen_lacking - errors that mean the host lacks this address family

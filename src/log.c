@@ -24,9 +24,13 @@ static struct {
 	int level;
 	char ident[64];
 	char tag[96];
-	long pid;	/* getpid() of the last log_init/log_set_role: a
-			 * forked worker calls log_set_role first */
-} log_state = { LOG_DEST_STDERR, LOG_MAIL, LOG_INFO, "psmtpd", "psmtpd", 0 };
+	char prefix[128];	/* "tag[pid]: ", made by log_set_prefix; a
+				 * forked worker calls log_set_role first */
+	size_t prefix_len;
+	long long stamp_sec;	/* the second that stamp shows */
+	char stamp[32];
+} log_state = { LOG_DEST_STDERR, LOG_MAIL, LOG_INFO, "psmtpd", "psmtpd",
+    "", 0, -1, "" };
 
 static const struct {
 	const char *name;
@@ -62,6 +66,19 @@ log_level_from_name(const char *name)
 	return -1;
 }
 
+/* log_set_prefix - "tag[pid]: ", made once per process rather than
+ * formatted into every line. */
+static void
+log_set_prefix(void)
+{
+	int n = snprintf(log_state.prefix, sizeof(log_state.prefix),
+	    "%s[%ld]: ", log_state.tag, (long)getpid());
+
+	log_state.prefix_len = n < 0 ? 0 : (size_t)n >=
+	    sizeof(log_state.prefix) ? sizeof(log_state.prefix) - 1 :
+	    (size_t)n;
+}
+
 void
 log_init(enum log_dest dest, int facility, int level, const char *ident)
 {
@@ -72,7 +89,7 @@ log_init(enum log_dest dest, int facility, int level, const char *ident)
 	log_state.level = level;
 	snprintf(log_state.ident, sizeof(log_state.ident), "%s", ident);
 	snprintf(log_state.tag, sizeof(log_state.tag), "%s", ident);
-	log_state.pid = (long)getpid();
+	log_set_prefix();
 	if (dest == LOG_DEST_SYSLOG)
 		openlog(log_state.tag, LOG_PID | LOG_NDELAY, facility);
 }
@@ -82,7 +99,7 @@ log_set_role(const char *role)
 {
 	snprintf(log_state.tag, sizeof(log_state.tag), "%s/%s",
 	    log_state.ident, role);
-	log_state.pid = (long)getpid();
+	log_set_prefix();
 	if (log_state.dest == LOG_DEST_SYSLOG) {
 		closelog();
 		openlog(log_state.tag, LOG_PID | LOG_NDELAY, log_state.facility);
@@ -95,41 +112,12 @@ log_enabled(int level)
 	return level <= log_state.level;
 }
 
-/* log_write - one line to the destination, never more than one write(2)
- * on stderr so that lines of concurrent workers do not interleave. */
-static void
-log_write(int level, const char *text)
-{
-	if (log_state.dest == LOG_DEST_SYSLOG) {
-		syslog(level, "%s", text);
-		return;
-	}
-	char line[2048];
-	struct timespec ts;
-	struct tm tm;
-	char stamp[32] = "";
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
-	    localtime_r(&ts.tv_sec, &tm) != NULL)
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	int n = snprintf(line, sizeof(line), "%s %s[%ld]: %s\n", stamp,
-	    log_state.tag, log_state.pid != 0 ? log_state.pid :
-	    (long)getpid(), text);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
-	}
-	/* Nothing sensible to do if stderr is gone. */
-	ssize_t w = write(STDERR_FILENO, line, (size_t)n);
-	(void)w;
-}
-
 /* log_escape_bytes - src into dst (size > 0), cut before an escape that
  * does not fit: control bytes and DEL as \xNN, and with quotes also '"'
- * and '\\' after a backslash; everything else (UTF-8 too) as it is. */
-static void
+ * and '\\' after a backslash; everything else (UTF-8 too) as it is.
+ * Returns the length written.  Every log line passes through here, so
+ * plain bytes take the short path. */
+static size_t
 log_escape_bytes(char *dst, size_t size, const char *src, bool quotes)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -137,25 +125,78 @@ log_escape_bytes(char *dst, size_t size, const char *src, bool quotes)
 
 	for (; *src != '\0'; src++) {
 		unsigned char c = (unsigned char)*src;
-		char e[4] = { (char)c };
-		size_t k = 1;
-		if (c < 0x20 || c == 0x7f) {
-			e[0] = '\\';
-			e[1] = 'x';
-			e[2] = hex[c >> 4];
-			e[3] = hex[c & 0xf];
-			k = 4;
-		} else if (quotes && (c == '"' || c == '\\')) {
-			e[0] = '\\';
-			e[1] = (char)c;
-			k = 2;
+		if (c >= 0x20 && c != 0x7f && !(quotes && (c == '"' ||
+		    c == '\\'))) {
+			if (n + 1 >= size)
+				break;
+			dst[n++] = (char)c;
+		} else if (c >= 0x20 && c != 0x7f) {
+			if (n + 2 >= size)
+				break;
+			dst[n++] = '\\';
+			dst[n++] = (char)c;
+		} else {
+			if (n + 4 >= size)
+				break;
+			dst[n++] = '\\';
+			dst[n++] = 'x';
+			dst[n++] = hex[c >> 4];
+			dst[n++] = hex[c & 0xf];
 		}
-		if (n + k >= size)
-			break;
-		memcpy(dst + n, e, k);
-		n += k;
 	}
 	dst[n] = '\0';
+	return n;
+}
+
+/* log_stamp - the local time of now to the second, formatted again only
+ * when the second changes. */
+static const char *
+log_stamp(void)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return "";
+	if ((long long)ts.tv_sec != log_state.stamp_sec) {
+		if (localtime_r(&ts.tv_sec, &tm) == NULL ||
+		    strftime(log_state.stamp, sizeof(log_state.stamp),
+		    "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			return "";
+		log_state.stamp_sec = (long long)ts.tv_sec;
+	}
+	return log_state.stamp;
+}
+
+/* log_write - one line to the destination, its control bytes escaped;
+ * never more than one write(2) on stderr so that lines of concurrent
+ * workers do not interleave. */
+static void
+log_write(int level, const char *text)
+{
+	char line[2048];
+
+	if (log_state.dest == LOG_DEST_SYSLOG) {
+		log_escape_bytes(line, sizeof(line), text, false);
+		syslog(level, "%s", line);
+		return;
+	}
+	const char *stamp = log_stamp();
+	size_t n = strlen(stamp);
+
+	if (log_state.prefix_len == 0)	/* log_init not called yet */
+		log_set_prefix();
+
+	/* stamp (< 32) + ' ' + prefix (< 128) leave room for text */
+	memcpy(line, stamp, n);
+	line[n++] = ' ';
+	memcpy(line + n, log_state.prefix, log_state.prefix_len);
+	n += log_state.prefix_len;
+	n += log_escape_bytes(line + n, sizeof(line) - n - 1, text, false);
+	line[n++] = '\n';
+	/* Nothing sensible to do if stderr is gone. */
+	ssize_t w = write(STDERR_FILENO, line, n);
+	(void)w;
 }
 
 char *
@@ -167,18 +208,17 @@ log_escape(char *dst, size_t size, const char *src)
 }
 
 /* log_vmsg - one line; a control byte that a caller let through (client
- * text, a plugin's message) is escaped here, so that nothing can start a
- * forged line or hide the real one. */
+ * text, a plugin's message) is escaped by log_write, so that nothing can
+ * start a forged line or hide the real one. */
 void
 log_vmsg(int level, const char *fmt, va_list ap)
 {
-	char text[1800], safe[1800];
+	char text[1800];
 
 	if (!log_enabled(level))
 		return;
 	vsnprintf(text, sizeof(text), fmt, ap);
-	log_escape_bytes(safe, sizeof(safe), text, false);
-	log_write(level, safe);
+	log_write(level, text);
 }
 
 void

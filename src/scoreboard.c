@@ -3,6 +3,7 @@
  */
 #include "autoconfig.h"
 
+#include <bsd/string.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -264,8 +265,8 @@ scoreboard_set_state(struct scoreboard *sb, size_t i, enum sb_state state,
 	if (s == NULL)
 		return;
 	if (state == SB_PLUGIN)
-		snprintf(s->plugin, sizeof(s->plugin), "%s",
-		    plugin != NULL ? plugin : "?");
+		strlcpy(s->plugin, plugin != NULL ? plugin : "?",
+		    sizeof(s->plugin));
 	else
 		s->plugin[0] = '\0';
 	__atomic_store_n(&s->state, (int)state, __ATOMIC_RELEASE);
@@ -278,7 +279,7 @@ scoreboard_session_begin(struct scoreboard *sb, size_t i, const char *client)
 
 	if (s == NULL)
 		return;
-	snprintf(s->client, sizeof(s->client), "%s", client);
+	strlcpy(s->client, client, sizeof(s->client));
 	s->sessions++;
 }
 

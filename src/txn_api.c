@@ -4,6 +4,7 @@
  */
 #include "autoconfig.h"
 
+#include <bsd/string.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,7 @@ api_verdicts_settle(struct psmtpd_session *s, const char *last, char *out,
 	const char *one = s->nrcpt == 0 ? all : verdict_fold(txn_rcpt_reply,
 	    s->rcpts, s->nrcpt, s->ext.enhanced_status_codes ?
 	    TXN_MIXED_ENH : TXN_MIXED);
-	snprintf(out, size, "%s", one);
+	strlcpy(out, one, size);
 }
 
 void

@@ -11,7 +11,9 @@
 #include "autoconfig.h"
 
 #include <check.h>
+#include <arpa/inet.h>
 #include <libconfig.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "config.h"
 #include "paths.h"
 #include "check_config.h"
@@ -409,6 +412,68 @@ START_TEST(test_cidr)
 	    "%s: %s", cidr_rows[_i].net, why);
 	ck_assert_int_eq(addr_cidr_match(&c, 1, cidr_rows[_i].addr),
 	    cidr_rows[_i].match);
+}
+END_TEST
+
+/* addr_numeric formats IPv4 itself: it must say what getnameinfo says. */
+static const struct {
+	const char *addr;
+	unsigned port;
+} numeric_rows[] = {
+	{ "0.0.0.0", 0 }, { "1.2.3.4", 25 }, { "9.10.99.100", 8025 },
+	{ "127.0.0.1", 65535 }, { "203.0.113.250", 1 },
+	{ "255.255.255.255", 587 }, { "::1", 25 }, { "::ffff:1.2.3.4", 25 },
+	{ "2001:db8::10", 465 },
+};
+
+START_TEST(test_addr_numeric)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	char want[NI_MAXHOST], serv[NI_MAXSERV], got[NI_MAXHOST];
+	unsigned port = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, numeric_rows[_i].addr, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(numeric_rows[_i].port);
+		len = sizeof(*in);
+	} else {
+		ck_assert_int_eq(inet_pton(AF_INET6, numeric_rows[_i].addr,
+		    &in6->sin6_addr), 1);
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(numeric_rows[_i].port);
+		len = sizeof(*in6);
+	}
+	ck_assert_int_eq(getnameinfo((struct sockaddr *)&ss, len, want,
+	    sizeof(want), serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV), 0);
+	ck_assert_int_eq(addr_numeric((struct sockaddr *)&ss, len, got,
+	    sizeof(got), &port), 0);
+	ck_assert_str_eq(got, want);
+	ck_assert_str_eq(got, numeric_rows[_i].addr);
+	ck_assert_uint_eq(port, numeric_rows[_i].port);
+}
+END_TEST
+
+/* A host that does not fit, a short address: -1. */
+START_TEST(test_addr_numeric_none)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	char host[16];
+	unsigned port;
+
+	ck_assert_int_eq(addr_numeric((struct sockaddr *)&in, 2, host,
+	    sizeof(host), &port), -1);
+	ck_assert_int_eq(inet_pton(AF_INET, "255.255.255.255", &in.sin_addr),
+	    1);
+	ck_assert_int_eq(addr_numeric((struct sockaddr *)&in, sizeof(in),
+	    host, 15, &port), -1);
+	ck_assert_int_eq(addr_numeric((struct sockaddr *)&in, sizeof(in),
+	    host, 16, &port), 0);
+	ck_assert_str_eq(host, "255.255.255.255");
 }
 END_TEST
 
@@ -904,6 +969,8 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_listen_groups_bad, 0,
 	    NELEM(listen_group_bad));
 	tcase_add_loop_test(tc, test_cidr, 0, NELEM(cidr_rows));
+	tcase_add_loop_test(tc, test_addr_numeric, 0, NELEM(numeric_rows));
+	tcase_add_test(tc, test_addr_numeric_none);
 	tcase_add_test(tc, test_plugins);
 	tcase_add_test(tc, test_plugin_settings_not_checked);
 	tcase_add_test(tc, test_plugins_empty);
