@@ -47,9 +47,12 @@ cfg_tls_defaults(struct config *cfg)
 	cfg->auth.failure_delay = 1;
 }
 
+/* cfg_sni_free - a list of n entries (a void * for struct cfg_list). */
 static void
-cfg_sni_free(struct config_tls_sni *sni, size_t n)
+cfg_sni_free(void *list, size_t n)
 {
+	struct config_tls_sni *sni = list;
+
 	for (size_t i = 0; sni != NULL && i < n; i++) {
 		free(sni[i].name);
 		free(sni[i].certificate);
@@ -72,12 +75,6 @@ cfg_tls_free(struct config *cfg)
 	cfg_sni_free(t->sni, t->nsni);
 }
 
-static void
-cfg_free_sni_list(void *list, size_t n)
-{
-	cfg_sni_free(list, n);
-}
-
 static int
 cfg_sni_done(void *entry, const config_setting_t *g, const char *path,
     int index, struct cfg_err *e)
@@ -95,7 +92,7 @@ static const struct cfg_list cfg_sni_list = {
 	cfg_sni_keys, NELEM(cfg_sni_keys), sizeof(struct config_tls_sni),
 	"( { name = \"...\"; ... }, ... )", "{ name = \"...\"; certificate = "
 	"\"...\"; key = \"...\"; }", "name, certificate, key", cfg_sni_done,
-	cfg_free_sni_list,
+	cfg_sni_free,
 };
 
 /* cfg_tls_sni_from_setting - ( { name = ..; certificate = ..; key = ..; } ) */
