@@ -55,6 +55,15 @@ static const char *const channel_dsn_replies[] = {
 	[SMTP_DSN_DUPLICATE] = "501 Error: duplicate DSN parameter",
 };
 
+/* channel_rcpt_params_refused - Python 3.11 smtpd's reply to any RCPT
+ * parameter it does not know (with DSN on: any but NOTIFY and ORCPT). */
+static void
+channel_rcpt_params_refused(struct psmtpd_session *s)
+{
+	channel_reply(s, "555 RCPT TO parameters not recognized or "
+	    "not implemented");
+}
+
 /* channel_dsn_ok - RFC 3461's parameters of MAIL or RCPT, as sent; true
  * when they pass (or DSN is off), else the reply is sent. */
 static bool
@@ -71,8 +80,7 @@ channel_dsn_ok(struct psmtpd_session *s, const struct channel_options *o,
 	if (st == SMTP_DSN_OK)
 		return true;
 	if (st == SMTP_DSN_OTHER)
-		channel_reply(s, "555 RCPT TO parameters not recognized or "
-		    "not implemented");
+		channel_rcpt_params_refused(s);
 	else
 		channel_reply(s, "%s", channel_dsn_replies[st]);
 	return false;
@@ -205,8 +213,7 @@ channel_rcpt_check(struct psmtpd_session *s, struct channel_cmd *c)
 	if (s->ext.dsn && !channel_dsn_ok(s, &s->rcpt_options, true))
 		return false;
 	if (!s->ext.dsn && s->rcpt_options.n > 0) {
-		channel_reply(s, "555 RCPT TO parameters not recognized or "
-		    "not implemented");
+		channel_rcpt_params_refused(s);
 		return false;
 	}
 	return !channel_rcpt_limit_reached(s);

@@ -27,7 +27,6 @@
 #include "tests/relay_util.h"
 #include "tests/delivery_testutil.h"
 
-#define SMTP_SINK "/usr/sbin/smtp-sink"
 #define DL_POOL "pool = { start = 4; min_spare = 2; max_spare = 24; " \
 	"max_workers = 30; };\n"
 
@@ -335,51 +334,6 @@ START_TEST(test_proxy_quit_bounded)
 }
 END_TEST
 
-/* dl_sink_start - smtp-sink on a free port with extra options; its pid,
- * or -1 when it is not installed. */
-static pid_t
-dl_sink_start(const char *dir, const char *opt, const char *arg, int *port)
-{
-	char spec[64], dump[700];
-
-	if (access(SMTP_SINK, X_OK) != 0)
-		return -1;
-	*port = du_free_port("127.0.0.1");
-	snprintf(spec, sizeof(spec), "127.0.0.1:%d", *port);
-	snprintf(dump, sizeof(dump), "%s/dump.", dir);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		const char *argv[12];
-		int n = 0;
-		argv[n++] = SMTP_SINK;
-		argv[n++] = "-d";
-		argv[n++] = dump;
-		if (geteuid() == 0) {
-			argv[n++] = "-u";
-			argv[n++] = "nobody";
-		}
-		if (opt != NULL) {
-			argv[n++] = opt;
-			argv[n++] = arg;
-		}
-		argv[n++] = spec;
-		argv[n++] = "64";
-		argv[n] = NULL;
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	/* until it listens: 5 s at most */
-	for (int i = 0, fd; i < 100; i++) {
-		if ((fd = du_dial("127.0.0.1", *port)) >= 0) {
-			close(fd);
-			break;
-		}
-		du_sleep_ms(50);
-	}
-	return pid;
-}
-
 /* smtp-sink as the upstream, two recipients: accepting, refusing RCPT
  * hard and soft, closing with 421 at MAIL, refusing DATA, too slow.  The
  * client sees the upstream's answer per recipient. */
@@ -405,11 +359,12 @@ START_TEST(test_proxy_smtp_sink)
 
 	tu_tempdir(dir, sizeof(dir), "dlsink");
 	chmod(dir, 0777);	/* smtp-sink dumps as nobody */
-	pid_t sink = dl_sink_start(dir, dl_sink_cases[_i].opt,
-	    dl_sink_cases[_i].arg, &port);
+	const char *opts[] = { dl_sink_cases[_i].opt, dl_sink_cases[_i].arg,
+	    NULL };
+	pid_t sink = ru_sink_start(dir, opts, &port);
 	if (sink < 0) {
 		tu_rmtree(dir);
-		CHECK_SKIP(SMTP_SINK " is not installed (apt-get install "
+		CHECK_SKIP("/usr/sbin/smtp-sink cannot start (apt-get install "
 		    "postfix)");
 	}
 	dl_proxy_to(&px, dir, port, 1);
@@ -422,16 +377,8 @@ START_TEST(test_proxy_smtp_sink)
 		ck_assert_msg(codes[i] == dl_sink_cases[_i].codes[i],
 		    "reply %d: %d", i, codes[i]);
 	if (codes[4] == 250) {
-		char name[512], path[1200];
 		ck_assert_int_eq(tu_count_dir(dir), 2);	/* px.conf, dump */
-		for (int i = 0; i < 2; i++) {
-			ck_assert_int_eq(tu_dir_entry(dir, i, name,
-			    sizeof(name)), 0);
-			if (strncmp(name, "dump.", 5) == 0)
-				break;
-		}
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		char *got = tu_read_file(path, NULL);
+		char *got = ru_sink_dump(dir);
 		ck_assert_ptr_nonnull(got);
 		/* smtp-sink dumps with LF line ends */
 		ck_assert_ptr_nonnull(strstr(got, "\nX-Mail-Args: "

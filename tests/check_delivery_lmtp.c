@@ -8,9 +8,8 @@
 
 #include <check.h>
 
-#include "delivery_fakesmtp.h"
-#include "delivery_stubs.h"
 #include "delivery_testutil.h"
+#include "relay_hooks.h"
 
 /* ---- against a scripted LMTP server -------------------------------------- */
 
@@ -54,56 +53,24 @@ static const struct {
 	    "DATA\r\nQUIT" },
 };
 
-/* lm_run - MAIL, RCPTs, the message, as the channel calls the hooks. */
-static void
-lm_run(void *pd, struct psmtpd_session *s, int codes[4])
-{
-	static const char *taken[3];
-	size_t n = 0;
-
-	memset(codes, 0, 4 * sizeof(*codes));
-	taken[0] = NULL;
-	s->rcpts = taken;
-	codes[0] = stub_code(s, psmtpd_plugin.on_mail(s, s->mailfrom, pd));
-	for (int i = 0; codes[0] == 250 && i < 2; i++) {
-		codes[1 + i] = stub_code(s, psmtpd_plugin.on_rcpt(s,
-		    lm_rcpts[i], pd));
-		if (codes[1 + i] == 250) {
-			taken[n++] = lm_rcpts[i];
-			taken[n] = NULL;
-		}
-	}
-	s->reply[0] = '\0';
-	if (n > 0)
-		codes[3] = stub_code(s, psmtpd_plugin.process_message(s, pd));
-	stub_txn_end(s);
-}
-
 START_TEST(test_lmtp)
 {
-	char dir[512], capture[600], addr[64];
-	struct psmtpd_init ctx;
+	struct rh_fixture fx;
 	struct psmtpd_session s;
 	struct stub_setting set[] = {
-		{ .key = "address", .type = STUB_STR, .str = addr },
+		{ .key = "address", .type = STUB_STR, .str = fx.remote },
 		{ .key = "reply_timeout", .type = STUB_INT, .num = 1 },
 		{ .key = NULL },
 	};
-	void *pd = NULL;
-	int port, codes[4];
+	int codes[4];
 
-	tu_tempdir(dir, sizeof(dir), "lmtp");
-	snprintf(capture, sizeof(capture), "%s/sent", dir);
-	pid_t pid = fake_start(&lm_cases[_i].sc, capture, &port);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-	stub_init_ctx(&ctx, set);
-	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	rh_start(&fx, &psmtpd_plugin, &lm_cases[_i].sc, set);
 	stub_session(&s, "a@example.org", lm_rcpts, "Subject: x\n\n.dot\n"
 	    "body\n");
 	long long t0 = delivery_now_ms();
-	lm_run(pd, &s, codes);
+	rh_run(&psmtpd_plugin, fx.pd, &s, lm_rcpts, codes);
 	ck_assert_int_lt(delivery_now_ms() - t0, 4000);
-	fake_stop(pid);
+	char *sent = rh_stop(&fx);
 	for (int i = 0; i < 4; i++)
 		ck_assert_msg(codes[i] == lm_cases[_i].codes[i], "step %d: "
 		    "%d, reply: %s", i, codes[i], s.reply);
@@ -112,12 +79,10 @@ START_TEST(test_lmtp)
 		    strlen(lm_cases[_i].verdict[i])) == 0 &&
 		    (s.verdicts[i][0] != '\0') == (lm_cases[_i].verdict[i][0] !=
 		    '\0'), "verdict %d: %s", i, s.verdicts[i]);
-	char *sent = tu_read_file(capture, NULL);
 	ck_assert_msg(strstr(sent, lm_cases[_i].sent) != NULL, "sent: %s",
 	    sent);
 	free(sent);
-	psmtpd_plugin.fini(pd);
-	tu_rmtree(dir);
+	rh_end(&fx);
 }
 END_TEST
 
@@ -126,41 +91,32 @@ END_TEST
  * server's verdict. */
 START_TEST(test_open_only)
 {
-	char dir[512], capture[600], addr[64];
-	struct psmtpd_init ctx;
+	struct rh_fixture fx;
 	struct psmtpd_session s;
 	struct stub_setting set[] = {
-		{ .key = "address", .type = STUB_STR, .str = addr },
+		{ .key = "address", .type = STUB_STR, .str = fx.remote },
 		{ .key = NULL },
 	};
 	struct fake_script sc = { .end = "250 2.0.0 <bob> Saved" };
-	void *pd = NULL;
-	int port;
 
-	tu_tempdir(dir, sizeof(dir), "lmtp");
-	snprintf(capture, sizeof(capture), "%s/sent", dir);
-	pid_t pid = fake_start(&sc, capture, &port);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-	stub_init_ctx(&ctx, set);
-	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	rh_start(&fx, &psmtpd_plugin, &sc, set);
 	stub_session(&s, "a@example.org", lm_rcpts, "Subject: x\n\nbody\n");
-	ck_assert_int_eq(psmtpd_plugin.on_mail(&s, s.mailfrom, pd),
+	ck_assert_int_eq(psmtpd_plugin.on_mail(&s, s.mailfrom, fx.pd),
 	    PSMTPD_CONTINUE);
 	for (int i = 0; i < 2; i++)
-		ck_assert_int_eq(psmtpd_plugin.on_rcpt(&s, lm_rcpts[i], pd),
+		ck_assert_int_eq(psmtpd_plugin.on_rcpt(&s, lm_rcpts[i], fx.pd),
 		    PSMTPD_CONTINUE);
 	snprintf(s.verdicts[0], sizeof(s.verdicts[0]), "550 5.7.1 not her");
-	ck_assert_int_eq(psmtpd_plugin.process_message(&s, pd), PSMTPD_REPLY);
+	ck_assert_int_eq(psmtpd_plugin.process_message(&s, fx.pd),
+	    PSMTPD_REPLY);
 	stub_txn_end(&s);
-	fake_stop(pid);
+	char *sent = rh_stop(&fx);
 	ck_assert_str_eq(s.verdicts[0], "550 5.7.1 not her");
 	ck_assert_str_eq(s.verdicts[1], "250 2.0.0 <bob> Saved");
-	char *sent = tu_read_file(capture, NULL);
 	ck_assert_msg(strstr(sent, "RSET\r\nMAIL FROM:<a@example.org>\r\n"
 	    "RCPT TO:<bob>\r\nDATA\r\n") != NULL, "sent: %s", sent);
 	free(sent);
-	psmtpd_plugin.fini(pd);
-	tu_rmtree(dir);
+	rh_end(&fx);
 }
 END_TEST
 
@@ -180,13 +136,8 @@ static const struct {
 
 START_TEST(test_bad_settings)
 {
-	struct psmtpd_init ctx;
-	void *pd = NULL;
-
-	stub_init_ctx(&ctx, lm_bad_cases[_i].set);
-	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), -1);
-	ck_assert_msg(strstr(ctx.errors, lm_bad_cases[_i].error) ==
-	    ctx.errors, "errors: %s", ctx.errors);
+	rh_init_fails(&psmtpd_plugin, lm_bad_cases[_i].set, "localhost:25",
+	    lm_bad_cases[_i].error);
 }
 END_TEST
 

@@ -12,9 +12,8 @@
 
 #include <check.h>
 
-#include "delivery_fakesmtp.h"
-#include "delivery_stubs.h"
 #include "delivery_testutil.h"
+#include "relay_hooks.h"
 #include "../plugins/smtpc/smtpc_int.h"
 
 static const char *const rcpts2[] = { "bob@example.org", "carol@example.org",
@@ -126,11 +125,12 @@ START_TEST(test_extensions)
 	smtpc_note_extension(&c, "STARTTLS");
 	smtpc_note_extension(&c, "AUTH LOGIN PLAIN CRAM-MD5");
 	smtpc_note_extension(&c, "SIZE 1000");
-	ck_assert(c.starttls && c.auth_login && c.auth_plain);
+	smtpc_note_extension(&c, "DSN");
+	ck_assert(c.starttls && c.auth_login && c.auth_plain && c.dsn);
 	ck_assert_int_eq(c.size_max, 1000);
 	smtpc_forget_extensions(&c);
 	ck_assert(!c.starttls && !c.auth_login && !c.auth_plain &&
-	    !c.size_offered);
+	    !c.size_offered && !c.dsn);
 	smtpc_note_extension(&c, "AUTH XOAUTH2 LOGIN");
 	ck_assert(c.auth_login && !c.auth_plain);
 	ck_assert_int_eq(smtpc_auth_plain_b64("u", "s3cret-pw", b64,
@@ -169,32 +169,11 @@ END_TEST
 #define PX_DATA "Subject: x\n\n.dot\nbody"
 #define PX_WIRE "Subject: x\r\nX-Peer: 192.0.2.7\r\n\r\n..dot\r\nbody\r\n.\r\n"
 
-/* px_run - a client transaction through the hooks, as the channel runs
- * them: MAIL, RCPT for each of rcpts2 (those accepted make the envelope),
- * the message when a recipient was accepted, then the end of the
- * transaction.  codes[0..3]: the client's reply to MAIL, RCPT, RCPT and
- * the data (0: not reached); the last reply text in s->reply. */
+/* px_run - a client transaction (see rh_run) for bob and carol. */
 static void
 px_run(void *pd, struct psmtpd_session *s, int codes[4])
 {
-	static const char *taken[3];
-	size_t n = 0;
-
-	memset(codes, 0, 4 * sizeof(*codes));
-	taken[0] = NULL;
-	s->rcpts = taken;
-	codes[0] = stub_code(s, psmtpd_plugin.on_mail(s, s->mailfrom, pd));
-	for (int i = 0; codes[0] == 250 && i < 2; i++) {
-		codes[1 + i] = stub_code(s, psmtpd_plugin.on_rcpt(s, rcpts2[i],
-		    pd));
-		if (codes[1 + i] == 250) {
-			taken[n++] = rcpts2[i];
-			taken[n] = NULL;
-		}
-	}
-	if (n > 0)
-		codes[3] = stub_code(s, psmtpd_plugin.process_message(s, pd));
-	stub_txn_end(s);
+	rh_run(&psmtpd_plugin, pd, s, rcpts2, codes);
 }
 
 static const struct {
@@ -277,38 +256,28 @@ static const struct {
 
 START_TEST(test_relay)
 {
-	char dir[512], capture[600], remote[64];
-	struct psmtpd_init ctx;
+	struct rh_fixture fx;
 	struct psmtpd_session s;
 	struct stub_setting set[] = {
 		{ .key = "reply_timeout", .type = STUB_INT, .num = 1 },
 		{ .key = NULL },
 	};
 	const char *opts[] = { "SIZE=46", "BODY=8BITMIME", NULL };
-	void *pd = NULL;
-	int port, codes[4];
+	int codes[4];
 
-	tu_tempdir(dir, sizeof(dir), "proxy");
-	snprintf(capture, sizeof(capture), "%s/sent", dir);
-	pid_t pid = fake_start(&px_relay_cases[_i].sc, capture, &port);
-	snprintf(remote, sizeof(remote), "127.0.0.1:%d", port);
-	stub_init_ctx(&ctx, set);
-	ctx.remote = remote;
-	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	rh_start(&fx, &psmtpd_plugin, &px_relay_cases[_i].sc, set);
 	stub_session(&s, "alice@example.org", rcpts2, PX_DATA);
 	s.mail_options = opts;
 	long long t0 = delivery_now_ms();
-	px_run(pd, &s, codes);
+	px_run(fx.pd, &s, codes);
 	/* each wait is bounded: a timeout of 1 s, a QUIT of 2 s at most */
 	ck_assert_int_lt(delivery_now_ms() - t0, 4000);
-	fake_stop(pid);
+	char *sent = rh_stop(&fx);
 	for (int i = 0; i < 4; i++)
 		ck_assert_msg(codes[i] == px_relay_cases[_i].codes[i],
 		    "step %d: %d, reply: %s", i, codes[i], s.reply);
 	ck_assert_msg(strncmp(s.reply, px_relay_cases[_i].reply,
 	    strlen(px_relay_cases[_i].reply)) == 0, "reply: %s", s.reply);
-	char *sent = tu_read_file(capture, NULL);
-	ck_assert_ptr_nonnull(sent);
 	for (int i = 0; i < 4 && px_relay_cases[_i].sent[i] != NULL; i++)
 		ck_assert_msg(strstr(sent, px_relay_cases[_i].sent[i]) != NULL,
 		    "sent: %s", sent);
@@ -322,8 +291,7 @@ START_TEST(test_relay)
 		    && strstr(s.log, "proxy < 250-SIZE 100000\n") &&
 		    !strstr(s.log, "proxy > Subject"), "log: %s", s.log);
 	free(sent);
-	psmtpd_plugin.fini(pd);
-	tu_rmtree(dir);
+	rh_end(&fx);
 }
 END_TEST
 
@@ -333,8 +301,7 @@ END_TEST
  * exactly the recipients the client was told 250 for. */
 START_TEST(test_replay)
 {
-	char dir[512], capture[600], remote[64];
-	struct psmtpd_init ctx;
+	struct rh_fixture fx;
 	struct psmtpd_session s;
 	struct stub_setting set[] = {
 		{ .key = "reply_timeout", .type = STUB_INT, .num = 2 },
@@ -342,45 +309,86 @@ START_TEST(test_replay)
 	};
 	struct fake_script sc = { .rcpt = { "250 a", "250 b", "250 c" } };
 	static const char *const carol[] = { "carol@example.org", NULL };
-	void *pd = NULL;
-	int port;
 
-	tu_tempdir(dir, sizeof(dir), "proxy");
-	snprintf(capture, sizeof(capture), "%s/sent", dir);
-	pid_t pid = fake_start(&sc, capture, &port);
-	snprintf(remote, sizeof(remote), "127.0.0.1:%d", port);
-	stub_init_ctx(&ctx, set);
-	ctx.remote = remote;
-	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
+	rh_start(&fx, &psmtpd_plugin, &sc, set);
 	stub_session(&s, "alice@example.org", carol, PX_DATA);
 	if (_i == 0) {
-		ck_assert_int_eq(psmtpd_plugin.on_mail(&s, s.mailfrom, pd),
+		ck_assert_int_eq(psmtpd_plugin.on_mail(&s, s.mailfrom, fx.pd),
 		    PSMTPD_CONTINUE);
 		for (int i = 0; i < 2; i++)
 			ck_assert_int_eq(psmtpd_plugin.on_rcpt(&s, rcpts2[i],
-			    pd), PSMTPD_CONTINUE);
+			    fx.pd), PSMTPD_CONTINUE);
 	}
-	ck_assert_int_eq(psmtpd_plugin.process_message(&s, pd),
+	ck_assert_int_eq(psmtpd_plugin.process_message(&s, fx.pd),
 	    PSMTPD_CONTINUE);
 	stub_txn_end(&s);
-	fake_stop(pid);
-	char *sent = tu_read_file(capture, NULL);
+	char *sent = rh_stop(&fx);
 	const char *tail = _i == 0 ? "RSET\r\nMAIL FROM:<alice@example.org>"
 	    "\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n" : "EHLO mx.example."
 	    "org\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<carol@example."
 	    "org>\r\nDATA\r\n";
 	ck_assert_msg(strstr(sent, tail) != NULL, "sent: %s", sent);
 	free(sent);
-	psmtpd_plugin.fini(pd);
-	tu_rmtree(dir);
+	rh_end(&fx);
+}
+END_TEST
+
+/* RFC 3461's parameters: with an upstream that offers DSN, RET and ENVID
+ * go with MAIL, and each recipient's NOTIFY and ORCPT (seen only once it
+ * is accepted) with the envelope replayed before DATA; without, none of
+ * them, no replay, and a log line. */
+static const struct {
+	const char *ehlo;
+	const char *sent, *log;
+} px_dsn_cases[] = {
+	{ "250-fake\n250 DSN", "MAIL FROM:<alice@example.org> RET=HDRS "
+	    "ENVID=QQ+2B1\r\nRCPT TO:<bob@example.org>\r\nRCPT TO:<carol@"
+	    "example.org>\r\nRSET\r\nMAIL FROM:<alice@example.org> RET=HDRS "
+	    "ENVID=QQ+2B1\r\nRCPT TO:<bob@example.org> NOTIFY=SUCCESS,FAILURE "
+	    "ORCPT=rfc822;Bob@Example.org\r\nRCPT TO:<carol@example.org>\r\n"
+	    "DATA\r\n", "proxy envelope without the recipients' DSN "
+	    "parameters, replaying it" },
+	{ NULL, "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>"
+	    "\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n", "proxy dsn dropped "
+	    "remote=127.0.0.1:" },
+};
+
+START_TEST(test_dsn)
+{
+	struct rh_fixture fx;
+	struct psmtpd_session s;
+	struct stub_setting set[] = {
+		{ .key = "reply_timeout", .type = STUB_INT, .num = 2 },
+		{ .key = NULL },
+	};
+	struct fake_script sc = { .ehlo = px_dsn_cases[_i].ehlo };
+	static const char *const mail[] = { "RET=HDRS", "ENVID=QQ+2B1", NULL };
+	static const char *const bob[] = { "NOTIFY=SUCCESS,FAILURE",
+	    "ORCPT=rfc822;Bob@Example.org", NULL };
+	static const char *const *const rcpt[] = { bob, NULL };
+	int codes[4];
+
+	rh_start(&fx, &psmtpd_plugin, &sc, set);
+	stub_session(&s, "alice@example.org", rcpts2, PX_DATA);
+	s.mail_params = mail;
+	s.rcpt_params = rcpt;
+	px_run(fx.pd, &s, codes);
+	char *sent = rh_stop(&fx);
+	for (int i = 0; i < 4; i++)
+		ck_assert_msg(codes[i] == 250, "step %d: %d", i, codes[i]);
+	ck_assert_msg(strstr(sent, px_dsn_cases[_i].sent) != NULL, "sent: %s",
+	    sent);
+	ck_assert_msg(strstr(s.log, px_dsn_cases[_i].log) != NULL, "log: %s",
+	    s.log);
+	free(sent);
+	rh_end(&fx);
 }
 END_TEST
 
 /* px_one - relay one message to remote with the given timeouts; the
  * first reply that is not 250 (or 250). */
 static int
-px_one(const char *remote, long long timeout, struct psmtpd_session *s,
-    const char *const *opts)
+px_one(const char *remote, long long timeout, struct psmtpd_session *s)
 {
 	struct psmtpd_init ctx;
 	struct stub_setting set[] = {
@@ -396,7 +404,6 @@ px_one(const char *remote, long long timeout, struct psmtpd_session *s,
 	stub_init_ctx(&ctx, set);
 	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), 0);
 	stub_session(s, "alice@example.org", rcpts2, PX_DATA);
-	s->mail_options = opts;
 	px_run(pd, s, codes);
 	psmtpd_plugin.fini(pd);
 	for (int i = 0; i < 4; i++)
@@ -430,7 +437,7 @@ START_TEST(test_upstream_down)
 
 	close(fd);
 	snprintf(remote, sizeof(remote), "127.0.0.1:%d", port);
-	ck_assert_int_eq(px_one(remote, 5, &s, NULL), 451);
+	ck_assert_int_eq(px_one(remote, 5, &s), 451);
 	ck_assert_str_eq(s.reply, "451 4.4.2 Error: upstream unavailable, "
 	    "try again later");
 	ck_assert_ptr_nonnull(strstr(s.log, "Connection refused"));
@@ -454,7 +461,7 @@ START_TEST(test_upstream_down_v6)
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin6, &sl), 0);
 	close(fd);
 	snprintf(remote, sizeof(remote), "[::1]:%d", ntohs(sin6.sin6_port));
-	ck_assert_int_eq(px_one(remote, 5, &s, NULL), 451);
+	ck_assert_int_eq(px_one(remote, 5, &s), 451);
 	ck_assert_msg(strstr(s.log, "remote=[::1]:") != NULL &&
 	    strstr(s.log, "Connection refused") != NULL, "log: %s", s.log);
 }
@@ -477,7 +484,7 @@ START_TEST(test_connect_timeout)
 	usleep(100000);
 	snprintf(remote, sizeof(remote), "127.0.0.1:%d", port);
 	long long t0 = delivery_now_ms();
-	int code = px_one(remote, 1, &s, NULL);
+	int code = px_one(remote, 1, &s);
 	long long took = delivery_now_ms() - t0;
 	ck_assert_int_eq(code, 451);
 	ck_assert_int_lt(took, 4000);
@@ -491,24 +498,27 @@ END_TEST
 /* SMTPUTF8 mail to an upstream without it: refused, not mangled. */
 START_TEST(test_smtputf8)
 {
-	char dir[512], capture[600], remote[64];
+	struct rh_fixture fx;
 	struct psmtpd_session s;
+	struct stub_setting set[] = {
+		{ .key = "helo_name", .type = STUB_STR, .str = "relay.test" },
+		{ .key = NULL },
+	};
 	struct fake_script sc = { .ehlo = "250-fake\n250 SIZE" };
 	const char *opts[] = { "SMTPUTF8", NULL };
-	int port;
+	int codes[4];
 
-	tu_tempdir(dir, sizeof(dir), "proxy");
-	snprintf(capture, sizeof(capture), "%s/sent", dir);
-	pid_t pid = fake_start(&sc, capture, &port);
-	snprintf(remote, sizeof(remote), "127.0.0.1:%d", port);
-	ck_assert_int_eq(px_one(remote, 5, &s, opts), 554);
-	fake_stop(pid);
+	rh_start(&fx, &psmtpd_plugin, &sc, set);
+	stub_session(&s, "alice@example.org", rcpts2, PX_DATA);
+	s.mail_options = opts;
+	px_run(fx.pd, &s, codes);
+	char *sent = rh_stop(&fx);
+	ck_assert_int_eq(codes[0], 554);
 	ck_assert_str_eq(s.reply, "554 5.6.7 Error: upstream does not "
 	    "support SMTPUTF8");
-	char *sent = tu_read_file(capture, NULL);
 	ck_assert_str_eq(sent, "EHLO relay.test\r\nQUIT\r\n");
 	free(sent);
-	tu_rmtree(dir);
+	rh_end(&fx);
 }
 END_TEST
 
@@ -531,14 +541,8 @@ static const struct {
 
 START_TEST(test_bad_settings)
 {
-	struct psmtpd_init ctx;
-	void *pd = NULL;
-
-	stub_init_ctx(&ctx, px_bad_cases[_i].set);
-	ctx.remote = px_bad_cases[_i].remote;
-	ck_assert_int_eq(psmtpd_plugin.init(&ctx, &pd), -1);
-	ck_assert_msg(strstr(ctx.errors, px_bad_cases[_i].error) ==
-	    ctx.errors, "errors: %s", ctx.errors);
+	rh_init_fails(&psmtpd_plugin, px_bad_cases[_i].set,
+	    px_bad_cases[_i].remote, px_bad_cases[_i].error);
 }
 END_TEST
 
@@ -562,6 +566,7 @@ proxy_suite(void)
 	tcase_set_timeout(tr, 30);
 	tcase_add_loop_test(tr, test_relay, 0, NELEM(px_relay_cases));
 	tcase_add_loop_test(tr, test_replay, 0, 2);
+	tcase_add_loop_test(tr, test_dsn, 0, NELEM(px_dsn_cases));
 	tcase_add_test(tr, test_upstream_down);
 	tcase_add_test(tr, test_upstream_down_v6);
 	tcase_add_test(tr, test_connect_timeout);

@@ -292,6 +292,30 @@ psmtpd_session_mail_option(const psmtpd_session *s, size_t i)
 }
 
 size_t
+psmtpd_session_mail_param_count(const psmtpd_session *s)
+{
+	return stub_vec_count(s->mail_params);
+}
+
+const char *
+psmtpd_session_mail_param(const psmtpd_session *s, size_t j)
+{
+	return s->mail_params[j];
+}
+
+size_t
+psmtpd_session_rcpt_param_count(const psmtpd_session *s, size_t i)
+{
+	return s->rcpt_params != NULL ? stub_vec_count(s->rcpt_params[i]) : 0;
+}
+
+const char *
+psmtpd_session_rcpt_param(const psmtpd_session *s, size_t i, size_t j)
+{
+	return s->rcpt_params[i][j];
+}
+
+size_t
 psmtpd_session_rcpt_option_count(const psmtpd_session *s)
 {
 	(void)s;

@@ -36,6 +36,9 @@ struct psmtpd_session {
 	const char *mailfrom;
 	const char *const *rcpts;	/* NULL-terminated */
 	const char *const *mail_options;	/* NULL-terminated, or NULL */
+	const char *const *mail_params;		/* the same, as sent */
+	/* each recipient's parameters as sent (NULL-terminated), or NULL */
+	const char *const *const *rcpt_params;
 	const char *data;
 	size_t len;
 	int nreplies;

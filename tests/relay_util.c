@@ -9,9 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/delivery_testutil.h"
 #include "tests/relay_util.h"
 
 #define RU_PYTHON "/usr/bin/python3"
+#define RU_SMTP_SINK "/usr/sbin/smtp-sink"
 
 int
 ru_codes(const char *in, int *codes, int max)
@@ -115,4 +117,55 @@ ru_upstream_start(const char *dir, const char *const *opts, int *port)
 	if (pid > 0)
 		du_kill_wait(pid, 1000);
 	return -1;
+}
+
+pid_t
+ru_sink_start(const char *dir, const char *const *opts, int *port)
+{
+	char spec[64], dump[700];
+	const char *argv[24];
+	int n = 0;
+
+	if (access(RU_SMTP_SINK, X_OK) != 0)
+		return -1;
+	*port = du_free_port("127.0.0.1");
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", *port);
+	snprintf(dump, sizeof(dump), "%s/dump.", dir);
+	argv[n++] = RU_SMTP_SINK;
+	argv[n++] = "-d";
+	argv[n++] = dump;
+	if (geteuid() == 0) {	/* it insists on dropping root */
+		argv[n++] = "-u";
+		argv[n++] = "nobody";
+	}
+	for (int i = 0; opts != NULL && opts[i] != NULL && n < 20; i++)
+		argv[n++] = opts[i];
+	argv[n++] = spec;
+	argv[n++] = "64";
+	argv[n] = NULL;
+	pid_t pid = du_spawn(argv, "/dev/null", "/dev/null", NULL);
+	/* until it listens: 5 s at most */
+	for (int i = 0, fd; pid > 0 && i < 100; i++) {
+		if ((fd = du_dial("127.0.0.1", *port)) >= 0) {
+			close(fd);
+			return pid;
+		}
+		du_sleep_ms(50);
+	}
+	if (pid > 0)
+		du_kill_wait(pid, 1000);
+	return -1;
+}
+
+char *
+ru_sink_dump(const char *dir)
+{
+	char name[512], path[1200];
+
+	for (int i = 0; tu_dir_entry(dir, i, name, sizeof(name)) == 0; i++)
+		if (strncmp(name, "dump.", 5) == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			return tu_read_file(path, NULL);
+		}
+	return NULL;
 }

@@ -2,7 +2,8 @@
  * relay_util.h - for the tests of the relaying plugins (proxy, lmtp) in
  * the real daemon: a pipelined client transaction whose replies are
  * checked one by one, and the Python test upstream with STARTTLS and AUTH
- * (tests/relay_upstream.py) with a certificate made by openssl.
+ * (tests/relay_upstream.py) with a certificate made by openssl, and
+ * Postfix's smtp-sink as an upstream that records each transaction.
  */
 #ifndef PSMTPD_TESTS_RELAY_UTIL_H
 #define PSMTPD_TESTS_RELAY_UTIL_H
@@ -29,5 +30,13 @@ int ru_make_cert(const char *dir);
  * Python cannot start it. */
 pid_t ru_upstream_start(const char *dir, const char *const *opts,
     int *port);
+
+/* Postfix's smtp-sink on a free 127.0.0.1 port with opts (NULL-ended,
+ * may be NULL), dumping each transaction to dir/dump.* (as nobody when
+ * run by root: dir must be writable for it); its pid and port, or -1
+ * when it is not installed or does not listen within 5 s. */
+pid_t ru_sink_start(const char *dir, const char *const *opts, int *port);
+/* The contents of the first dump file in dir (malloc'd), or NULL. */
+char *ru_sink_dump(const char *dir);
 
 #endif

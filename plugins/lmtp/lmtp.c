@@ -33,7 +33,7 @@
 
 /* lmtp_check_address - "host:port", "[v6]:port" or "unix:/path". */
 static int
-lmtp_check_address(psmtpd_init *ctx, const char *spec)
+lmtp_check_address(psmtpd_init *ctx, const char *key, const char *spec)
 {
 	char host[256], port[8];
 
@@ -42,33 +42,20 @@ lmtp_check_address(psmtpd_init *ctx, const char *spec)
 	if (strncmp(spec, "unix:", 5) != 0 && smtpc_split_remote(spec, host,
 	    sizeof(host), port, sizeof(port)) == 0)
 		return 0;
-	psmtpd_init_error(ctx, "address", "bad address \"%s\" (want "
+	psmtpd_init_error(ctx, key, "bad address \"%s\" (want "
 	    "host:port, [v6addr]:port or unix:/path)", spec);
 	return -1;
 }
 
+static const struct proxy_kind lmtp_kind = {
+	.tag = "lmtp", .lmtp = 1, .address_key = "address", .top_remote = 0,
+	.check_address = lmtp_check_address, .helo_key = "lhlo_name",
+};
+
 static int
 lmtp_init(psmtpd_init *ctx, void **plugin_data)
 {
-	struct proxy_conf *pc = calloc(1, sizeof(*pc));
-
-	if (pc == NULL) {
-		psmtpd_init_error(ctx, NULL, "out of memory");
-		return -1;
-	}
-	pc->tag = "lmtp";
-	pc->lmtp = 1;
-	int bad = delivery_setting_text(ctx, "address", 1, &pc->remote);
-	if (!bad)
-		bad = lmtp_check_address(ctx, pc->remote);
-	if (!bad)
-		bad = proxy_conf_common(ctx, pc, "lhlo_name");
-	if (bad) {
-		proxy_conf_free(pc);
-		return -1;
-	}
-	*plugin_data = pc;
-	return 0;
+	return proxy_conf_init(ctx, &lmtp_kind, plugin_data);
 }
 
 /* ---- the message ------------------------------------------------------- */
@@ -108,18 +95,17 @@ lmtp_process_message(psmtpd_session *s, void *plugin_data)
 	struct proxy_result res = { 0, "" };
 	struct lmtp_replies rep = { 0, NULL };
 	struct smtpc_part part;
-	struct proxy_txn *t = proxy_txn_get(s, pc, &res);
+	enum psmtpd_result r;
+	struct proxy_txn *t = proxy_txn_ready(s, pc, &r);
 
-	if (t == NULL || proxy_txn_sync(t, s, &res) != 0)
-		return proxy_refuse(s, pc, "RCPT", &res);
-	if (t->nopen == 0)	/* every recipient has a verdict already */
-		return PSMTPD_CONTINUE;
+	if (t == NULL)
+		return r;
 	part.data = psmtpd_message_data(s, &part.len);
 	if (lmtp_data(t, &part, 1, &rep, &res) != 0) {
 		lmtp_replies_free(&rep);
 		return proxy_refuse(s, pc, "DATA", &res);
 	}
-	enum psmtpd_result r = lmtp_verdicts(s, t, &rep);
+	r = lmtp_verdicts(s, t, &rep);
 	lmtp_replies_free(&rep);
 	return r;
 }

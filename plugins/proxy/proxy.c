@@ -34,11 +34,17 @@
 
 /* ---- settings ---------------------------------------------------------- */
 
+/* proxy_check_remote - "host:port" or "[v6]:port", from the setting or
+ * the top-level remote (remoteaddr), which may be missing. */
 static int
 proxy_check_remote(psmtpd_init *ctx, const char *key, const char *spec)
 {
 	char host[256], port[8];
 
+	if (spec == NULL || *spec == '\0') {
+		psmtpd_init_error(ctx, key, "no remote address to relay to");
+		return -1;
+	}
 	if (smtpc_split_remote(spec, host, sizeof(host), port,
 	    sizeof(port)) == 0)
 		return 0;
@@ -47,32 +53,15 @@ proxy_check_remote(psmtpd_init *ctx, const char *key, const char *spec)
 	return -1;
 }
 
+static const struct proxy_kind proxy_kind = {
+	.tag = "proxy", .lmtp = 0, .address_key = "remote", .top_remote = 1,
+	.check_address = proxy_check_remote, .helo_key = "helo_name",
+};
+
 static int
 proxy_init(psmtpd_init *ctx, void **plugin_data)
 {
-	struct proxy_conf *pc = calloc(1, sizeof(*pc));
-
-	if (pc == NULL) {
-		psmtpd_init_error(ctx, NULL, "out of memory");
-		return -1;
-	}
-	pc->tag = "proxy";
-	pc->remote = psmtpd_init_remote(ctx);
-	int bad = delivery_setting_text(ctx, "remote", 0, &pc->remote);
-	if (!bad && (pc->remote == NULL || *pc->remote == '\0')) {
-		psmtpd_init_error(ctx, "remote", "no remote address to relay to");
-		bad = -1;
-	}
-	if (!bad)
-		bad = proxy_check_remote(ctx, "remote", pc->remote);
-	if (!bad)
-		bad = proxy_conf_common(ctx, pc, "helo_name");
-	if (bad) {
-		proxy_conf_free(pc);
-		return -1;
-	}
-	*plugin_data = pc;
-	return 0;
+	return proxy_conf_init(ctx, &proxy_kind, plugin_data);
 }
 
 /* ---- the hooks: one upstream transaction per client transaction ------- */
@@ -90,12 +79,11 @@ proxy_process_message(psmtpd_session *s, void *plugin_data)
 	char xpeer[128];
 	int at_end;
 	size_t off = delivery_header_end(data, len, &at_end);
-	struct proxy_txn *t = proxy_txn_get(s, pc, &res);
+	enum psmtpd_result r;
+	struct proxy_txn *t = proxy_txn_ready(s, pc, &r);
 
-	if (t == NULL || proxy_txn_sync(t, s, &res) != 0)
-		return proxy_refuse(s, pc, "RCPT", &res);
-	if (t->nopen == 0)	/* every recipient has a verdict already */
-		return PSMTPD_CONTINUE;
+	if (t == NULL)
+		return r;
 	snprintf(xpeer, sizeof(xpeer), at_end ? "\nX-Peer: %s" :
 	    "X-Peer: %s\n", psmtpd_session_peer_addr(s));
 	struct smtpc_part parts[3] = {

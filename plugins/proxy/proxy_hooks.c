@@ -42,6 +42,21 @@ proxy_txn_get(psmtpd_session *s, const struct proxy_conf *pc,
 	return t;
 }
 
+struct proxy_txn *
+proxy_txn_ready(psmtpd_session *s, const struct proxy_conf *pc,
+    enum psmtpd_result *r)
+{
+	struct proxy_result res = { 0, "" };
+	struct proxy_txn *t = proxy_txn_get(s, pc, &res);
+
+	if (t == NULL || proxy_txn_sync(t, s, &res) != 0) {
+		*r = proxy_refuse(s, pc, "RCPT", &res);
+		return NULL;
+	}
+	*r = PSMTPD_CONTINUE;	/* every recipient has a verdict already */
+	return t->nopen > 0 ? t : NULL;
+}
+
 /* proxy_on_mail - connect, EHLO and MAIL upstream; its refusal, or a 451
  * when it cannot be reached, is the client's answer. */
 enum psmtpd_result
@@ -73,7 +88,9 @@ proxy_on_rcpt(psmtpd_session *s, const char *rcptto, void *plugin_data)
 	if (!t->in_mail && !t->broken && proxy_txn_mail(t, s,
 	    psmtpd_session_mailfrom(s), &res) != 0)
 		return proxy_refuse(s, plugin_data, "MAIL", &res);
-	if (proxy_txn_rcpt(t, s, rcptto, &res) != 0)
+	/* without NOTIFY and ORCPT: API 2 shows a recipient's parameters
+	 * only once it is accepted; proxy_txn_sync hands them on */
+	if (proxy_txn_rcpt(t, s, rcptto, "", &res) != 0)
 		return proxy_refuse(s, plugin_data, "RCPT", &res);
 	return PSMTPD_CONTINUE;
 }

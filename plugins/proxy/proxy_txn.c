@@ -193,8 +193,9 @@ proxy_option(const psmtpd_session *s, const char *opt)
 	return NULL;
 }
 
-/* proxy_mail_params - SIZE, BODY and SMTPUTF8 where both sides have them;
- * -1 (a 554) for SMTPUTF8 mail to an upstream without it. */
+/* proxy_mail_params - SIZE, BODY, SMTPUTF8, RET and ENVID where both
+ * sides have them; -1 (a 554) for SMTPUTF8 mail to an upstream without
+ * it. */
 static int
 proxy_mail_params(const struct smtpc *c, const psmtpd_session *s,
     char *params, size_t size, struct proxy_result *res)
@@ -217,6 +218,7 @@ proxy_mail_params(const struct smtpc *c, const psmtpd_session *s,
 		strncat(params, " BODY=8BITMIME", size - strlen(params) - 1);
 	if (utf8)
 		strncat(params, " SMTPUTF8", size - strlen(params) - 1);
+	proxy_dsn_mail(c, s, params, size);
 	return 0;
 }
 
@@ -224,7 +226,7 @@ int
 proxy_txn_mail(struct proxy_txn *t, psmtpd_session *s, const char *from,
     struct proxy_result *res)
 {
-	char params[128];
+	char params[sizeof(t->mail_params)];
 	struct smtpc_reply r;
 
 	if (t->broken) {
@@ -253,10 +255,13 @@ proxy_txn_mail(struct proxy_txn *t, psmtpd_session *s, const char *from,
 
 /* ---- RCPT -------------------------------------------------------------- */
 
-/* proxy_keep_rcpt - remember a recipient the upstream took. */
+/* proxy_keep_rcpt - remember a recipient the upstream took, and the DSN
+ * parameters it took it with. */
 static int
-proxy_keep_rcpt(struct proxy_txn *t, const char *rcpt)
+proxy_keep_rcpt(struct proxy_txn *t, const char *rcpt, const char *dsn)
 {
+	size_t alen = strlen(rcpt) + 1, dlen = strlen(dsn) + 1;
+
 	if (t->nrcpt == t->rcpt_cap) {
 		size_t cap = t->rcpt_cap ? t->rcpt_cap * 2 : 8;
 		char **v = realloc(t->rcpts, cap * sizeof(*v));
@@ -265,10 +270,18 @@ proxy_keep_rcpt(struct proxy_txn *t, const char *rcpt)
 		t->rcpts = v;
 		t->rcpt_cap = cap;
 	}
-	if ((t->rcpts[t->nrcpt] = strdup(rcpt)) == NULL)
+	if ((t->rcpts[t->nrcpt] = malloc(alen + dlen)) == NULL)
 		return -1;
+	memcpy(t->rcpts[t->nrcpt], rcpt, alen);
+	memcpy(t->rcpts[t->nrcpt] + alen, dsn, dlen);
 	t->nrcpt++;
 	return 0;
+}
+
+const char *
+proxy_rcpt_dsn(const struct proxy_txn *t, size_t i)
+{
+	return t->rcpts[i] + strlen(t->rcpts[i]) + 1;
 }
 
 static void
@@ -281,7 +294,7 @@ proxy_forget_rcpts(struct proxy_txn *t)
 
 int
 proxy_txn_rcpt(struct proxy_txn *t, psmtpd_session *s, const char *rcpt,
-    struct proxy_result *res)
+    const char *dsn, struct proxy_result *res)
 {
 	struct smtpc_reply r;
 
@@ -289,8 +302,8 @@ proxy_txn_rcpt(struct proxy_txn *t, psmtpd_session *s, const char *rcpt,
 		proxy_broken_reply(t, res);
 		return -1;
 	}
-	enum smtpc_status st = smtpc_command(&t->c, &r, "RCPT TO:<%s>",
-	    rcpt);
+	enum smtpc_status st = smtpc_command(&t->c, &r, "RCPT TO:<%s>%s",
+	    rcpt, dsn);
 	if (st != SMTPC_OK) {
 		proxy_io_failed(t, st, "RCPT", res);
 		return -1;
@@ -302,7 +315,7 @@ proxy_txn_rcpt(struct proxy_txn *t, psmtpd_session *s, const char *rcpt,
 		proxy_upstream(t, &r, res);
 		return -1;
 	}
-	if (proxy_keep_rcpt(t, rcpt) != 0) {
+	if (proxy_keep_rcpt(t, rcpt, dsn) != 0) {
 		/* the upstream has it, we cannot track it: start over */
 		t->broken = 1;
 		snprintf(t->why, sizeof(t->why), "unusable (out of memory)");
@@ -332,27 +345,37 @@ proxy_find_open(struct proxy_txn *t, const psmtpd_session *s)
 	return 0;
 }
 
+/* How the upstream's envelope compares with the session's. */
+enum proxy_match { PROXY_SAME, PROXY_DIFFERS, PROXY_DSN_DIFFERS };
+
 /* proxy_envelope_match - whether the upstream took exactly the open
  * recipients (another plugin may have refused one the upstream took, or
  * accepted one the proxy never saw), from the session's sender (a plugin
- * may have changed it), with the MAIL parameters the session has now. */
-static int
+ * may have changed it), with the MAIL parameters the session has now;
+ * and each recipient with its DSN parameters (API 2 shows them only once
+ * the recipient is accepted: the RCPT hook forwards it without). */
+static enum proxy_match
 proxy_envelope_match(const struct proxy_txn *t, const psmtpd_session *s)
 {
 	const char *from = psmtpd_session_mailfrom(s);
-	char params[sizeof(t->mail_params)];
+	char params[sizeof(t->mail_params)], dsn[PROXY_DSN_RCPT_MAX];
 	struct proxy_result ignored;
+	enum proxy_match m = PROXY_SAME;
 
 	if (!t->in_mail || t->nopen != t->nrcpt || t->from == NULL ||
 	    strcmp(from != NULL ? from : "", t->from) != 0)
-		return 0;
+		return PROXY_DIFFERS;
 	if (proxy_mail_params(&t->c, s, params, sizeof(params),
 	    &ignored) != 0 || strcmp(params, t->mail_params) != 0)
-		return 0;
-	for (size_t i = 0; i < t->nopen; i++)
+		return PROXY_DIFFERS;
+	for (size_t i = 0; i < t->nopen; i++) {
 		if (strcmp(psmtpd_session_rcpt(s, t->open[i]), t->rcpts[i]))
-			return 0;
-	return 1;
+			return PROXY_DIFFERS;
+		proxy_dsn_rcpt(&t->c, s, t->open[i], dsn, sizeof(dsn));
+		if (strcmp(dsn, proxy_rcpt_dsn(t, i)) != 0)
+			m = PROXY_DSN_DIFFERS;
+	}
+	return m;
 }
 
 /* proxy_restart - RSET an upstream transaction that does not match. */
@@ -381,8 +404,10 @@ proxy_replay_rcpts(struct proxy_txn *t, psmtpd_session *s,
 
 	for (size_t i = 0; i < n && !t->broken; i++) {
 		struct proxy_result one = { 0, "" };
+		char dsn[PROXY_DSN_RCPT_MAX];
+		proxy_dsn_rcpt(&t->c, s, t->open[i], dsn, sizeof(dsn));
 		if (proxy_txn_rcpt(t, s, psmtpd_session_rcpt(s, t->open[i]),
-		    &one) == 0)
+		    dsn, &one) == 0)
 			continue;
 		refused++;
 		if (first.code == 0)
@@ -418,11 +443,18 @@ proxy_txn_sync(struct proxy_txn *t, psmtpd_session *s,
 		proxy_tempfail(res, "unusable (out of memory)");
 		return -1;
 	}
-	if (t->nopen == 0 || proxy_envelope_match(t, s))
+	if (t->nopen == 0)
+		return 0;
+	proxy_dsn_note_dropped(t, s);
+	enum proxy_match m = proxy_envelope_match(t, s);
+	if (m == PROXY_SAME)
 		return 0;
 	if (t->connected)
-		psmtpd_session_log(s, PSMTPD_LOG_NOTICE, "%s envelope "
-		    "differs from the upstream's, replaying it", t->pc->tag);
+		psmtpd_session_log(s, m == PROXY_DSN_DIFFERS ? PSMTPD_LOG_INFO :
+		    PSMTPD_LOG_NOTICE, "%s envelope %s, replaying it",
+		    t->pc->tag, m == PROXY_DSN_DIFFERS ? "without the "
+		    "recipients' DSN parameters" : "differs from the "
+		    "upstream's");
 	if (proxy_restart(t, res) != 0 ||
 	    proxy_txn_mail(t, s, psmtpd_session_mailfrom(s), res) != 0)
 		return -1;

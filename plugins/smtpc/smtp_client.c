@@ -77,6 +77,8 @@ smtpc_note_extension(struct smtpc *c, const char *text)
 		c->smtputf8 = 1;
 	else if (kw == 8 && strncasecmp(text, "STARTTLS", 8) == 0)
 		c->starttls = 1;
+	else if (kw == 3 && strncasecmp(text, "DSN", 3) == 0)
+		c->dsn = 1;
 	else if (kw == 4 && strncasecmp(text, "AUTH", 4) == 0)
 		smtpc_note_mechanisms(c, arg);
 }
@@ -85,7 +87,7 @@ void
 smtpc_forget_extensions(struct smtpc *c)
 {
 	c->esmtp = c->size_offered = c->eightbitmime = c->smtputf8 = 0;
-	c->starttls = c->auth_plain = c->auth_login = 0;
+	c->starttls = c->auth_plain = c->auth_login = c->dsn = 0;
 	c->size_max = 0;
 }
 

@@ -49,6 +49,7 @@ struct smtpc {
 	int eightbitmime;
 	int smtputf8;
 	int starttls;
+	int dsn;		/* RFC 3461 */
 	int auth_plain, auth_login;
 	struct ssl_st *ssl;	/* after STARTTLS; NULL in plaintext */
 	int secret;		/* the next command line is traced masked */
