@@ -1,7 +1,8 @@
 /*
  * config_file.c - values from the libconfig document: every setting of a
  * group must be a row of the schema, read by its kind (cfg_kinds), with
- * errors that point at the setting's file and line.
+ * errors that point at the setting's file and line; and the reader of a
+ * list of groups by a table of keys, for `plugins` and `tls.sni`.
  */
 #include "autoconfig.h"
 
@@ -19,13 +20,7 @@
 #define CFG_PATH_MAX 256
 
 /* The keys of one entry of `plugins`. */
-enum cfg_entry_kind { CE_STRING, CE_GROUP, CE_TIMEOUT };
-
-static const struct {
-	const char *key;
-	enum cfg_entry_kind kind;
-	size_t off;
-} cfg_entry_schema[] = {
+static const struct cfg_entry_key cfg_plugin_keys[] = {
 	{ "name", CE_STRING, offsetof(struct config_plugin, name) },
 	{ "path", CE_STRING, offsetof(struct config_plugin, path) },
 	{ "settings", CE_GROUP, offsetof(struct config_plugin, settings) },
@@ -172,97 +167,150 @@ cfg_free_plugins(struct config_plugin *p, size_t n)
 	free(p);
 }
 
-/* cfg_entry_timeout - a plugin's `timeout`: whole seconds, 0 for none. */
+/* cfg_entry_timeout - a `timeout` key: whole seconds, 0 for none. */
 static int
-cfg_entry_timeout(int *field, const config_setting_t *k, int index,
-    struct cfg_err *e)
+cfg_entry_timeout(int *field, const config_setting_t *k, const char *path,
+    int index, struct cfg_err *e)
 {
 	if (config_setting_type(k) != CONFIG_TYPE_INT ||
 	    config_setting_get_int(k) < 0 ||
 	    config_setting_get_int(k) > CONFIG_TIMEOUT_MAX)
-		return cfg_fail(e, "'plugins.[%d].timeout' must be a number of "
-		    "seconds from 0 to %d", index, CONFIG_TIMEOUT_MAX);
+		return cfg_fail(e, "'%s.[%d].%s' must be a number of seconds "
+		    "from 0 to %d", path, index, config_setting_name(k),
+		    CONFIG_TIMEOUT_MAX);
 	*field = config_setting_get_int(k);
 	return 0;
 }
 
-/* cfg_entry_key - one key of a `plugins` entry, by cfg_entry_schema. */
+/* cfg_entry_value - the value of one key k of an entry, by its kind. */
 static int
-cfg_entry_key(struct config_plugin *p, const config_setting_t *k,
-    int index, struct cfg_err *e)
+cfg_entry_value(void *field, enum cfg_entry_kind kind,
+    const config_setting_t *k, const char *path, int index,
+    struct cfg_err *e)
+{
+	const char *key = config_setting_name(k);
+
+	if (kind == CE_TIMEOUT)
+		return cfg_entry_timeout(field, k, path, index, e);
+	if (kind == CE_GROUP) {
+		if (!config_setting_is_group(k))
+			return cfg_fail(e, "'%s.[%d].%s' must be a group",
+			    path, index, key);
+		*(const config_setting_t **)field = k;
+		return 0;
+	}
+	if (config_setting_type(k) != CONFIG_TYPE_STRING ||
+	    *config_setting_get_string(k) == '\0')
+		return cfg_fail(e, "'%s.[%d].%s' must be a non-empty string",
+		    path, index, key);
+	if (config_set_string(field, config_setting_get_string(k)) != 0)
+		return cfg_fail(e, "out of memory");
+	return 0;
+}
+
+/* cfg_entry_key - one key of an entry, by the list's table of keys. */
+static int
+cfg_entry_key(const struct cfg_list *l, void *entry,
+    const config_setting_t *k, const char *path, int index,
+    struct cfg_err *e)
 {
 	const char *key = config_setting_name(k);
 
 	e->at = k;
-	for (size_t i = 0; i < NELEM(cfg_entry_schema); i++) {
-		void *field = (char *)p + cfg_entry_schema[i].off;
-		if (strcmp(key, cfg_entry_schema[i].key) != 0)
-			continue;
-		if (cfg_entry_schema[i].kind == CE_TIMEOUT)
-			return cfg_entry_timeout(field, k, index, e);
-		if (cfg_entry_schema[i].kind == CE_GROUP) {
-			if (!config_setting_is_group(k))
-				return cfg_fail(e, "'plugins.[%d].%s' must be "
-				    "a group", index, key);
-			*(const config_setting_t **)field = k;
-			return 0;
-		}
-		if (config_setting_type(k) != CONFIG_TYPE_STRING ||
-		    *config_setting_get_string(k) == '\0')
-			return cfg_fail(e, "'plugins.[%d].%s' must be a "
-			    "non-empty string", index, key);
-		if (config_set_string(field, config_setting_get_string(k)))
-			return cfg_fail(e, "out of memory");
-		return 0;
-	}
-	return cfg_fail(e, "unknown setting 'plugins.[%d].%s' (name, path, "
-	    "settings, timeout)", index, key);
+	for (size_t i = 0; i < l->nkeys; i++)
+		if (strcmp(key, l->keys[i].key) == 0)
+			return cfg_entry_value((char *)entry + l->keys[i].off,
+			    l->keys[i].kind, k, path, index, e);
+	return cfg_fail(e, "unknown setting '%s.[%d].%s' (%s)", path, index,
+	    key, l->names);
 }
 
+/* cfg_entry - one group of the list: its keys, then what it needs. */
 static int
-cfg_entry(struct config_plugin *p, const config_setting_t *g, int index,
-    struct cfg_err *e)
+cfg_entry(const struct cfg_list *l, void *entry, const config_setting_t *g,
+    const char *path, int index, struct cfg_err *e)
 {
-	const char *file = config_setting_source_file(g);
-
 	e->at = g;
 	if (!config_setting_is_group(g))
-		return cfg_fail(e, "'plugins.[%d]' must be a group: "
-		    "{ name = \"...\"; }", index);
+		return cfg_fail(e, "'%s.[%d]' must be a group: %s", path, index,
+		    l->entry_shape);
+	for (int i = 0; i < config_setting_length(g); i++)
+		if (cfg_entry_key(l, entry, config_setting_get_elem(g, i), path,
+		    index, e) == -1)
+			return -1;
+	e->at = g;
+	return l->done(entry, g, path, index, e);
+}
+
+void *
+cfg_list_from_setting(const struct cfg_list *l, const struct cfg_row *row,
+    const config_setting_t *s, size_t *np, struct cfg_err *e)
+{
+	size_t n;
+	char *list;
+
+	if (!config_setting_is_list(s)) {
+		cfg_fail(e, "'%s' must be a list of groups: %s", row->path,
+		    l->list_shape);
+		return NULL;
+	}
+	n = (size_t)config_setting_length(s);
+	if ((list = calloc(n + 1, l->size)) == NULL) {
+		cfg_fail(e, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cfg_entry(l, list + i * l->size, config_setting_get_elem(s,
+		    (int)i), row->path, (int)i, e) == -1) {
+			l->free(list, n);
+			return NULL;
+		}
+	*np = n;
+	return list;
+}
+
+static void
+cfg_free_plugin_list(void *list, size_t n)
+{
+	cfg_free_plugins(list, n);
+}
+
+/* cfg_plugin_done - where the entry is (for the plugin's own errors),
+ * and a name or a path. */
+static int
+cfg_plugin_done(void *entry, const config_setting_t *g, const char *path,
+    int index, struct cfg_err *e)
+{
+	struct config_plugin *p = entry;
+	const char *file = config_setting_source_file(g);
+
 	p->line = (int)config_setting_source_line(g);
 	if (file != NULL && (p->file = strdup(file)) == NULL)
 		return cfg_fail(e, "out of memory");
-	for (int i = 0; i < config_setting_length(g); i++)
-		if (cfg_entry_key(p, config_setting_get_elem(g, i), index,
-		    e) == -1)
-			return -1;
-	e->at = g;
 	if (p->name == NULL && p->path == NULL)
-		return cfg_fail(e, "'plugins.[%d]' needs a name or a path",
+		return cfg_fail(e, "'%s.[%d]' needs a name or a path", path,
 		    index);
 	return 0;
 }
+
+static const struct cfg_list cfg_plugin_list = {
+	cfg_plugin_keys, NELEM(cfg_plugin_keys), sizeof(struct config_plugin),
+	"( { name = \"...\"; }, ... )", "{ name = \"...\"; }",
+	"name, path, settings, timeout", cfg_plugin_done,
+	cfg_free_plugin_list,
+};
 
 /* cfg_plugins_from_setting - ( { name = ..; path = ..; settings = {..} } ) */
 static int
 cfg_plugins_from_setting(struct config *cfg, const struct cfg_row *row,
     const config_setting_t *s, struct cfg_err *e)
 {
-	struct config_plugin *list;
 	size_t n;
+	struct config_plugin *list = cfg_list_from_setting(&cfg_plugin_list,
+	    row, s, &n, e);
 
-	if (!config_setting_is_list(s))
-		return cfg_fail(e, "'%s' must be a list of groups: "
-		    "( { name = \"...\"; }, ... )", row->path);
-	n = (size_t)config_setting_length(s);
-	if ((list = calloc(n + 1, sizeof(*list))) == NULL)
-		return cfg_fail(e, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		if (cfg_entry(&list[i], config_setting_get_elem(s, (int)i),
-		    (int)i, e) == -1) {
-			cfg_free_plugins(list, n);
-			return -1;
-		}
+	if (list == NULL)
+		return -1;
 	cfg_free_plugins(cfg->plugins, cfg->nplugins);
 	cfg->plugins = list;
 	cfg->nplugins = n;

@@ -87,6 +87,35 @@ const char *cfg_resolve(const struct config *, const char *file, char *buf,
     size_t len);
 void cfg_free_plugins(struct config_plugin *p, size_t n);
 
+/* A list of groups read by a table of keys (`plugins`, `tls.sni`): each
+ * entry's errors name its place, as 'plugins.[1].path', with the
+ * entry's line. */
+enum cfg_entry_kind { CE_STRING, CE_GROUP, CE_TIMEOUT };
+
+struct cfg_entry_key {
+	const char *key;
+	enum cfg_entry_kind kind;	/* char *, config_setting_t *, int */
+	size_t off;			/* the field in one element */
+};
+
+struct cfg_list {
+	const struct cfg_entry_key *keys;
+	size_t nkeys;
+	size_t size;			/* of one element */
+	const char *list_shape;		/* the errors' examples: a list, */
+	const char *entry_shape;	/* one entry, */
+	const char *names;		/* and its keys */
+	/* after the keys of an entry: what it needs (e->at is the entry) */
+	int (*done)(void *entry, const config_setting_t *, const char *path,
+	    int index, struct cfg_err *);
+	void (*free)(void *list, size_t n);
+};
+
+/* The entries of the list s, in an array of n + 1 elements (the last
+ * zero); NULL with a message. */
+void *cfg_list_from_setting(const struct cfg_list *, const struct cfg_row *,
+    const config_setting_t *s, size_t *n, struct cfg_err *);
+
 /* config_tls.c: the `tls` and `auth` groups. */
 cfg_from_setting_fn cfg_tls_sni_from_setting, cfg_auth_mechs_from_setting;
 cfg_from_text_fn cfg_auth_mechs_from_text;

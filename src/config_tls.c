@@ -31,13 +31,11 @@ static const struct {
 };
 
 /* The keys of one `tls.sni` entry, all needed. */
-static const struct {
-	const char *key;
-	size_t off;
-} cfg_sni_keys[] = {
-	{ "name", offsetof(struct config_tls_sni, name) },
-	{ "certificate", offsetof(struct config_tls_sni, certificate) },
-	{ "key", offsetof(struct config_tls_sni, key) },
+static const struct cfg_entry_key cfg_sni_keys[] = {
+	{ "name", CE_STRING, offsetof(struct config_tls_sni, name) },
+	{ "certificate", CE_STRING,
+	    offsetof(struct config_tls_sni, certificate) },
+	{ "key", CE_STRING, offsetof(struct config_tls_sni, key) },
 };
 
 void
@@ -49,9 +47,12 @@ cfg_tls_defaults(struct config *cfg)
 	cfg->auth.failure_delay = 1;
 }
 
+/* cfg_sni_free - a list of n entries (a void * for struct cfg_list). */
 static void
-cfg_sni_free(struct config_tls_sni *sni, size_t n)
+cfg_sni_free(void *list, size_t n)
 {
+	struct config_tls_sni *sni = list;
+
 	for (size_t i = 0; sni != NULL && i < n; i++) {
 		free(sni[i].name);
 		free(sni[i].certificate);
@@ -74,60 +75,37 @@ cfg_tls_free(struct config *cfg)
 	cfg_sni_free(t->sni, t->nsni);
 }
 
-/* cfg_sni_entry - { name = ..; certificate = ..; key = ..; } */
 static int
-cfg_sni_entry(struct config_tls_sni *sni, const config_setting_t *g,
+cfg_sni_done(void *entry, const config_setting_t *g, const char *path,
     int index, struct cfg_err *e)
 {
-	e->at = g;
-	if (!config_setting_is_group(g))
-		return cfg_fail(e, "'tls.sni.[%d]' must be a group: { name = "
-		    "\"...\"; certificate = \"...\"; key = \"...\"; }", index);
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *k = config_setting_get_elem(g, i);
-		const char *key = config_setting_name(k);
-		size_t j = 0;
-		e->at = k;
-		while (j < NELEM(cfg_sni_keys) && strcmp(key,
-		    cfg_sni_keys[j].key) != 0)
-			j++;
-		if (j == NELEM(cfg_sni_keys))
-			return cfg_fail(e, "unknown setting 'tls.sni.[%d].%s' "
-			    "(name, certificate, key)", index, key);
-		if (config_setting_type(k) != CONFIG_TYPE_STRING ||
-		    *config_setting_get_string(k) == '\0')
-			return cfg_fail(e, "'tls.sni.[%d].%s' must be a "
-			    "non-empty string", index, key);
-		if (config_set_string((char **)((char *)sni +
-		    cfg_sni_keys[j].off), config_setting_get_string(k)) == -1)
-			return cfg_fail(e, "out of memory");
-	}
-	e->at = g;
+	const struct config_tls_sni *sni = entry;
+
+	(void)g;
 	if (sni->name == NULL || sni->certificate == NULL || sni->key == NULL)
-		return cfg_fail(e, "'tls.sni.[%d]' needs a name, a certificate "
-		    "and a key", index);
+		return cfg_fail(e, "'%s.[%d]' needs a name, a certificate and a "
+		    "key", path, index);
 	return 0;
 }
 
+static const struct cfg_list cfg_sni_list = {
+	cfg_sni_keys, NELEM(cfg_sni_keys), sizeof(struct config_tls_sni),
+	"( { name = \"...\"; ... }, ... )", "{ name = \"...\"; certificate = "
+	"\"...\"; key = \"...\"; }", "name, certificate, key", cfg_sni_done,
+	cfg_sni_free,
+};
+
+/* cfg_tls_sni_from_setting - ( { name = ..; certificate = ..; key = ..; } ) */
 int
 cfg_tls_sni_from_setting(struct config *cfg, const struct cfg_row *row,
     const config_setting_t *s, struct cfg_err *e)
 {
-	struct config_tls_sni *list;
 	size_t n;
+	struct config_tls_sni *list = cfg_list_from_setting(&cfg_sni_list, row,
+	    s, &n, e);
 
-	if (!config_setting_is_list(s))
-		return cfg_fail(e, "'%s' must be a list of groups: ( { name = "
-		    "\"...\"; ... }, ... )", row->path);
-	n = (size_t)config_setting_length(s);
-	if ((list = calloc(n + 1, sizeof(*list))) == NULL)
-		return cfg_fail(e, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		if (cfg_sni_entry(&list[i], config_setting_get_elem(s,
-		    (int)i), (int)i, e) == -1) {
-			cfg_sni_free(list, n);
-			return -1;
-		}
+	if (list == NULL)
+		return -1;
 	cfg_sni_free(cfg->tls.sni, cfg->tls.nsni);
 	cfg->tls.sni = list;
 	cfg->tls.nsni = n;

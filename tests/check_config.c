@@ -640,6 +640,23 @@ static const struct file_error_case {
 	    "1: 'plugins.[0].path' must be a non-empty string" },
 	{ "plugins = ( { name = \"a\"; settings = 1; } );\n",
 	    "1: 'plugins.[0].settings' must be a group" },
+	{ "plugins = ( { name = \"a\"; timeout = -1; } );\n",
+	    "1: 'plugins.[0].timeout' must be a number of seconds from 0 "
+	    "to 86400" },
+	/* tls.sni: a list of groups like plugins, read the same way */
+	{ "tls = { sni = { name = \"a\"; }; };\n", "1: 'tls.sni' must be a "
+	    "list of groups: ( { name = \"...\"; ... }, ... )" },
+	{ "tls = { sni = (\n  \"b\" ); };\n", "2: 'tls.sni.[0]' must be a "
+	    "group: { name = \"...\"; certificate = \"...\"; key = "
+	    "\"...\"; }" },
+	{ "tls = { sni = (\n  { name = \"a\"; } ); };\n",
+	    "2: 'tls.sni.[0]' needs a name, a certificate and a key" },
+	{ "tls = { sni = ( { name = \"a\";\n  nmae = \"b\"; } ); };\n",
+	    "2: unknown setting 'tls.sni.[0].nmae' (name, certificate, key)" },
+	{ "tls = { sni = ( { key = \"\"; } ); };\n",
+	    "1: 'tls.sni.[0].key' must be a non-empty string" },
+	{ "tls = { sni = ( { name = 5; } ); };\n",
+	    "1: 'tls.sni.[0].name' must be a non-empty string" },
 };
 
 START_TEST(test_file_error)

@@ -161,21 +161,59 @@ td_close(SSL *ssl, int fd)
 	close(fd);
 }
 
+/* td_implicit_ehlo - TLS from the first byte, and EHLO answered 250 (its
+ * reply in reply). */
+static SSL *
+td_implicit_ehlo(const struct td *t, int *fdp, char *reply, size_t size)
+{
+	SSL *ssl = td_implicit(t->implicit, fdp, NULL, NULL);
+
+	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, size), 250);
+	return ssl;
+}
+
+/* td_plain_ehlo - a plaintext connection to port, greeted with 220 and
+ * past the EHLO line (its 250 reply in reply). */
+static int
+td_plain_ehlo(int port, const char *ehlo, char *reply, size_t size)
+{
+	int fd = smtp_connect(port);
+
+	ck_assert_int_eq(smtp_reply(fd, reply, size), 220);
+	ck_assert_int_eq(smtp_cmd(fd, ehlo, reply, size), 250);
+	return fd;
+}
+
+/* td_swaks - swaks sends a message to 127.0.0.1:port with tls (--tls:
+ * STARTTLS, --tlsc: implicit) and AUTH mech as user:password; its exit
+ * status, out its output. */
+static int
+td_swaks(int port, const char *tls, const char *mech, const char *user,
+    const char *password, char *out, size_t size)
+{
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	const char *argv[] = { "swaks", "--server", addr, tls, "--auth", mech,
+	    "--auth-user", user, "--auth-password", password, "--from",
+	    "a@example.org", "--to", "b@example.org", NULL };
+	return tu_run(argv, NULL, out, size, 30);
+}
+
 /* ---- STARTTLS ---------------------------------------------------------- */
 
 START_TEST(test_openssl_starttls)
 {
+	const char *opts[] = { "-starttls", "smtp", "-quiet", "-verify_quiet",
+	    "-ign_eof", NULL };
 	struct td t;
-	char port[32], out[16384];
+	char out[16384];
 
 	td_start(&t);
-	snprintf(port, sizeof(port), "127.0.0.1:%d", t.starttls);
-	const char *argv[] = { "openssl", "s_client", "-starttls", "smtp",
-	    "-connect", port, "-quiet", "-verify_quiet", "-ign_eof", NULL };
-	ck_assert_int_eq(tu_run(argv, "EHLO client.test\r\n"
+	ck_assert_int_eq(tu_s_client(t.starttls, opts, "EHLO client.test\r\n"
 	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"
 	    "DATA\r\nSubject: x\r\n\r\nhello\r\n.\r\nQUIT\r\n", out,
-	    sizeof(out), 20), 0);
+	    sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "354 ") && strstr(out, "221 Bye"), "%s",
 	    out);
 	/* after STARTTLS, STARTTLS is no longer advertised */
@@ -189,15 +227,13 @@ END_TEST
 
 START_TEST(test_openssl_implicit)
 {
+	const char *opts[] = { "-quiet", "-verify_quiet", "-ign_eof", NULL };
 	struct td t;
-	char port[32], out[16384];
+	char out[16384];
 
 	td_start(&t);
-	snprintf(port, sizeof(port), "127.0.0.1:%d", t.implicit);
-	const char *argv[] = { "openssl", "s_client", "-connect", port,
-	    "-quiet", "-verify_quiet", "-ign_eof", NULL };
-	ck_assert_int_eq(tu_run(argv, "EHLO client.test\r\nQUIT\r\n", out,
-	    sizeof(out), 20), 0);
+	ck_assert_int_eq(tu_s_client(t.implicit, opts, "EHLO client.test\r\n"
+	    "QUIT\r\n", out, sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "220 ") && strstr(out, "250-AUTH PLAIN "
 	    "LOGIN") && strstr(out, "221 Bye"), "%s", out);
 	ck_assert_msg(strstr(out, "STARTTLS") == NULL, "%s", out);
@@ -213,10 +249,8 @@ START_TEST(test_starttls_injection)
 	int fd;
 
 	td_start(&t);
-	fd = smtp_connect(t.starttls);
-	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 220);
-	ck_assert_int_eq(smtp_cmd(fd, "EHLO client.test", reply,
-	    sizeof(reply)), 250);
+	fd = td_plain_ehlo(t.starttls, "EHLO client.test", reply,
+	    sizeof(reply));
 	ck_assert_int_eq(smtp_send(fd, "STARTTLS\r\nNOOP\r\n"), 0);
 	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 220);
 	ck_assert_str_eq(reply, "220 Ready to start TLS\r\n");
@@ -241,9 +275,7 @@ START_TEST(test_starttls_replies)
 	int fd;
 
 	td_start(&t);
-	fd = smtp_connect(t.starttls);
-	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 220);
-	ck_assert_int_eq(smtp_cmd(fd, "EHLO c", reply, sizeof(reply)), 250);
+	fd = td_plain_ehlo(t.starttls, "EHLO c", reply, sizeof(reply));
 	ck_assert_int_eq(smtp_cmd(fd, "STARTTLS now", reply, sizeof(reply)),
 	    501);
 	ck_assert_int_eq(smtp_cmd(fd, "MAIL FROM:<a@example.org>", reply,
@@ -261,9 +293,7 @@ START_TEST(test_starttls_replies)
 	    503);
 	td_close(ssl, fd);
 	/* a plain listener knows no STARTTLS */
-	fd = smtp_connect(t.plain);
-	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 220);
-	ck_assert_int_eq(smtp_cmd(fd, "EHLO c", reply, sizeof(reply)), 250);
+	fd = td_plain_ehlo(t.plain, "EHLO c", reply, sizeof(reply));
 	ck_assert_msg(strstr(reply, "STARTTLS") == NULL, "%s", reply);
 	ck_assert_int_eq(smtp_cmd(fd, "STARTTLS", reply, sizeof(reply)), 500);
 	close(fd);
@@ -280,9 +310,7 @@ START_TEST(test_require_tls)
 	int fd;
 
 	td_start_with(&t, 20, "esmtp = { enhanced_status_codes = true; };\n");
-	fd = smtp_connect(t.submission);
-	ck_assert_int_eq(smtp_reply(fd, reply, sizeof(reply)), 220);
-	ck_assert_int_eq(smtp_cmd(fd, "EHLO c", reply, sizeof(reply)), 250);
+	fd = td_plain_ehlo(t.submission, "EHLO c", reply, sizeof(reply));
 	ck_assert_msg(strstr(reply, "AUTH") == NULL, "%s", reply);
 	ck_assert_int_eq(smtp_cmd(fd, "MAIL FROM:<a@example.org>", reply,
 	    sizeof(reply)), 530);
@@ -320,8 +348,7 @@ START_TEST(test_auth_exchange)
 	int fd;
 
 	td_start(&t);
-	SSL *ssl = td_implicit(t.implicit, &fd, NULL, NULL);
-	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, sizeof(reply)), 250);
+	SSL *ssl = td_implicit_ehlo(&t, &fd, reply, sizeof(reply));
 	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH", reply, sizeof(reply)), 501);
 	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH CRAM-MD5", reply,
 	    sizeof(reply)), 504);
@@ -346,8 +373,7 @@ START_TEST(test_auth_exchange)
 	ck_assert_int_eq(tu_tls_cmd(ssl, "QUIT", reply, sizeof(reply)), 221);
 	td_close(ssl, fd);
 	/* carol (bcrypt), PLAIN through 334; then AUTH in a transaction */
-	ssl = td_implicit(t.implicit, &fd, NULL, NULL);
-	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, sizeof(reply)), 250);
+	ssl = td_implicit_ehlo(&t, &fd, reply, sizeof(reply));
 	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH PLAIN", reply, sizeof(reply)),
 	    334);
 	ck_assert_int_eq(tu_tls_cmd(ssl, "AGNhcm9sAGJmLXNlY3JldA==", reply,
@@ -373,8 +399,7 @@ START_TEST(test_auth_failures)
 	int fd;
 
 	td_start_with(&t, 4, "esmtp = { enhanced_status_codes = true; };\n");
-	SSL *ssl = td_implicit(t.implicit, &fd, NULL, NULL);
-	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, sizeof(reply)), 250);
+	SSL *ssl = td_implicit_ehlo(&t, &fd, reply, sizeof(reply));
 	for (int i = 0; i < 3; i++) {
 		long long t0 = du_now_ms();
 		/* alice:wrong-secret */
@@ -402,30 +427,18 @@ END_TEST
 START_TEST(test_swaks)
 {
 	struct td t;
-	char port[32], out[16384];
+	char out[16384];
 
 	if (!tu_have("swaks"))
 		CHECK_SKIP("swaks is not installed");
 	td_start(&t);
-	snprintf(port, sizeof(port), "127.0.0.1:%d", t.submission);
-	const char *plain[] = { "swaks", "--server", port, "--tls",
-	    "--auth", "PLAIN", "--auth-user", "alice", "--auth-password",
-	    "yes-secret", "--from", "a@example.org", "--to", "b@example.org",
-	    NULL };
-	ck_assert_msg(tu_run(plain, NULL, out, sizeof(out), 30) == 0, "%s",
-	    out);
+	ck_assert_msg(td_swaks(t.submission, "--tls", "PLAIN", "alice",
+	    "yes-secret", out, sizeof(out)) == 0, "%s", out);
 	ck_assert_msg(strstr(out, "235 Authentication successful"), "%s", out);
-	snprintf(port, sizeof(port), "127.0.0.1:%d", t.implicit);
-	const char *login[] = { "swaks", "--server", port, "--tlsc",
-	    "--auth", "LOGIN", "--auth-user", "bob", "--auth-password",
-	    "sha-secret", "--from", "a@example.org", "--to", "b@example.org",
-	    NULL };
-	ck_assert_msg(tu_run(login, NULL, out, sizeof(out), 30) == 0, "%s",
-	    out);
-	const char *bad[] = { "swaks", "--server", port, "--tlsc",
-	    "--auth", "LOGIN", "--auth-user", "bob", "--auth-password",
-	    "nope", "--from", "a@example.org", "--to", "b@example.org", NULL };
-	ck_assert_int_ne(tu_run(bad, NULL, out, sizeof(out), 30), 0);
+	ck_assert_msg(td_swaks(t.implicit, "--tlsc", "LOGIN", "bob",
+	    "sha-secret", out, sizeof(out)) == 0, "%s", out);
+	ck_assert_int_ne(td_swaks(t.implicit, "--tlsc", "LOGIN", "bob",
+	    "nope", out, sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "535 Authentication credentials invalid"),
 	    "%s", out);
 	ck_assert(pd_log_has(&t.pd, "messages=1", 5));
@@ -440,10 +453,7 @@ START_TEST(test_smtplib)
 
 	td_start(&t);
 	snprintf(script, sizeof(script),
-	    "import smtplib, ssl\n"
-	    "ctx = ssl.create_default_context()\n"
-	    "ctx.check_hostname = False\n"
-	    "ctx.verify_mode = ssl.CERT_NONE\n"
+	    "import smtplib, ssl\n" TU_PY_ANY_CERT
 	    "s = smtplib.SMTP('127.0.0.1', %d, timeout=10)\n"
 	    "s.starttls(context=ctx)\n"
 	    "s.login('alice', 'yes-secret')\n"
@@ -463,9 +473,7 @@ START_TEST(test_smtplib)
 	    "except smtplib.SMTPAuthenticationError as e:\n"
 	    "    print('refused', e.smtp_code)\n"
 	    "print('done')\n", t.submission, t.implicit, t.implicit);
-	const char *argv[] = { "python3", "-c", script, NULL };
-	ck_assert_msg(tu_run(argv, NULL, out, sizeof(out), 30) == 0, "%s",
-	    out);
+	ck_assert_msg(tu_python(script, out, sizeof(out)) == 0, "%s", out);
 	ck_assert_msg(strstr(out, "refused 535") && strstr(out, "done"), "%s",
 	    out);
 	ck_assert(pd_log_has(&t.pd, "messages=1", 5));
@@ -500,10 +508,7 @@ START_TEST(test_proxy_then_tls)
 	    pd.port, pd.dir, pd.dir), 0);
 	pd_start(&pd, args);
 	snprintf(script, sizeof(script),
-	    "import smtplib, socket, ssl\n"
-	    "ctx = ssl.create_default_context()\n"
-	    "ctx.check_hostname = False\n"
-	    "ctx.verify_mode = ssl.CERT_NONE\n"
+	    "import smtplib, socket, ssl\n" TU_PY_ANY_CERT
 	    "class P(smtplib.SMTP):\n"
 	    "    def _get_socket(self, host, port, timeout):\n"
 	    "        s = socket.create_connection((host, port), timeout)\n"
@@ -519,9 +524,7 @@ START_TEST(test_proxy_then_tls)
 	    "    s.sendmail('a@example.org', ['b@example.org'], 'Subject: x\\n\\nhi\\n')\n"
 	    "    s.quit()\n"
 	    "print('done')\n", implicit, starttls);
-	const char *argv[] = { "python3", "-c", script, NULL };
-	ck_assert_msg(tu_run(argv, NULL, out, sizeof(out), 30) == 0, "%s",
-	    out);
+	ck_assert_msg(tu_python(script, out, sizeof(out)) == 0, "%s", out);
 	ck_assert_msg(strstr(out, "done") != NULL, "%s", out);
 	ck_assert(pd_log_has(&pd, "tls id=", 5));
 	ck_assert(pd_log_has(&pd, "client=192.0.2.7 version=TLS", 5));
@@ -589,19 +592,17 @@ END_TEST
 START_TEST(test_resume)
 {
 	struct td t;
-	char port[32], sess[400], out[16384];
+	char sess[400], out[16384];
+	const char *first[] = { "-sess_out", sess, "-ign_eof", NULL };
+	const char *again[] = { "-sess_in", sess, "-ign_eof", NULL };
 
 	td_start(&t);
-	snprintf(port, sizeof(port), "127.0.0.1:%d", t.implicit);
 	pd_path(&t.pd, "session.pem", sess, sizeof(sess));
-	const char *first[] = { "openssl", "s_client", "-connect", port,
-	    "-sess_out", sess, "-ign_eof", NULL };
-	const char *again[] = { "openssl", "s_client", "-connect", port,
-	    "-sess_in", sess, "-ign_eof", NULL };
-	ck_assert_int_eq(tu_run(first, "QUIT\r\n", out, sizeof(out), 20), 0);
+	ck_assert_int_eq(tu_s_client(t.implicit, first, "QUIT\r\n", out,
+	    sizeof(out)), 0);
 	for (int i = 0; i < 3; i++) {
-		ck_assert_int_eq(tu_run(again, "QUIT\r\n", out, sizeof(out),
-		    20), 0);
+		ck_assert_int_eq(tu_s_client(t.implicit, again, "QUIT\r\n",
+		    out, sizeof(out)), 0);
 		ck_assert_msg(strstr(out, "Reused, TLSv1.3") != NULL, "%s",
 		    out);
 	}
@@ -673,7 +674,7 @@ END_TEST
 START_TEST(test_accessors_client_cert)
 {
 	struct td t;
-	char plugins[600], tls[400], port[32], cert[400], key[400];
+	char plugins[600], tls[400], cert[400], key[400];
 	char reply[512], out[16384];
 	int fd;
 
@@ -694,8 +695,7 @@ START_TEST(test_accessors_client_cert)
 	    "verified=0 user=-\r\n");
 	close(fd);
 	/* TLS and AUTH, no certificate */
-	SSL *ssl = td_implicit(t.implicit, &fd, NULL, NULL);
-	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, sizeof(reply)), 250);
+	SSL *ssl = td_implicit_ehlo(&t, &fd, reply, sizeof(reply));
 	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH PLAIN "
 	    "AGFsaWNlAHllcy1zZWNyZXQ=", reply, sizeof(reply)), 235);
 	ck_assert_int_eq(tu_tls_cmd(ssl, "XTLS", reply, sizeof(reply)), 250);
@@ -703,14 +703,12 @@ START_TEST(test_accessors_client_cert)
 	    strstr(reply, "peer=- verified=0 user=alice"), "%s", reply);
 	td_close(ssl, fd);
 	/* a client certificate signed by client_ca */
-	snprintf(port, sizeof(port), "127.0.0.1:%d", t.implicit);
 	tu_path(cert, sizeof(cert), t.pd.dir, "client", "crt");
 	tu_path(key, sizeof(key), t.pd.dir, "client", "key");
-	const char *argv[] = { "openssl", "s_client", "-connect", port,
-	    "-cert", cert, "-key", key, "-quiet", "-verify_quiet",
-	    "-ign_eof", NULL };
-	ck_assert_int_eq(tu_run(argv, "XTLS\r\nQUIT\r\n", out, sizeof(out),
-	    20), 0);
+	const char *opts[] = { "-cert", cert, "-key", key, "-quiet",
+	    "-verify_quiet", "-ign_eof", NULL };
+	ck_assert_int_eq(tu_s_client(t.implicit, opts, "XTLS\r\nQUIT\r\n",
+	    out, sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "peer=/CN=client.test verified=1 user=-"),
 	    "%s", out);
 	ck_assert(pd_log_has(&t.pd, "client_cert=\"/CN=client.test\" "
@@ -730,8 +728,7 @@ START_TEST(test_no_authenticator)
 	snprintf(plugins, sizeof(plugins), "{ path = \"%s\"; }", TTLS_PLUGIN);
 	t.plugins = plugins;
 	td_run(&t, "");
-	SSL *ssl = td_implicit(t.implicit, &fd, NULL, NULL);
-	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, sizeof(reply)), 250);
+	SSL *ssl = td_implicit_ehlo(&t, &fd, reply, sizeof(reply));
 	ck_assert_msg(strstr(reply, "AUTH") == NULL, "%s", reply);
 	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH PLAIN", reply, sizeof(reply)),
 	    500);
@@ -769,9 +766,7 @@ START_TEST(test_passwd_file)
 	ck_assert_int_eq(kill(t.pd.pid, SIGHUP), 0);
 	ck_assert(pd_log_has(&t.pd, "reload done generation=1", 10));
 	for (int i = 0; i < 50; i++) {
-		SSL *ssl = td_implicit(t.implicit, &fd, NULL, NULL);
-		ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply,
-		    sizeof(reply)), 250);
+		SSL *ssl = td_implicit_ehlo(&t, &fd, reply, sizeof(reply));
 		/* dora:new-secret */
 		int code = tu_tls_cmd(ssl, "AUTH PLAIN AGRvcmEAbmV3LXNlY3JldA==",
 		    reply, sizeof(reply));
@@ -847,8 +842,7 @@ START_TEST(test_dovecot)
 	    t.pd.dir);
 	t.plugins = plugins;
 	td_run(&t, "");
-	SSL *ssl = td_implicit(t.implicit, &fd, NULL, NULL);
-	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, sizeof(reply)), 250);
+	SSL *ssl = td_implicit_ehlo(&t, &fd, reply, sizeof(reply));
 	/* dave:wrong, then LOGIN dave:dv-secret */
 	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH PLAIN AGRhdmUAd3Jvbmc=", reply,
 	    sizeof(reply)), 535);
@@ -862,8 +856,7 @@ START_TEST(test_dovecot)
 	ck_assert(pd_log_has(&t.pd, "user=\"dave\" result=ok", 5));
 	/* Dovecot gone: a temporary failure, not a wrong password */
 	du_kill_wait(dv, 5000);
-	ssl = td_implicit(t.implicit, &fd, NULL, NULL);
-	ck_assert_int_eq(tu_tls_cmd(ssl, "EHLO c", reply, sizeof(reply)), 250);
+	ssl = td_implicit_ehlo(&t, &fd, reply, sizeof(reply));
 	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH PLAIN AGRhdmUAZHYtc2VjcmV0",
 	    reply, sizeof(reply)), 454);
 	td_close(ssl, fd);

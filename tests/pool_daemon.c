@@ -15,58 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/daemon_util.h"
-
-#define BODY "Subject: pool test\r\n\r\nhello\r\n"
-
-/* write_config - a config file in the daemon's directory. */
-static void
-write_config(const char *path, const char *text)
-{
-	ck_assert_int_eq(du_write_config(path, "%s", text), 0);
-}
-
-/* session_ehlo - a connection past EHLO; the greeting in greet. */
-static int
-session_ehlo(int port, char *greet, size_t size)
-{
-	char reply[1024];
-	int fd = smtp_open(port, greet, size);
-
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(smtp_cmd(fd, "EHLO client.example", reply,
-	    sizeof(reply)), 250);
-	return fd;
-}
-
-static void
-session_quit(int fd)
-{
-	char reply[256];
-
-	ck_assert_int_eq(smtp_cmd(fd, "QUIT", reply, sizeof(reply)), 221);
-	close(fd);
-}
-
-/* one_message - a whole session with one message; its final code. */
-static int
-one_message(int port)
-{
-	char greet[512];
-	int fd = smtp_open(port, greet, sizeof(greet));
-	int code = -1;
-
-	if (fd == -1)
-		return -1;
-	if (smtp_cmd(fd, "HELO client.example", greet, sizeof(greet)) == 250)
-		code = smtp_message(fd, BODY);
-	close(fd);
-	return code;
-}
+#include "tests/check_run.h"
+#include "tests/pool_util.h"
 
 START_TEST(test_start_workers)
 {
@@ -79,7 +32,7 @@ START_TEST(test_start_workers)
 	 * `start` even though min_spare is 5). */
 	du_sleep_ms(2500);
 	ck_assert_int_eq(pd_workers(d.pid, NULL, 0), 3);
-	ck_assert_int_eq(one_message(d.port), 250);
+	ck_assert_int_eq(pu_session(d.port), 250);
 	ck_assert_int_eq(pd_stop(&d), 0);
 	ck_assert(pd_log_has(&d, "stopped status=0", 0));
 	pd_cleanup(&d);
@@ -111,7 +64,7 @@ START_TEST(test_burst_accept)
 			ck_assert_int_eq(smtp_reply(fd[i], reply,
 			    sizeof(reply)), 220);
 		for (int i = 0; i < 3; i++)
-			session_quit(fd[i]);
+			pu_quit(fd[i]);
 	}
 	ck_assert_int_eq(pd_stop(&d), 0);
 	pd_cleanup(&d);
@@ -151,10 +104,10 @@ START_TEST(test_two_listeners)
 			    sizeof(reply)), 220);
 			ck_assert_int_eq(smtp_cmd(fd[i], "HELO c.example",
 			    reply, sizeof(reply)), 250);
-			ck_assert_int_eq(smtp_message(fd[i], BODY), 250);
+			ck_assert_int_eq(smtp_message(fd[i], PU_BODY), 250);
 		}
 		for (int i = 0; i < 4; i++)
-			session_quit(fd[i]);
+			pu_quit(fd[i]);
 	}
 	ck_assert_int_eq(pd_stop(&d), 0);
 	pd_cleanup(&d);
@@ -183,7 +136,7 @@ load_client(void *arg)
 	if (fd != -1 && smtp_cmd(fd, "EHLO load.example", reply,
 	    sizeof(reply)) == 250) {
 		for (int i = 0; i < LOAD_MESSAGES; i++) {
-			if (smtp_message(fd, BODY) == 250)
+			if (smtp_message(fd, PU_BODY) == 250)
 				ok++;
 			/* A client that takes its time, so that the
 			 * sessions overlap and the pool has to grow. */
@@ -252,8 +205,8 @@ START_TEST(test_kill_busy_worker)
 
 	pd_start(&d, args);
 	ck_assert_int_eq(pd_wait_workers(d.pid, 3, 3, 5), 3);
-	a = session_ehlo(d.port, greet, sizeof(greet));
-	b = session_ehlo(d.port, greet, sizeof(greet));
+	a = pu_ehlo(d.port, greet, sizeof(greet));
+	b = pu_ehlo(d.port, greet, sizeof(greet));
 	ck_assert_int_eq(smtp_cmd(a, "MAIL FROM:<x@example.org>", reply,
 	    sizeof(reply)), 250);
 	port_a = du_local_port(a);
@@ -264,8 +217,8 @@ START_TEST(test_kill_busy_worker)
 	ck_assert_int_eq(smtp_cmd(a, "RCPT TO:<y@example.org>", reply,
 	    sizeof(reply)), -1);
 	close(a);
-	ck_assert_int_eq(smtp_message(b, BODY), 250);
-	session_quit(b);
+	ck_assert_int_eq(smtp_message(b, PU_BODY), 250);
+	pu_quit(b);
 	snprintf(text, sizeof(text), "worker died pid=%ld signal=9",
 	    (long)victim);
 	ck_assert(pd_log_has(&d, text, 5));
@@ -277,7 +230,7 @@ START_TEST(test_kill_busy_worker)
 	n = pd_workers(d.pid, after, PD_MAX_WORKERS);
 	for (int i = 0; i < n; i++)
 		ck_assert_int_ne(after[i], victim);
-	ck_assert_int_eq(one_message(d.port), 250);
+	ck_assert_int_eq(pu_session(d.port), 250);
 	ck_assert_int_eq(pd_stop(&d), 0);
 	pd_cleanup(&d);
 }
@@ -292,15 +245,13 @@ START_TEST(test_crash_in_plugin)
 	struct pd d = { 0 };
 	int a, b;
 
-	pd_prepare(&d);
+	pu_prepare_config(&d, conf, sizeof(conf), "plugins = ( { path = \""
+	    POOL_TEST_PLUGINS "/tplug.so\"; settings = { rcpt = \"crash\"; "
+	    "rcpt_only = \"crash@example.org\"; }; } );\n");
 	d.crashes = true;
-	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
-	write_config(conf, "plugins = ( { path = \"" POOL_TEST_PLUGINS
-	    "/tplug.so\"; settings = { rcpt = \"crash\"; rcpt_only = "
-	    "\"crash@example.org\"; }; } );\n");
 	pd_start(&d, args);
-	a = session_ehlo(d.port, greet, sizeof(greet));
-	b = session_ehlo(d.port, greet, sizeof(greet));
+	a = pu_ehlo(d.port, greet, sizeof(greet));
+	b = pu_ehlo(d.port, greet, sizeof(greet));
 	ck_assert_int_eq(smtp_cmd(a, "MAIL FROM:<x@example.org>", reply,
 	    sizeof(reply)), 250);
 	ck_assert_int_eq(smtp_cmd(a, "RCPT TO:<crash@example.org>", reply,
@@ -310,28 +261,13 @@ START_TEST(test_crash_in_plugin)
 	close(a);
 	ck_assert(pd_log_has(&d, "signal=11", 5));
 	ck_assert(pd_log_has(&d, text, 0));
-	ck_assert_int_eq(smtp_message(b, BODY), 250);
-	session_quit(b);
-	ck_assert_int_eq(one_message(d.port), 250);
+	ck_assert_int_eq(smtp_message(b, PU_BODY), 250);
+	pu_quit(b);
+	ck_assert_int_eq(pu_session(d.port), 250);
 	ck_assert_int_eq(pd_stop(&d), 0);
 	pd_cleanup(&d);
 }
 END_TEST
-
-/* count - occurrences of text in the daemon's log. */
-static int
-log_count(const struct pd *d, const char *text)
-{
-	FILE *f = fopen(d->log, "r");
-	char line[2048];
-	int n = 0;
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f) != NULL)
-		n += strstr(line, text) != NULL;
-	fclose(f);
-	return n;
-}
 
 /* cpu_ms - user+system time of a process so far. */
 static long
@@ -366,17 +302,16 @@ START_TEST(test_crash_loop)
 	struct pd d = { 0 };
 	int deaths;
 
-	pd_prepare(&d);
-	d.crashes = true;
-	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
 	snprintf(cfg, sizeof(cfg), "plugins = ( { path = \"" POOL_TEST_PLUGINS
 	    "/pool_tcrash.so\"; settings = { worker_init = \"%s\"; }; } );\n",
 	    crash_loop_actions[_i]);
-	write_config(conf, cfg);
+	pu_prepare_config(&d, conf, sizeof(conf), cfg);
+	d.crashes = true;
 	pd_spawn(&d, args);
 	ck_assert(pd_log_has(&d, "respawn throttled", 5));
 	du_sleep_ms(4000);
-	deaths = log_count(&d, "worker died") + log_count(&d, "worker failed");
+	deaths = pu_log_count(&d, "worker died") +
+	    pu_log_count(&d, "worker failed");
 	ck_assert_int_ge(deaths, 3);
 	/* Some 5 s in all: without the back-off, thousands of forks. */
 	ck_assert_msg(deaths <= 20, "%d deaths", deaths);
@@ -401,7 +336,7 @@ hammer_run(void *arg)
 	struct hammer *h = arg;
 
 	for (int i = 0; i < h->sessions; i++) {
-		if (one_message(h->port) == 250)
+		if (pu_session(h->port) == 250)
 			h->ok++;
 		du_sleep_ms(10);
 	}
@@ -421,14 +356,13 @@ START_TEST(test_reload_hostname)
 	pid_t old;
 	int a, fd = -1;
 
-	pd_prepare(&d);
-	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
-	write_config(conf, "hostname = \"one.example\";\n");
+	pu_prepare_config(&d, conf, sizeof(conf),
+	    "hostname = \"one.example\";\n");
 	pd_start(&d, args);
-	a = session_ehlo(d.port, greet, sizeof(greet));
+	a = pu_ehlo(d.port, greet, sizeof(greet));
 	ck_assert_msg(strstr(greet, "220 one.example") == greet, "%s", greet);
 	old = pd_log_worker(&d, du_local_port(a), 5);
-	write_config(conf, "hostname = \"two.example\";\n");
+	pu_config(&d, "hostname = \"two.example\";\n");
 	h.port = d.port;
 	ck_assert_int_eq(pthread_create(&th, NULL, hammer_run, &h), 0);
 	du_sleep_ms(100);
@@ -448,11 +382,11 @@ START_TEST(test_reload_hostname)
 	ck_assert_msg(fd != -1, "new sessions still greet with %s", greet);
 	ck_assert_int_eq(smtp_cmd(fd, "EHLO c.example", greet, sizeof(greet)),
 	    250);
-	ck_assert_int_eq(smtp_message(fd, BODY), 250);
-	session_quit(fd);
+	ck_assert_int_eq(smtp_message(fd, PU_BODY), 250);
+	pu_quit(fd);
 	/* The session from before the reload is not disturbed. */
-	ck_assert_int_eq(smtp_message(a, BODY), 250);
-	session_quit(a);
+	ck_assert_int_eq(smtp_message(a, PU_BODY), 250);
+	pu_quit(a);
 	for (int i = 0; i < 100 && pd_alive(old); i++)
 		du_sleep_ms(50);
 	ck_assert(!pd_alive(old));
@@ -470,13 +404,12 @@ START_TEST(test_reload_broken)
 	struct pd d = { 0 };
 	int n, m, fd;
 
-	pd_prepare(&d);
-	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
-	write_config(conf, "hostname = \"one.example\";\n");
+	pu_prepare_config(&d, conf, sizeof(conf),
+	    "hostname = \"one.example\";\n");
 	pd_start(&d, args);
 	ck_assert_int_eq(pd_wait_workers(d.pid, 2, 2, 5), 2);
 	n = pd_workers(d.pid, before, PD_MAX_WORKERS);
-	write_config(conf, "hostname = \"two.example\"\npool = { start = ;\n");
+	pu_config(&d, "hostname = \"two.example\"\npool = { start = ;\n");
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	ck_assert(pd_log_has(&d, "reload failed", 5));
 	fd = smtp_open(d.port, greet, sizeof(greet));
@@ -484,8 +417,8 @@ START_TEST(test_reload_broken)
 	ck_assert_msg(strstr(greet, "220 one.example") == greet, "%s", greet);
 	ck_assert_int_eq(smtp_cmd(fd, "EHLO c.example", greet, sizeof(greet)),
 	    250);
-	ck_assert_int_eq(smtp_message(fd, BODY), 250);
-	session_quit(fd);
+	ck_assert_int_eq(smtp_message(fd, PU_BODY), 250);
+	pu_quit(fd);
 	/* The same workers: nothing was restarted. */
 	m = pd_workers(d.pid, after, PD_MAX_WORKERS);
 	ck_assert_int_eq(m, n);
@@ -507,13 +440,11 @@ START_TEST(test_reload_pool_settings)
 	const char *args[] = { "-C", conf, NULL };
 	struct pd d = { 0 };
 
-	pd_prepare(&d);
-	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
-	write_config(conf, "pool = { start = 2; min_spare = 1; "
-	    "max_spare = 2; };\n");
+	pu_prepare_config(&d, conf, sizeof(conf), "pool = { start = 2; "
+	    "min_spare = 1; max_spare = 2; };\n");
 	pd_start(&d, args);
 	ck_assert_int_eq(pd_wait_workers(d.pid, 2, 2, 5), 2);
-	write_config(conf, "pool = { start = 4; min_spare = 1; "
+	pu_config(&d, "pool = { start = 4; min_spare = 1; "
 	    "max_spare = 4; };\n");
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	ck_assert(pd_log_has(&d, "reload done generation=1 started=4", 5));
@@ -521,7 +452,7 @@ START_TEST(test_reload_pool_settings)
 	ck_assert_int_eq(pd_wait_workers(d.pid, 4, 4, 5), 4);
 	du_sleep_ms(1500);
 	ck_assert_int_eq(pd_workers(d.pid, NULL, 0), 4);
-	ck_assert_int_eq(one_message(d.port), 250);
+	ck_assert_int_eq(pu_session(d.port), 250);
 	ck_assert_int_eq(pd_stop(&d), 0);
 	pd_cleanup(&d);
 }
@@ -539,7 +470,7 @@ START_TEST(test_stop_during_data)
 	int a, status;
 
 	pd_start(&d, args);
-	a = session_ehlo(d.port, greet, sizeof(greet));
+	a = pu_ehlo(d.port, greet, sizeof(greet));
 	ck_assert_int_eq(smtp_cmd(a, "MAIL FROM:<x@example.org>", reply,
 	    sizeof(reply)), 250);
 	ck_assert_int_eq(smtp_cmd(a, "RCPT TO:<y@example.org>", reply,
@@ -552,7 +483,7 @@ START_TEST(test_stop_during_data)
 	ck_assert_int_eq(waitpid(d.pid, &status, WNOHANG), 0);
 	ck_assert_int_eq(smtp_send(a, "second half\r\n"), 0);
 	ck_assert_int_eq(smtp_cmd(a, ".", reply, sizeof(reply)), 250);
-	session_quit(a);
+	pu_quit(a);
 	ck_assert_int_eq(pd_wait_exit(d.pid, 10), 0);
 	d.pid = 0;
 	ck_assert(pd_log_has(&d, "stopped status=0", 0));
@@ -571,7 +502,7 @@ START_TEST(test_stop_timeout)
 	int a;
 
 	pd_start(&d, args);
-	a = session_ehlo(d.port, greet, sizeof(greet));
+	a = pu_ehlo(d.port, greet, sizeof(greet));
 	ck_assert_int_eq(kill(d.pid, SIGINT), 0);
 	ck_assert_int_eq(smtp_reply(a, reply, sizeof(reply)), 421);
 	close(a);
@@ -594,12 +525,12 @@ START_TEST(test_master_killed)
 	pd_start(&d, args);
 	ck_assert_int_eq(pd_wait_workers(d.pid, 3, 3, 5), 3);
 	n = pd_workers(d.pid, w, PD_MAX_WORKERS);
-	a = session_ehlo(d.port, greet, sizeof(greet));
+	a = pu_ehlo(d.port, greet, sizeof(greet));
 	ck_assert_int_eq(kill(d.pid, SIGKILL), 0);
 	ck_assert_int_eq(pd_wait_exit(d.pid, 5), 128 + SIGKILL);
 	d.pid = 0;
-	ck_assert_int_eq(smtp_message(a, BODY), 250);
-	session_quit(a);
+	ck_assert_int_eq(smtp_message(a, PU_BODY), 250);
+	pu_quit(a);
 	for (int i = 0; i < n; i++) {
 		for (int j = 0; j < 100 && pd_alive(w[i]); j++)
 			du_sleep_ms(50);
@@ -620,12 +551,11 @@ START_TEST(test_stop_kills_stuck)
 	struct pd d = { 0 };
 	int a;
 
-	pd_prepare(&d);
-	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
-	write_config(conf, "plugins = ( { path = \"" POOL_TEST_PLUGINS
-	    "/pool_tcrash.so\"; settings = { rcpt = \"hang\"; }; } );\n");
+	pu_prepare_config(&d, conf, sizeof(conf), "plugins = ( { path = \""
+	    POOL_TEST_PLUGINS "/pool_tcrash.so\"; settings = { rcpt = "
+	    "\"hang\"; }; } );\n");
 	pd_start(&d, args);
-	a = session_ehlo(d.port, greet, sizeof(greet));
+	a = pu_ehlo(d.port, greet, sizeof(greet));
 	ck_assert_int_eq(smtp_cmd(a, "MAIL FROM:<x@example.org>", reply,
 	    sizeof(reply)), 250);
 	ck_assert_int_eq(smtp_send(a, "RCPT TO:<y@example.org>\r\n"), 0);
@@ -662,8 +592,8 @@ START_TEST(test_recycle)
 		seen[i] = pd_log_worker(&d, du_local_port(fd), 5);
 		ck_assert_int_eq(smtp_cmd(fd, "HELO c.example", greet,
 		    sizeof(greet)), 250);
-		ck_assert_int_eq(smtp_message(fd, BODY), 250);
-		session_quit(fd);
+		ck_assert_int_eq(smtp_message(fd, PU_BODY), 250);
+		pu_quit(fd);
 		distinct += i == 0 || seen[i] != seen[i - 1];
 	}
 	ck_assert_int_ge(distinct, 3);
@@ -684,8 +614,8 @@ START_TEST(test_busy_reply)
 
 	pd_start(&d, args);
 	ck_assert_int_eq(pd_wait_workers(d.pid, 2, 2, 5), 2);
-	a = session_ehlo(d.port, greet, sizeof(greet));
-	b = session_ehlo(d.port, greet, sizeof(greet));
+	a = pu_ehlo(d.port, greet, sizeof(greet));
+	b = pu_ehlo(d.port, greet, sizeof(greet));
 	c = smtp_open(d.port, greet, sizeof(greet));
 	ck_assert_int_ne(c, -1);
 	ck_assert_msg(strncmp(greet, "421 ", 4) == 0 &&
@@ -693,7 +623,7 @@ START_TEST(test_busy_reply)
 	    "%s", greet);
 	close(c);
 	ck_assert(pd_log_has(&d, "refused client=127.0.0.1", 5));
-	session_quit(a);
+	pu_quit(a);
 	/* A worker is free again: served, not refused. */
 	c = -1;
 	for (int i = 0; i < 40 && c == -1; i++) {
@@ -707,9 +637,9 @@ START_TEST(test_busy_reply)
 	ck_assert_int_ne(c, -1);
 	ck_assert_int_eq(smtp_cmd(c, "HELO c.example", greet, sizeof(greet)),
 	    250);
-	ck_assert_int_eq(smtp_message(c, BODY), 250);
-	session_quit(c);
-	session_quit(b);
+	ck_assert_int_eq(smtp_message(c, PU_BODY), 250);
+	pu_quit(c);
+	pu_quit(b);
 	ck_assert_int_eq(pd_stop(&d), 0);
 	pd_cleanup(&d);
 }
@@ -764,11 +694,7 @@ START_TEST(test_detach_pidfile)
 	struct pd d = { 0 }, d2 = { 0 };
 	pid_t pid;
 
-	/* Orphans of the double fork come to us, to be waited for. */
-	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-	pd_prepare(&d);
-	pd_path(&d, "psmtpd.pid", pidfile, sizeof(pidfile));
-	snprintf(opt, sizeof(opt), "pidfile=\"%s\"", pidfile);
+	pu_prepare_pidfile(&d, pidfile, sizeof(pidfile), opt, sizeof(opt));
 	/* The starting process exits 0 once the daemon is ready. */
 	pd_spawn(&d, args);
 	ck_assert_int_eq(pd_wait_exit(d.pid, 10), 0);
@@ -828,7 +754,7 @@ START_TEST(test_user_switch)
 		fclose(f);
 		ck_assert_int_eq(uid, (long)pw->pw_uid);
 	}
-	ck_assert_int_eq(one_message(d.port), 250);
+	ck_assert_int_eq(pu_session(d.port), 250);
 	ck_assert_int_eq(pd_stop(&d), 0);
 	pd_cleanup(&d);
 }
@@ -872,11 +798,5 @@ daemon_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(daemon_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run_suite(daemon_suite());
 }

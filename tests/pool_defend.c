@@ -18,16 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/check_run.h"
-#include "tests/daemon_util.h"
+#include "tests/pool_util.h"
 
-#define BODY "Subject: defend test\r\n\r\nhello\r\n"
 #define TEVIL POOL_TEST_PLUGINS "/pool_tevil.so"
 #define TCRASH POOL_TEST_PLUGINS "/pool_tcrash.so"
 
@@ -37,41 +35,8 @@ static long long
 served_ms(int port)
 {
 	long long t0 = du_now_ms();
-	char buf[512];
-	int fd = smtp_open(port, buf, sizeof(buf));
-	int code = -1;
 
-	if (fd == -1)
-		return -1;
-	if (smtp_cmd(fd, "HELO client.example", buf, sizeof(buf)) == 250)
-		code = smtp_message(fd, BODY);
-	if (code == 250)
-		smtp_cmd(fd, "QUIT", buf, sizeof(buf));
-	close(fd);
-	return code == 250 ? du_now_ms() - t0 : -1;
-}
-
-/* log_count - lines of the daemon's log that contain text. */
-static int
-log_count(const struct pd *d, const char *text)
-{
-	char *log = du_slurp(d->log);
-	int n = 0;
-
-	for (const char *p = log; p != NULL && (p = strstr(p, text)) != NULL;
-	    p++)
-		n++;
-	free(log);
-	return n;
-}
-
-static void
-write_config(const struct pd *d, const char *name, const char *text)
-{
-	char path[512];
-
-	pd_path(d, name, path, sizeof(path));
-	ck_assert_int_eq(du_write_config(path, "%s", text), 0);
+	return pu_session(port) == 250 ? du_now_ms() - t0 : -1;
 }
 
 /* ---- defect 3: killed workers ------------------------------------------ */
@@ -97,14 +62,14 @@ START_TEST(test_kill_served_workers)
 		ck_assert_int_gt(w, 0);
 		ck_assert_int_eq(smtp_cmd(fd, "HELO c.example", buf,
 		    sizeof(buf)), 250);
-		ck_assert_int_eq(smtp_message(fd, BODY), 250);
+		ck_assert_int_eq(smtp_message(fd, PU_BODY), 250);
 		close(fd);
 		ck_assert_msg(du_now_ms() - t0 < 3000, "kill %d: %lld ms", i,
 		    du_now_ms() - t0);
 		ck_assert_int_eq(kill(w, SIGKILL), 0);
 		du_sleep_ms(100);
 	}
-	ck_assert_int_eq(log_count(&d, "respawn throttled"), 0);
+	ck_assert_int_eq(pu_log_count(&d, "respawn throttled"), 0);
 	ck_assert_int_eq(pd_stop(&d), 0);
 	pd_cleanup(&d);
 }
@@ -120,17 +85,14 @@ START_TEST(test_reload_ends_crash_loop)
 	struct pd d = { 0 };
 	long long ms;
 
-	pd_prepare(&d);
+	pu_prepare_config(&d, conf, sizeof(conf), "plugins = ( { path = \""
+	    TCRASH "\"; settings = { worker_init = \"crash\"; }; } );\n");
 	d.crashes = true;
-	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
-	write_config(&d, "psmtpd.conf", "plugins = ( { path = \"" TCRASH
-	    "\"; settings = { worker_init = \"crash\"; }; } );\n");
 	pd_spawn(&d, args);
-	for (int i = 0; i < 100 && log_count(&d, "worker died") < 6; i++)
+	for (int i = 0; i < 100 && pu_log_count(&d, "worker died") < 6; i++)
 		du_sleep_ms(100);
-	ck_assert_int_ge(log_count(&d, "worker died"), 6);
-	write_config(&d, "psmtpd.conf", "plugins = ( { path = \"" TCRASH
-	    "\"; } );\n");
+	ck_assert_int_ge(pu_log_count(&d, "worker died"), 6);
+	pu_config(&d, "plugins = ( { path = \"" TCRASH "\"; } );\n");
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	ck_assert(pd_log_has(&d, "reload done", 5));
 	ms = served_ms(d.port);
@@ -172,7 +134,7 @@ victim_alive(pid_t pid)
  * still stops in bounded time, sessions are served meanwhile. */
 START_TEST(test_scoreboard_corrupted)
 {
-	char conf[512], cfg[512], cmd[64], buf[512];
+	char conf[512], cmd[64], buf[512];
 	const char *args[] = { "-P", "-C", conf, "-o", "pool.start=3", "-o",
 	    "timeouts.shutdown=1", NULL };
 	struct pd d = { 0 };
@@ -180,19 +142,15 @@ START_TEST(test_scoreboard_corrupted)
 	long long t0;
 	int fd;
 
-	pd_prepare(&d);
-	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
-	snprintf(cfg, sizeof(cfg), "plugins = ( { path = \"" TEVIL "\"; } );"
-	    "\n");
-	write_config(&d, "psmtpd.conf", cfg);
+	pu_prepare_config(&d, conf, sizeof(conf), "plugins = ( { path = \""
+	    TEVIL "\"; } );\n");
 	pd_start(&d, args);
 	fd = smtp_open(d.port, buf, sizeof(buf));
 	ck_assert_int_ne(fd, -1);
 	snprintf(cmd, sizeof(cmd), "XEVIL CORRUPT %ld", (long)victim);
 	ck_assert_int_eq(smtp_cmd(fd, cmd, buf, sizeof(buf)), 250);
 	ck_assert_str_eq(buf, "250 scribbled 1\r\n");
-	ck_assert_int_eq(smtp_cmd(fd, "QUIT", buf, sizeof(buf)), 221);
-	close(fd);
+	pu_quit(fd);
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	ck_assert(pd_log_has(&d, "reload done", 5));
 	du_sleep_ms(1500);
@@ -218,18 +176,15 @@ START_TEST(test_listener_shutdown)
 	long long ms = -1;
 	int fd;
 
-	pd_prepare(&d);
-	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
-	write_config(&d, "psmtpd.conf", "plugins = ( { path = \"" TEVIL
-	    "\"; } );\n");
+	pu_prepare_config(&d, conf, sizeof(conf), "plugins = ( { path = \""
+	    TEVIL "\"; } );\n");
 	pd_start(&d, args);
 	fd = smtp_open(d.port, buf, sizeof(buf));
 	ck_assert_int_ne(fd, -1);
 	ck_assert_int_eq(smtp_cmd(fd, "XEVIL SHUTDOWN", buf, sizeof(buf)),
 	    250);
 	ck_assert_str_eq(buf, "250 shut 1\r\n");
-	ck_assert_int_eq(smtp_cmd(fd, "QUIT", buf, sizeof(buf)), 221);
-	close(fd);
+	pu_quit(fd);
 	for (int i = 0; i < 30 && ms < 0; i++) {
 		if (i > 0)
 			du_sleep_ms(200);
@@ -269,9 +224,8 @@ START_TEST(test_master_killed_restart)
 	d2.port = d.port;
 	ck_assert_int_eq(pd_try_start(&d2, args), -1);
 	ck_assert_int_eq(smtp_cmd(a, "NOOP", buf, sizeof(buf)), 250);
-	ck_assert_int_eq(smtp_message(a, BODY), 250);
-	ck_assert_int_eq(smtp_cmd(a, "QUIT", buf, sizeof(buf)), 221);
-	close(a);
+	ck_assert_int_eq(smtp_message(a, PU_BODY), 250);
+	pu_quit(a);
 	ck_assert_int_ge(served_ms(d2.port), 0);
 	ck_assert_int_eq(pd_stop(&d2), 0);
 	pd_cleanup(&d2);
@@ -314,15 +268,13 @@ START_TEST(test_two_detached)
 	char pidfile[512], opt[600];
 	const char *args[] = { "-D", "-o", opt, "-o", "pool.start=1", NULL };
 
-	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	for (int round = 0; round < 6; round++) {
 		struct pd a = { 0 }, b = { 0 };
 		int sa, sb;
 
-		pd_prepare(&a);
+		pu_prepare_pidfile(&a, pidfile, sizeof(pidfile), opt,
+		    sizeof(opt));
 		pd_prepare(&b);
-		pd_path(&a, "psmtpd.pid", pidfile, sizeof(pidfile));
-		snprintf(opt, sizeof(opt), "pidfile=\"%s\"", pidfile);
 		pd_spawn(&a, args);
 		pd_spawn(&b, args);
 		sa = pd_wait_exit(a.pid, 10);
@@ -350,12 +302,9 @@ START_TEST(test_pidfile_symlink)
 	struct pd d = { 0 };
 	char *text;
 
-	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-	pd_prepare(&d);
-	pd_path(&d, "psmtpd.pid", pidfile, sizeof(pidfile));
+	pu_prepare_pidfile(&d, pidfile, sizeof(pidfile), opt, sizeof(opt));
 	pd_path(&d, "target", target, sizeof(target));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", pidfile);
-	snprintf(opt, sizeof(opt), "pidfile=\"%s\"", pidfile);
 	ck_assert_int_eq(du_write_config(target, "precious\n"), 0);
 	ck_assert_int_eq(symlink(target, pidfile), 0);
 	pd_spawn(&d, args);
@@ -384,10 +333,7 @@ START_TEST(test_detach_without_syslog)
 
 	if (access("/dev/log", F_OK) == 0)
 		CHECK_SKIP("a syslog socket exists here (/dev/log)");
-	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-	pd_prepare(&d);
-	pd_path(&d, "psmtpd.pid", pidfile, sizeof(pidfile));
-	snprintf(opt, sizeof(opt), "pidfile=\"%s\"", pidfile);
+	pu_prepare_pidfile(&d, pidfile, sizeof(pidfile), opt, sizeof(opt));
 	pd_spawn(&d, args);
 	ck_assert_int_eq(pd_wait_exit(d.pid, 10), 0);
 	ck_assert(pd_log_has(&d, "no syslog daemon listens on /dev/log", 0));
@@ -422,8 +368,7 @@ START_TEST(test_slow_steady_data)
 		du_sleep_ms(300);
 	}
 	ck_assert_int_eq(smtp_cmd(fd, ".", buf, sizeof(buf)), 250);
-	ck_assert_int_eq(smtp_cmd(fd, "QUIT", buf, sizeof(buf)), 221);
-	close(fd);
+	pu_quit(fd);
 	/* and a sender that stops is still cut off after 2 s */
 	fd = smtp_open(d.port, buf, sizeof(buf));
 	ck_assert_int_eq(smtp_cmd(fd, "HELO c.example", buf, sizeof(buf)), 250);
@@ -656,7 +601,7 @@ START_TEST(test_stop_kills_pipe_command)
 	ck_assert_int_eq(smtp_cmd(fd, "RCPT TO:<b@example.org>", buf,
 	    sizeof(buf)), 250);
 	ck_assert_int_eq(smtp_cmd(fd, "DATA", buf, sizeof(buf)), 354);
-	ck_assert_int_eq(smtp_send(fd, BODY ".\r\n"), 0);
+	ck_assert_int_eq(smtp_send(fd, PU_BODY ".\r\n"), 0);
 	for (int i = 0; i < 100 && (pidtext == NULL || atol(pidtext) <= 0);
 	    i++) {
 		free(pidtext);
@@ -715,9 +660,8 @@ START_TEST(test_signals_and_titles)
 	long long t0;
 	int fd;
 
-	pd_prepare(&d);
-	pd_path(&d, "psmtpd.conf", conf, sizeof(conf));
-	write_config(&d, "psmtpd.conf", "timeouts = { shutdown = 30; };\n");
+	pu_prepare_config(&d, conf, sizeof(conf),
+	    "timeouts = { shutdown = 30; };\n");
 	pd_start(&d, args);
 	ck_assert_int_eq(pd_wait_workers(d.pid, 1, 1, 5), 1);
 	du_sleep_ms(200);
@@ -728,10 +672,10 @@ START_TEST(test_signals_and_titles)
 	ck_assert(title_is(d.pid, "psmtpd: master"));
 	ck_assert_int_eq(pd_workers(d.pid, w, PD_MAX_WORKERS), 1);
 	ck_assert(title_is(w[0], "psmtpd: worker idle"));
-	write_config(&d, "psmtpd.conf", "timeouts = { shutdown = ; };\n");
+	pu_config(&d, "timeouts = { shutdown = ; };\n");
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	ck_assert(pd_log_has(&d, "keeping generation=0", 5));
-	ck_assert_int_eq(log_count(&d, "reload failed"), 1);
+	ck_assert_int_eq(pu_log_count(&d, "reload failed"), 1);
 	fd = smtp_open(d.port, buf, sizeof(buf));
 	ck_assert_int_ne(fd, -1);
 	snprintf(want, sizeof(want), "psmtpd: worker busy 127.0.0.1:%d",
@@ -813,7 +757,7 @@ START_TEST(test_status_command)
 	fd = smtp_open(d.port, buf, sizeof(buf));
 	ck_assert_int_ne(fd, -1);
 	ck_assert_int_eq(smtp_cmd(fd, "HELO c.example", buf, sizeof(buf)), 250);
-	ck_assert_int_eq(smtp_message(fd, BODY), 250);
+	ck_assert_int_eq(smtp_message(fd, PU_BODY), 250);
 	ck_assert_int_eq(kill(pd_log_worker(&d, du_local_port(fd), 5),
 	    SIGKILL), 0);
 	close(fd);

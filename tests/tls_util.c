@@ -117,6 +117,31 @@ tu_have(const char *prog)
 	return tu_run(argv, NULL, out, sizeof(out), 10) == 0;
 }
 
+int
+tu_s_client(int port, const char *const *opts, const char *in, char *out,
+    size_t size)
+{
+	const char *argv[16] = { "openssl", "s_client", "-connect" };
+	char addr[32];
+	size_t n = 3;
+
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	argv[n++] = addr;
+	while (*opts != NULL && n < sizeof(argv) / sizeof(argv[0]) - 1)
+		argv[n++] = *opts++;
+	if (*opts != NULL)
+		return -1;
+	return tu_run(argv, in, out, size, 20);
+}
+
+int
+tu_python(const char *script, char *out, size_t size)
+{
+	const char *argv[] = { "python3", "-c", script, NULL };
+
+	return tu_run(argv, NULL, out, size, 30);
+}
+
 /* tu_openssl - run openssl with args; 0 or -1 (its output printed). */
 static int
 tu_openssl(const char *const *argv)

@@ -25,6 +25,18 @@ int tu_run(const char *const *argv, const char *in, char *out, size_t size,
     int timeout_s);
 /* Whether a program is on PATH. */
 int tu_have(const char *prog);
+/* openssl s_client -connect 127.0.0.1:port with the options opts
+ * (NULL-terminated, 12 at most), in on its stdin, 20 s at most; as
+ * tu_run. */
+int tu_s_client(int port, const char *const *opts, const char *in,
+    char *out, size_t size);
+/* python3 -c script, 30 s at most; as tu_run. */
+int tu_python(const char *script, char *out, size_t size);
+/* Lines of a Python script that make ctx, an SSL context for a client
+ * that takes the tests' self-signed certificates. */
+#define TU_PY_ANY_CERT "ctx = ssl.create_default_context()\n" \
+	"ctx.check_hostname = False\n" \
+	"ctx.verify_mode = ssl.CERT_NONE\n"
 
 #endif
 
