@@ -278,42 +278,8 @@ io_write(struct io *io, const char *buf, size_t len, int timeout)
 	return IO_OK;
 }
 
-enum io_status
-io_fill(struct io *io, int timeout)
-{
-	return io_fill_until(io, timeout, io_deadline(timeout));
-}
-
-enum io_status
-io_fill_until(struct io *io, int write_timeout, long long deadline)
-{
-	if (io_pending(io))
-		return IO_OK;
-	enum io_status st = io_flush(io, write_timeout);
-	short events;
-	if (st != IO_OK)
-		return st;
-	io->rpos = io->rlen = 0;
-	for (;;) {
-		ssize_t n = io_recv(io, io->rbuf, sizeof(io->rbuf), &events);
-		if (n > 0) {
-			io->rlen = (size_t)n;
-			return IO_OK;
-		}
-		if (n == 0)
-			return IO_EOF;
-		if (errno == EINTR)
-			return IO_INTR;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return IO_ERROR;
-		st = io_wait(io->fd, events, deadline);
-		if (st != IO_OK)
-			return st;
-	}
-}
-
-/* io_fill_limited - io_fill under a limit; with track, note when input
- * and line ends arrive. */
+/* io_fill_limited - make input available under a limit (flushing the
+ * replies first); with track, note when input and line ends arrive. */
 static enum io_status
 io_fill_limited(struct io *io, int write_timeout, const struct io_limit *l,
     long long idle_start, long long record_start, bool track)

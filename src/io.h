@@ -53,14 +53,6 @@ bool io_pending(const struct io *io);
 enum io_status io_read_line(struct io *io, char *line, size_t cap,
     size_t *len, int timeout);
 
-/* Make input available: returns IO_OK with io_pending() true, or why not.
- * Flushes first. */
-enum io_status io_fill(struct io *io, int timeout);
-
-/* The same until an absolute deadline from io_deadline() (0: none);
- * write_timeout bounds the flush. */
-enum io_status io_fill_until(struct io *io, int write_timeout,
-    long long deadline);
 /* A deadline timeout seconds from now on a monotonic clock; 0 for 0. */
 long long io_deadline(int timeout);
 /* The earlier of two deadlines, 0 meaning none. */
