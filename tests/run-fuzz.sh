@@ -9,6 +9,7 @@
 # The seeds are copied to a scratch corpus so the source tree stays as it
 # is.  Any crash, leak, timeout or out-of-memory fails the run; its input
 # is kept in FUZZDIR/artifacts/ to become a regression test.
+# FUZZ_JOBS (default: the CPUs, at most 2) targets run side by side.
 # Prints "N passed, N failed" last and exits non-zero on failure.
 set -u
 
@@ -22,18 +23,21 @@ mkdir -p "$fuzzdir/artifacts" || exit 1
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/psmtpd-fuzz.XXXXXX") || exit 1
 trap 'rm -rf "$scratch"' EXIT
 
-for bin in "$fuzzdir"/fuzz_*; do
-	test -x "$bin" || continue
+# fuzz_one BIN - one target on its scratch corpus; its report lines into
+# $scratch/NAME.out, and "pass" or "fail" into $scratch/NAME.rc.
+fuzz_one() {
+	bin=$1
 	name=$(basename "$bin")
 	seeds="$corpus/${name#fuzz_}"
 	test -d "$seeds" || seeds="$corpus/${name#fuzz_smtp_}"
 	work="$scratch/$name"
+	out="$scratch/$name.out"
 	mkdir -p "$work"
 	if test -d "$seeds"; then
 		cp -R "$seeds/." "$work/"
 	fi
 	log="$fuzzdir/artifacts/$name.log"
-	echo "fuzz: $name for ${seconds}s ($(ls "$work" | wc -l) seeds)"
+	echo "fuzz: $name for ${seconds}s ($(ls "$work" | wc -l) seeds)" >"$out"
 	# -timeout: one input may take 10s at most (the channel's own
 	# timeouts are 1s); -rss_limit_mb bounds memory.
 	# Hard stop a minute after the nominal run in case the target hangs.
@@ -43,13 +47,41 @@ for bin in "$fuzzdir"/fuzz_*; do
 	    -print_final_stats=1 "$work" >"$log" 2>&1
 	rc=$?
 	if test $rc -eq 0; then
-		passed=$((passed + 1))
+		echo pass >"$scratch/$name.rc"
 		grep -E '^stat::number_of_executed_units' "$log" | \
-		    sed "s/^/fuzz: $name /"
+		    sed "s/^/fuzz: $name /" >>"$out"
 	else
-		failed=$((failed + 1))
-		echo "fuzz: $name FAILED (exit $rc), see $log"
-		grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -5
+		echo fail >"$scratch/$name.rc"
+		echo "fuzz: $name FAILED (exit $rc), see $log" >>"$out"
+		grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -5 >>"$out"
+	fi
+}
+
+# FUZZ_JOBS targets at a time (default: the CPUs, at most 2), each for
+# the whole FUZZ_SECONDS: the same fuzzing in less wall time.
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+test "$jobs" -gt 2 && jobs=2
+test "$jobs" -ge 1 || jobs=1
+batch=""
+nbatch=0
+for bin in "$fuzzdir"/fuzz_* ""; do
+	if test -n "$bin" && test -x "$bin"; then
+		fuzz_one "$bin" &
+		batch="$batch $(basename "$bin")"
+		nbatch=$((nbatch + 1))
+	fi
+	if test $nbatch -gt 0 && { test $nbatch -ge "$jobs" || test -z "$bin"; }; then
+		wait
+		for name in $batch; do
+			cat "$scratch/$name.out"
+			if test "$(cat "$scratch/$name.rc" 2>/dev/null)" = pass; then
+				passed=$((passed + 1))
+			else
+				failed=$((failed + 1))
+			fi
+		done
+		batch=""
+		nbatch=0
 	fi
 done
 
