@@ -201,26 +201,14 @@ channel_read_command(struct psmtpd_session *s, size_t *len)
 		    .stress = s->params->stress, .stop = s->stop };
 		enum io_status st = io_read_line_limit(&s->io, s->line,
 		    CHANNEL_LINE_MAX, len, &lim);
-		switch (st) {
-		case IO_OK:
+		if (st == IO_OK)
 			return true;
-		case IO_INTR:
-			continue;
-		case IO_TIMEOUT:
-			if (s->session_deadline != 0 &&
-			    io_seconds_left(s->session_deadline) == 0)
-				continue;	/* the session limit answers */
-			channel_reply(s, "421 %s Error: timeout exceeded",
-			    s->params->fqdn);
-			channel_close(s, CHANNEL_END_TIMEOUT);
-			return false;
-		case IO_EOF:
-			channel_close(s, CHANNEL_END_EOF);
-			return false;
-		case IO_ERROR:
-			channel_close(s, CHANNEL_END_ERROR);
-			return false;
-		}
+		if (st == IO_INTR || (st == IO_TIMEOUT &&
+		    s->session_deadline != 0 &&
+		    io_seconds_left(s->session_deadline) == 0))
+			continue;	/* the stop flag, the session limit */
+		channel_read_failed(s, st);
+		return false;
 	}
 }
 

@@ -123,27 +123,18 @@ static bool
 channel_auth_read(struct psmtpd_session *s, char *line, size_t cap)
 {
 	size_t len;
+	enum io_status st = io_read_line(&s->io, line, cap, &len,
+	    s->params->timeout_command);
 
-	switch (io_read_line(&s->io, line, cap, &len,
-	    s->params->timeout_command)) {
-	case IO_OK:
-		if (len <= cap)
-			return true;
-		channel_reply_status(s, 500, "5.5.6", "Authentication "
-		    "Exchange line is too long");
-		return false;
-	case IO_TIMEOUT:
-		channel_reply(s, "421 %s Error: timeout exceeded",
-		    s->params->fqdn);
-		channel_close(s, CHANNEL_END_TIMEOUT);
-		return false;
-	case IO_EOF:
-		channel_close(s, CHANNEL_END_EOF);
-		return false;
-	default:
-		channel_close(s, CHANNEL_END_ERROR);
+	if (st != IO_OK) {
+		channel_read_failed(s, st);
 		return false;
 	}
+	if (len <= cap)
+		return true;
+	channel_reply_status(s, 500, "5.5.6", "Authentication Exchange "
+	    "line is too long");
+	return false;
 }
 
 /* channel_auth_response - a response to a challenge (or the initial

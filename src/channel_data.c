@@ -46,11 +46,7 @@ channel_data_fill(struct psmtpd_session *s)
 		;
 	if (st == IO_OK)
 		return true;
-	if (st == IO_TIMEOUT)
-		channel_reply(s, "421 %s Error: timeout exceeded",
-		    s->params->fqdn);
-	channel_close(s, st == IO_TIMEOUT ? CHANNEL_END_TIMEOUT :
-	    st == IO_EOF ? CHANNEL_END_EOF : CHANNEL_END_ERROR);
+	channel_read_failed(s, st);
 	return false;
 }
 

@@ -50,6 +50,16 @@ channel_close(struct psmtpd_session *s, enum channel_end end)
 	}
 }
 
+void
+channel_read_failed(struct psmtpd_session *s, enum io_status st)
+{
+	if (st == IO_TIMEOUT)
+		channel_reply(s, "421 %s Error: timeout exceeded",
+		    s->params->fqdn);
+	channel_close(s, st == IO_TIMEOUT ? CHANNEL_END_TIMEOUT :
+	    st == IO_EOF ? CHANNEL_END_EOF : CHANNEL_END_ERROR);
+}
+
 /* channel_reply_raw - one reply (possibly several lines joined by "\n"),
  * each line sent with CRLF, with its enhanced status code when those are
  * on.  The loop counts errors from last_code. */

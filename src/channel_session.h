@@ -169,6 +169,9 @@ void channel_reply_raw(struct psmtpd_session *s, const char *text);
 void channel_phase(struct psmtpd_session *s, enum channel_phase phase,
     const char *detail);
 void channel_close(struct psmtpd_session *s, enum channel_end end);
+/* A read that did not give a line or data (st is not IO_OK or IO_INTR):
+ * "421 ... timeout exceeded" for a timeout, and the session closes. */
+void channel_read_failed(struct psmtpd_session *s, enum io_status st);
 
 /* channel_hooks.c: run one hook over the chain.  The verdict holds the
  * reply of the plugin that answered, if any. */

@@ -339,6 +339,26 @@ START_TEST(test_require_tls)
 }
 END_TEST
 
+/* A client that goes quiet inside the AUTH exchange gets the command
+ * timeout's 421, as at a command prompt. */
+START_TEST(test_auth_timeout)
+{
+	struct td t;
+	char reply[2048];
+	int fd;
+
+	td_start_with(&t, 20, "timeouts = { command = 1; };\n");
+	SSL *ssl = td_implicit_ehlo(&t, &fd, reply, sizeof(reply));
+	ck_assert_int_eq(tu_tls_cmd(ssl, "AUTH LOGIN", reply, sizeof(reply)),
+	    334);
+	ck_assert_int_eq(tu_tls_cmd(ssl, NULL, reply, sizeof(reply)), 421);
+	ck_assert_msg(strstr(reply, "Error: timeout exceeded") != NULL,
+	    "%s", reply);
+	td_close(ssl, fd);
+	td_stop(&t);
+}
+END_TEST
+
 /* ---- AUTH ------------------------------------------------------------ */
 
 START_TEST(test_auth_exchange)
@@ -967,6 +987,7 @@ main(void)
 	tcase_add_test(tc, test_starttls_replies);
 	tcase_add_test(tc, test_require_tls);
 	tcase_add_test(tc, test_auth_exchange);
+	tcase_add_test(tc, test_auth_timeout);
 	tcase_add_test(tc, test_auth_failures);
 	tcase_add_test(tc, test_swaks);
 	tcase_add_test(tc, test_smtplib);
